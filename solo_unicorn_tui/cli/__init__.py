@@ -1,0 +1,1 @@
+"""The ``solo-unicorn`` command line. Each module here adds one group of subcommands."""

@@ -1,0 +1,85 @@
+"""Entry point of ``solo-unicorn``: parse, run one command, turn every failure into one line.
+
+Each module in this package that defines ``register(subparsers)`` adds its subcommands; a
+subcommand sets ``handler`` to an ``async def handler(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from solo_unicorn_tui import __version__
+from solo_unicorn_tui.errors import UserError
+from storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"solo-unicorn: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="solo-unicorn",
+        description="A terminal kanban board that runs AI code agents on missions. "
+        "With no command, opens the board.",
+    )
+    parser.add_argument("--version", action="version", version=f"solo-unicorn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    package = importlib.import_module("solo_unicorn_tui.cli")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name in ("main", "output"):
+            continue
+        module = importlib.import_module(f"solo_unicorn_tui.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"solo-unicorn: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["board", *(argv or sys.argv[1:])])
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.parse_args([args.command, "--help"])
+        return EXIT_USAGE
+    try:
+        return asyncio.run(handler(args)) or 0
+    except (UserError, StorageError) as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (``| head``) went away: stop quietly, as Unix tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except Exception as error:
+        log.exception("unexpected error in %s", args.command)
+        return fail(
+            f"unexpected {type(error).__name__}: {error} (details in the log under "
+            "~/.solo-unicorn/logs; please report it)"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

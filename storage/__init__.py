@@ -1,0 +1,1 @@
+"""Storage: the schema, engines, migrations and the domain operations every writer uses."""

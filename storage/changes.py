@@ -1,0 +1,126 @@
+"""The one write path for replicated rows.
+
+A :class:`ChangeWriter` lives for one write transaction. Each insert, update or tombstone it makes
+stamps the touched columns with a fresh hybrid-logical-clock timestamp (``col_clocks``) and appends
+an outbox entry carrying those columns, in the same transaction as the row itself, so sync never
+misses a local change and never sees one that did not commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.codec import encode_row
+from storage.database import Database
+from storage.ids import new_id_for
+from storage.models import REPLICATED_TABLES, MissionEvent, OutboxEntry
+from storage.types import utcnow
+
+_NOT_CLOCKED = frozenset({"id", "hlc", "site_id", "col_clocks", "organization_id"})
+
+
+def _table(name_or_table: str | Table) -> Table:
+    return REPLICATED_TABLES[name_or_table] if isinstance(name_or_table, str) else name_or_table
+
+
+def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Fill scalar column defaults so every replica stores exactly the same row."""
+    full = dict(values)
+    for column in table.columns:
+        if column.name in full or column.default is None:
+            continue
+        if column.default.is_scalar:
+            full[column.name] = column.default.arg
+    now = utcnow()
+    full.setdefault("created_at", now)
+    full.setdefault("updated_at", now)
+    full.setdefault("deleted", False)
+    return full
+
+
+class ChangeWriter:
+    def __init__(self, db: Database, conn: AsyncConnection) -> None:
+        self.db = db
+        self.conn = conn
+
+    async def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
+        """Insert a new row (``id`` is minted when absent); return the values written."""
+        table = _table(table)
+        stamp = self.db.hlc.now()
+        row = _with_defaults(table, values)
+        row.setdefault("id", new_id_for(table.name))
+        clocked = {k: v for k, v in row.items() if k not in _NOT_CLOCKED}
+        row.update(hlc=stamp, site_id=self.db.site_id, col_clocks=dict.fromkeys(clocked, stamp))
+        await self.conn.execute(table.insert().values(**row))
+        await self._outbox(
+            table, row["id"], row["organization_id"], stamp, {"id": row["id"], **clocked}
+        )
+        return row
+
+    async def update(
+        self, table: str | Table, row_id: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Set ``values`` on an existing row; return the changed columns (empty when none)."""
+        table = _table(table)
+        current = (
+            (await self.conn.execute(select(table).where(table.c.id == row_id))).mappings().one()
+        )
+        changed = {k: v for k, v in values.items() if current[k] != v}
+        if not changed:
+            return {}
+        changed.setdefault("updated_at", utcnow())
+        stamp = self.db.hlc.now()
+        clocks = dict(current["col_clocks"] or {})
+        clocks.update(dict.fromkeys(changed, stamp))
+        await self.conn.execute(
+            table.update()
+            .where(table.c.id == row_id)
+            .values(**changed, hlc=stamp, site_id=self.db.site_id, col_clocks=clocks)
+        )
+        await self._outbox(table, row_id, current["organization_id"], stamp, changed)
+        return changed
+
+    async def tombstone(self, table: str | Table, row_id: str) -> None:
+        """Replicated delete: the row stays, marked deleted, so the delete can merge."""
+        await self.update(table, row_id, {"deleted": True})
+
+    async def event(
+        self,
+        mission: dict[str, Any],
+        kind: str,
+        summary: str,
+        *,
+        origin: str = "user",
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append to a mission's timeline (append-only: events are never updated)."""
+        return await self.insert(
+            MissionEvent.__table__,
+            {
+                "organization_id": mission["organization_id"],
+                "mission_id": mission["id"],
+                "kind": kind,
+                "origin": origin,
+                "actor_user_id": self.db.user_id if origin == "user" else None,
+                "workstation_id": self.db.workstation_id,
+                "summary": summary,
+                "payload": encode_row(payload) if payload else None,
+            },
+        )
+
+    async def _outbox(
+        self, table: Table, row_id: str, org_id: str, stamp: str, values: dict[str, Any]
+    ) -> None:
+        await self.conn.execute(
+            OutboxEntry.__table__.insert().values(
+                table_name=table.name,
+                row_id=row_id,
+                organization_id=org_id,
+                op="upsert",
+                hlc=stamp,
+                values=encode_row(values),
+            )
+        )

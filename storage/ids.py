@@ -1,0 +1,43 @@
+"""Prefixed ULID identifiers.
+
+Ids are minted offline on any replica, so they carry 80 bits of randomness (ULID) and never
+collide across replicas; the prefix makes a bare id readable (``mission_01J…``).
+"""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+PREFIXES = {
+    "organizations": "org",
+    "users": "user",
+    "workstations": "ws",
+    "projects": "proj",
+    "project_repositories": "repo",
+    "workstation_repositories": "wsrepo",
+    "git_worktrees": "worktree",
+    "flows": "flow",
+    "actors": "actor",
+    "missions": "mission",
+    "mission_dependencies": "dep",
+    "mission_events": "event",
+    "code_agent_sessions": "session",
+    "github_pull_requests": "ghpr",
+    "mission_fallback_configs": "fbcfg",
+    "mission_fallback_templates": "fbtpl",
+    "mission_fallback_runs": "fbrun",
+    "mission_fallback_items": "fbitem",
+}
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def new_id_for(table: str) -> str:
+    return new_id(PREFIXES[table])
+
+
+def short_id(full_id: str) -> str:
+    """The last 6 characters of the ULID: unique enough for branch names and display."""
+    return full_id.rsplit("_", 1)[-1][-6:].lower()

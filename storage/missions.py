@@ -1,0 +1,446 @@
+"""Domain operations on missions: the only way anything writes a mission.
+
+Each operation commits the mission row, a mission_event and the outbox entries for both in one
+SQLite transaction (see :mod:`storage.changes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import validation
+from storage.changes import ChangeWriter
+from storage.database import Database
+from storage.errors import NotFoundError, ValidationError
+from storage.models import Mission, MissionEvent, Project
+from storage.types import utcnow
+
+missions = Mission.__table__
+ORDER_STEP = 1000.0
+MIN_ORDER_GAP = 1e-6
+
+Origin = Literal["user", "agent", "system", "sync", "fallback"]
+
+#: Fields a person (board, CLI) may set directly with :func:`update_mission`.
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "clarification",
+        "priority",
+        "ready",
+        "stage",
+        "flow_id",
+        "actor_id",
+        "repository_id",
+        "target_branch",
+        "pr_mode",
+        "solution",
+        "solution_path",
+        "tasks",
+        "tasks_path",
+        "tasks_current",
+        "review_feedback",
+    }
+)
+#: Fields only the runtime sets (sessions, claims, review state), through the same write path.
+RUNTIME_FIELDS = frozenset(
+    {
+        "agent_session_status",
+        "last_code_agent_session_id",
+        "code_agent_name",
+        "review_status",
+        "review_requested_at",
+        "review_completed_at",
+        "reviewed_by_user_id",
+        "recovery_attempts",
+        "last_error",
+        "claimed_by_workstation_id",
+        "claim_epoch",
+        "claim_expires_at",
+        "pr_branch_name",
+        "github_pr_number",
+        "github_pr_url",
+        "requires_review",
+        "dependency_count",
+        "completed_at",
+    }
+)
+
+
+@dataclass(frozen=True)
+class MissionDraft:
+    """What a person supplies to create a mission."""
+
+    title: str
+    description: str | None = None
+    priority: int = 3
+    ready: bool = False
+    list: str = "todo"
+    repository_id: str | None = None
+    flow_id: str | None = None
+    actor_id: str | None = None
+    stage: str | None = None
+    target_branch: str | None = None
+    pr_mode: str = "disabled"
+    origin: str = "manual"
+    fallback_item_id: str | None = None
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(fields)
+    if "title" in cleaned:
+        cleaned["title"] = validation.title(cleaned["title"])
+    for key in ("description", "clarification", "solution", "review_feedback"):
+        if key in cleaned:
+            cleaned[key] = validation.long_text(cleaned[key], key)
+    if "priority" in cleaned:
+        cleaned["priority"] = validation.priority(cleaned["priority"])
+    if "list" in cleaned:
+        cleaned["list"] = validation.list_name(cleaned["list"])
+    if "ready" in cleaned:
+        cleaned["ready"] = bool(cleaned["ready"])
+    return cleaned
+
+
+def as_mission(row: Any) -> Mission:
+    return Mission(**dict(row))
+
+
+async def _fetch(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
+    row = (
+        (
+            await conn.execute(
+                select(missions).where(missions.c.id == mission_id, missions.c.deleted.is_(False))
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFoundError("mission", mission_id)
+    return dict(row)
+
+
+async def resolve_mission_id(db: Database, ident: str) -> str:
+    """Accept a full id, or a unique suffix of one (as shown on cards and in ``short_id``)."""
+    async with db.read() as conn:
+        exact = (
+            await conn.execute(select(missions.c.id).where(missions.c.id == ident))
+        ).scalar_one_or_none()
+        if exact:
+            return exact
+        if len(ident) < 4:
+            raise NotFoundError("mission", ident)
+        matches = (
+            (
+                await conn.execute(
+                    select(missions.c.id)
+                    .where(
+                        func.lower(missions.c.id).like(f"%{ident.lower()}"),
+                        missions.c.deleted.is_(False),
+                    )
+                    .limit(2)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if len(matches) != 1:
+        raise NotFoundError("mission", ident)
+    return matches[0]
+
+
+async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
+    highest = (
+        await conn.execute(
+            select(func.max(missions.c.list_order)).where(
+                missions.c.project_id == project_id,
+                missions.c.list == list_name,
+                missions.c.deleted.is_(False),
+            )
+        )
+    ).scalar_one_or_none()
+    return (highest or 0.0) + ORDER_STEP
+
+
+async def create_mission(
+    db: Database, project_id: str, draft: MissionDraft, *, origin: Origin = "user"
+) -> Mission:
+    fields = _clean(
+        {
+            "title": draft.title,
+            "description": draft.description,
+            "priority": draft.priority,
+            "ready": draft.ready,
+            "list": draft.list,
+        }
+    )
+    async with db.write() as conn:
+        project = (
+            (await conn.execute(select(Project.__table__).where(Project.id == project_id)))
+            .mappings()
+            .one_or_none()
+        )
+        if project is None or project["deleted"]:
+            raise NotFoundError("project", project_id)
+        writer = ChangeWriter(db, conn)
+        row = await writer.insert(
+            missions,
+            {
+                **fields,
+                "organization_id": project["organization_id"],
+                "project_id": project_id,
+                "list_order": await _end_of_list(conn, project_id, fields["list"]),
+                "repository_id": draft.repository_id,
+                "flow_id": draft.flow_id or project["default_flow_id"],
+                "actor_id": draft.actor_id,
+                "stage": draft.stage or "clarify",
+                "target_branch": draft.target_branch,
+                "pr_mode": draft.pr_mode,
+                "origin": draft.origin,
+                "fallback_item_id": draft.fallback_item_id,
+                "created_by_user_id": db.user_id if origin == "user" else None,
+                "last_event_at": utcnow(),
+            },
+        )
+        await writer.event(row, "created", f"created in {row['list']}", origin=origin)
+        return as_mission(await _fetch(conn, row["id"]))
+
+
+async def get_mission(db: Database, mission_id: str) -> Mission:
+    async with db.read() as conn:
+        return as_mission(await _fetch(conn, mission_id))
+
+
+async def list_missions(
+    db: Database,
+    project_id: str | None = None,
+    list_name: str | None = None,
+    *,
+    limit: int | None = None,
+) -> list[Mission]:
+    query = select(missions).where(missions.c.deleted.is_(False))
+    if project_id:
+        query = query.where(missions.c.project_id == project_id)
+    if list_name:
+        query = query.where(missions.c.list == validation.list_name(list_name))
+    query = query.order_by(missions.c.list, missions.c.list_order).limit(limit)
+    async with db.read() as conn:
+        return [as_mission(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def list_events(db: Database, mission_id: str) -> list[MissionEvent]:
+    table = MissionEvent.__table__
+    query = (
+        select(table)
+        .where(table.c.mission_id == mission_id, table.c.deleted.is_(False))
+        .order_by(table.c.hlc)
+    )
+    async with db.read() as conn:
+        return [MissionEvent(**dict(row)) for row in (await conn.execute(query)).mappings()]
+
+
+def _describe(changed: dict[str, Any]) -> str:
+    shown = [k for k in changed if k != "updated_at"]
+    return "changed " + ", ".join(shown)
+
+
+async def apply_update(
+    writer: ChangeWriter,
+    current: dict[str, Any],
+    fields: dict[str, Any],
+    *,
+    kind: str = "updated",
+    summary: str | None = None,
+    origin: Origin = "user",
+) -> dict[str, Any]:
+    """Update a mission inside an open write transaction and log one event for it."""
+    changed = await writer.update(missions, current["id"], {**fields, "last_event_at": utcnow()})
+    meaningful = {k: v for k, v in changed.items() if k not in ("last_event_at", "updated_at")}
+    if meaningful:
+        before = {k: current.get(k) for k in meaningful}
+        await writer.event(
+            current,
+            kind,
+            summary or _describe(meaningful),
+            origin=origin,
+            payload={"before": before, "after": meaningful},
+        )
+    return changed
+
+
+async def update_mission(
+    db: Database, mission_id: str, *, origin: Origin = "user", **fields: Any
+) -> Mission:
+    unknown = set(fields) - EDITABLE_FIELDS - RUNTIME_FIELDS
+    if unknown:
+        raise ValidationError(", ".join(sorted(unknown)), "is not a field you can update")
+    fields = _clean(fields)
+    async with db.write() as conn:
+        current = await _fetch(conn, mission_id)
+        await apply_update(ChangeWriter(db, conn), current, fields, origin=origin)
+        return as_mission(await _fetch(conn, mission_id))
+
+
+async def move_mission(
+    db: Database, mission_id: str, to_list: str, *, origin: Origin = "user"
+) -> Mission:
+    """Move a mission to the end of another list."""
+    to_list = validation.list_name(to_list)
+    async with db.write() as conn:
+        current = await _fetch(conn, mission_id)
+        if current["list"] != to_list:
+            fields: dict[str, Any] = {
+                "list": to_list,
+                "list_order": await _end_of_list(conn, current["project_id"], to_list),
+                "completed_at": utcnow() if to_list == "done" else None,
+            }
+            await apply_update(
+                ChangeWriter(db, conn),
+                current,
+                fields,
+                kind="moved",
+                summary=f"moved {current['list']} → {to_list}",
+                origin=origin,
+            )
+        return as_mission(await _fetch(conn, mission_id))
+
+
+async def _neighbours(
+    conn: AsyncConnection, current: dict[str, Any], direction: int, count: int
+) -> list[float]:
+    order = missions.c.list_order
+    query = select(order).where(
+        missions.c.project_id == current["project_id"],
+        missions.c.list == current["list"],
+        missions.c.deleted.is_(False),
+        missions.c.id != current["id"],
+    )
+    if direction < 0:
+        query = query.where(order <= current["list_order"]).order_by(order.desc())
+    else:
+        query = query.where(order >= current["list_order"]).order_by(order.asc())
+    return list((await conn.execute(query.limit(count))).scalars())
+
+
+async def _renumber(writer: ChangeWriter, project_id: str, list_name: str) -> None:
+    """Spread a list's orders out again once repeated halving has used up the gaps."""
+    rows = (
+        await writer.conn.execute(
+            select(missions.c.id)
+            .where(
+                missions.c.project_id == project_id,
+                missions.c.list == list_name,
+                missions.c.deleted.is_(False),
+            )
+            .order_by(missions.c.list_order, missions.c.id)
+        )
+    ).scalars()
+    for index, row_id in enumerate(list(rows), start=1):
+        await writer.update(missions, row_id, {"list_order": index * ORDER_STEP})
+
+
+async def reorder_mission(
+    db: Database, mission_id: str, direction: int, *, origin: Origin = "user"
+) -> Mission:
+    """Move a mission one place up (``direction < 0``) or down within its list."""
+    async with db.write() as conn:
+        writer = ChangeWriter(db, conn)
+        current = await _fetch(conn, mission_id)
+        near = await _neighbours(conn, current, direction, 2)
+        if not near:
+            return as_mission(current)
+        sign = -1 if direction < 0 else 1
+        far = near[1] if len(near) > 1 else near[0] + sign * ORDER_STEP * 2
+        if abs(far - near[0]) < MIN_ORDER_GAP or near[0] == current["list_order"]:
+            await _renumber(writer, current["project_id"], current["list"])
+            current = await _fetch(conn, mission_id)
+            near = await _neighbours(conn, current, direction, 2)
+            far = near[1] if len(near) > 1 else near[0] + sign * ORDER_STEP * 2
+        await apply_update(
+            writer,
+            current,
+            {"list_order": (near[0] + far) / 2},
+            kind="reordered",
+            summary="moved up" if direction < 0 else "moved down",
+            origin=origin,
+        )
+        return as_mission(await _fetch(conn, mission_id))
+
+
+async def set_priority(
+    db: Database, mission_id: str, priority: int, *, origin: Origin = "user"
+) -> Mission:
+    return await update_mission(db, mission_id, priority=priority, origin=origin)
+
+
+async def bump_priority(
+    db: Database, mission_id: str, delta: int, *, origin: Origin = "user"
+) -> Mission:
+    """Raise or lower priority by ``delta``, clamped to 1–5 (a no-op at the ends)."""
+    current = await get_mission(db, mission_id)
+    target = min(5, max(1, current.priority + delta))
+    return await update_mission(db, mission_id, priority=target, origin=origin)
+
+
+async def toggle_ready(db: Database, mission_id: str, *, origin: Origin = "user") -> Mission:
+    async with db.write() as conn:
+        current = await _fetch(conn, mission_id)
+        await apply_update(
+            ChangeWriter(db, conn),
+            current,
+            {"ready": not current["ready"]},
+            kind="ready",
+            summary="marked ready" if not current["ready"] else "marked not ready",
+            origin=origin,
+        )
+        return as_mission(await _fetch(conn, mission_id))
+
+
+async def delete_mission(db: Database, mission_id: str, *, origin: Origin = "user") -> None:
+    async with db.write() as conn:
+        current = await _fetch(conn, mission_id)
+        writer = ChangeWriter(db, conn)
+        await writer.tombstone(missions, mission_id)
+        await writer.event(current, "deleted", f"deleted {current['title']!r}", origin=origin)
+
+
+MISSION_JSON_FIELDS = (
+    "id",
+    "project_id",
+    "title",
+    "description",
+    "list",
+    "list_order",
+    "priority",
+    "ready",
+    "stage",
+    "flow_id",
+    "actor_id",
+    "repository_id",
+    "target_branch",
+    "agent_session_status",
+    "review_status",
+    "review_feedback",
+    "clarification",
+    "solution",
+    "tasks",
+    "pr_mode",
+    "github_pr_url",
+    "origin",
+    "recovery_attempts",
+    "last_error",
+    "created_at",
+    "updated_at",
+)
+
+
+def mission_to_json(mission: Mission) -> dict[str, Any]:
+    from storage.codec import encode_value
+
+    return {name: encode_value(getattr(mission, name)) for name in MISSION_JSON_FIELDS}

@@ -1,0 +1,66 @@
+"""Checks on user input, shared by every write path. Each failure names the field and the fix."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from storage.errors import ValidationError
+from storage.models import MISSION_LISTS
+
+TITLE_MAX = 500
+DESCRIPTION_MAX = 100_000
+NAME_MAX = 255
+
+
+def _control_chars(text: str, allowed: str = "") -> list[str]:
+    return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
+
+
+def title(value: object, field: str = "title", limit: int = TITLE_MAX) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be text")
+    text = value.strip()
+    if not text:
+        raise ValidationError(field, "must not be empty")
+    if _control_chars(text):
+        raise ValidationError(
+            field, "contains control characters (newline, tab, escape…); remove them"
+        )
+    if len(text) > limit:
+        raise ValidationError(field, f"is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def long_text(value: object, field: str, limit: int = DESCRIPTION_MAX) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be text")
+    if len(value) > limit:
+        raise ValidationError(
+            field,
+            f"is {len(value):,} characters long; the limit is {limit:,} (attach a file "
+            "in the repository instead)",
+        )
+    if _control_chars(value, allowed="\n\t\r"):
+        raise ValidationError(field, "contains control characters (NUL, escape…); remove them")
+    return value
+
+
+def priority(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise ValidationError("priority", f"{value!r} is not a number from 1 to 5") from None
+    if not 1 <= value <= 5:
+        raise ValidationError("priority", f"{value} is out of range; use 1 (lowest) to 5 (highest)")
+    return value
+
+
+def list_name(value: object) -> str:
+    if value not in MISSION_LISTS:
+        raise ValidationError(
+            "list", f"unknown list {value!r}; choose one of {', '.join(MISSION_LISTS)}"
+        )
+    return str(value)

@@ -1,0 +1,1 @@
+"""Replication between the local SQLite replica and the shared PostgreSQL server."""
