@@ -1,8 +1,8 @@
-"""initial schema
+"""initial
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:38:42.323614
+Create Date: 2026-11-23 09:42:10.364093
 """
 
 from __future__ import annotations
