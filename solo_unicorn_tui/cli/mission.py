@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
 from storage import missions as ops
 from storage.models import MISSION_LISTS
@@ -17,7 +20,7 @@ def register(sub: Any) -> None:
 
     add = commands.add_parser("add", help="create a mission in Todo")
     add.add_argument("--title", required=True)
-    add.add_argument("--description")
+    _description_options(add)
     add.add_argument("--priority", default=3, help="1 (lowest) to 5 (highest), default 3")
     add.add_argument("--ready", action="store_true", help="mark it ready to be dispatched")
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
@@ -43,7 +46,7 @@ def register(sub: Any) -> None:
     update = commands.add_parser("update", help="change a mission's fields")
     update.add_argument("id")
     update.add_argument("--title")
-    update.add_argument("--description")
+    _description_options(update)
     update.add_argument("--priority")
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
@@ -55,6 +58,27 @@ def register(sub: Any) -> None:
     delete.add_argument("id")
     add_json_flag(delete)
     delete.set_defaults(handler=_delete)
+
+
+def _description_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--description")
+    group.add_argument(
+        "--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)"
+    )
+
+
+def _description(args: argparse.Namespace) -> str | None:
+    if args.description_file is None:
+        return args.description
+    if args.description_file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(args.description_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(
+            f"cannot read --description-file {args.description_file}: {error}"
+        ) from None
 
 
 def _emit(mission: Any, as_json: bool) -> None:
@@ -69,7 +93,7 @@ def _emit(mission: Any, as_json: bool) -> None:
 async def _add(args: argparse.Namespace) -> int:
     draft = ops.MissionDraft(
         title=args.title,
-        description=args.description,
+        description=_description(args),
         priority=args.priority,
         ready=args.ready,
         list=args.list_name,
@@ -137,7 +161,7 @@ async def _update(args: argparse.Namespace) -> int:
         key: value
         for key, value in {
             "title": args.title,
-            "description": args.description,
+            "description": _description(args),
             "priority": args.priority,
             "ready": args.ready,
         }.items()

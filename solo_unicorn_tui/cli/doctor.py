@@ -1,0 +1,153 @@
+"""``solo-unicorn doctor``: one line per check, non-zero exit when something is broken."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from solo_unicorn_tui import secrets
+from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.config import Settings, load_settings
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.home import Home
+from storage.database import Database, sqlite_url
+from storage.errors import StorageError
+from storage.migrate import get_revision, head_revision
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.ok:
+            return "ok"
+        return "warn" if self.warning else "FAIL"
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("doctor", help="check home, replica, schema, git, keyring and server")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_doctor)
+
+
+def check_home(home: Home) -> Check:
+    try:
+        home.ensure()
+    except UserError as error:
+        return Check("home", False, str(error))
+    return Check("home", True, str(home.root))
+
+
+def check_config(home: Home) -> tuple[Check, Settings | None]:
+    try:
+        settings = load_settings(home)
+    except UserError as error:
+        return Check("config", False, str(error)), None
+    where = home.config_file if home.config_file.exists() else "defaults (no config.json)"
+    return Check("config", True, str(where)), settings
+
+
+async def check_replica(home: Home) -> list[Check]:
+    exists = home.replica.exists()
+    try:
+        db = await Database.open(sqlite_url(home.replica), upgrade=not exists)
+    except StorageError as error:
+        return [Check("replica", True, str(home.replica)), Check("schema", False, str(error))]
+    except Exception as error:
+        return [Check("replica", False, f"cannot open {home.replica}: {error}")]
+    try:
+        revision = await get_revision(db.engine)
+    finally:
+        await db.close()
+    return [
+        Check("replica", True, str(home.replica)),
+        Check(
+            "schema", revision == head_revision(), f"revision {revision} (head {head_revision()})"
+        ),
+    ]
+
+
+def check_git() -> Check:
+    git = shutil.which("git")
+    if git is None:
+        return Check("git", False, "git not found on PATH; install git to run agents in worktrees")
+    try:
+        version = subprocess.run(
+            [git, "--version"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as error:
+        return Check("git", False, f"{git} does not run: {error}")
+    return Check("git", True, version)
+
+
+def check_keyring() -> Check:
+    name = secrets.keyring_backend_name()
+    if secrets.keyring_usable():
+        return Check("keyring", True, name)
+    return Check(
+        "keyring",
+        False,
+        f"no usable OS keyring ({name}); secrets can come from SOLO_UNICORN_SERVER_PASSWORD / "
+        "SOLO_UNICORN_GITHUB_TOKEN instead",
+        warning=True,
+    )
+
+
+async def check_server(settings: Settings) -> Check:
+    if not settings.server_url:
+        return Check("server", True, "not configured (working local-only)")
+    import asyncpg
+
+    url = settings.server_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    try:
+        password = secrets.get_secret(secrets.SERVER_PASSWORD)
+        conn = await asyncpg.connect(url, password=password, timeout=5)
+    except (TimeoutError, OSError) as error:
+        return Check("server", False, f"cannot reach {settings.server_url}: {error}")
+    except asyncpg.InvalidPasswordError:
+        return Check(
+            "server", False, "the server rejected the password; run 'solo-unicorn server login'"
+        )
+    except (asyncpg.PostgresError, UserError, ValueError) as error:
+        return Check("server", False, f"{settings.server_url}: {error}")
+    await conn.close()
+    return Check("server", True, f"reachable: {settings.server_url}")
+
+
+async def run_checks(home: Home) -> list[Check]:
+    checks = [check_home(home)]
+    config_check, settings = check_config(home)
+    checks.append(config_check)
+    if checks[0].ok:
+        checks.extend(await check_replica(home))
+    checks.append(check_git())
+    checks.append(check_keyring())
+    if settings is not None:
+        checks.append(await check_server(settings))
+    for extra in EXTRA_CHECKS:
+        checks.extend(await extra(home, settings))
+    return checks
+
+
+#: Further checks other parts of the program register (agents, sync …).
+EXTRA_CHECKS: list[Callable[[Home, Settings | None], Awaitable[list[Check]]]] = []
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    checks = await run_checks(Home.locate())
+    if args.json:
+        print_json([{"check": c.name, "status": c.label, "detail": c.detail} for c in checks])
+    else:
+        width = max(len(c.name) for c in checks)
+        for check in checks:
+            print(f"{check.label:<4}  {check.name:<{width}}  {check.detail}")
+    return 0 if all(c.ok or c.warning for c in checks) else 1
