@@ -1,0 +1,1 @@
+"""The local runtime: agents, worktrees, sessions and dispatch. Never imports Textual."""
