@@ -92,4 +92,4 @@ async def list_worktrees(
         query = query.where(worktrees.c.removed_at.is_(None))
     async with db.read() as conn:
         rows = (await conn.execute(query)).mappings().all()
-    return [GitWorktree(**{k: row[k] for k in worktrees.c.keys()  # noqa: SIM118}) for row in rows]
+    return [GitWorktree(**{k: row[k] for k in (c.name for c in worktrees.columns)}) for row in rows]
