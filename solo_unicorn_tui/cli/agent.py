@@ -25,16 +25,11 @@ def register(sub: Any) -> None:
     add = commands.add_parser(
         "add",
         help="add a plain-command profile: agent add NAME [options] -- PROGRAM ARG...",
-        description="Placeholders in arguments: {prompt} {prompt_file} {mission_id} {worktree}.",
+        description="agent add NAME [--default] [--type T] [--env KEY=VALUE]... "
+        "[--max-concurrency N] [--timeout SECONDS] [--json] -- PROGRAM ARG... "
+        "Placeholders in arguments: {prompt} {prompt_file} {mission_id} {worktree}.",
     )
-    add.add_argument("name")
-    add.add_argument("--type", default="command", help="agent type (default: command)")
-    add.add_argument("--default", action="store_true", help="make it the default profile")
-    add.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
-    add.add_argument("--max-concurrency", type=int, default=1)
-    add.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
-    add.add_argument("argv", nargs=argparse.REMAINDER, help="-- PROGRAM ARG...")
-    add_json_flag(add)
+    add.add_argument("spec", nargs=argparse.REMAINDER, metavar="NAME [options] -- PROGRAM ARG...")
     add.set_defaults(handler=_add)
 
     remove = commands.add_parser("remove", help="remove a profile added with 'agent add'")
@@ -92,10 +87,33 @@ def _parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
-async def _add(args: argparse.Namespace) -> int:
-    argv = list(args.argv)
-    if argv and argv[0] == "--":
-        argv = argv[1:]
+def _add_options() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="solo-unicorn agent add", add_help=False, exit_on_error=False
+    )
+    parser.add_argument("name")
+    parser.add_argument("--type", default="command")
+    parser.add_argument("--default", action="store_true")
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("--max-concurrency", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def _split_spec(spec: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    cut = spec.index("--") if "--" in spec else len(spec)
+    try:
+        options, unknown = _add_options().parse_known_args(spec[:cut])
+    except argparse.ArgumentError as error:
+        raise UserError(f"agent add: {error}") from None
+    if unknown:
+        raise UserError(f"agent add: unrecognized {' '.join(unknown)} (put the command after --)")
+    return options, spec[cut + 1 :]
+
+
+async def _add(raw: argparse.Namespace) -> int:
+    args, argv = _split_spec(list(raw.spec))
     if not argv:
         raise UserError(
             "give the agent's command after '--', e.g. agent add my-agent -- my-cli {prompt}"
