@@ -556,3 +556,25 @@ async def dispatchable_missions(db: Database, project_id: str, *, limit: int = 5
     )
     async with db.read() as conn:
         return [Mission(**dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+async def list_sessions_with_titles(
+    db: Database, *, workstation_id: str | None = None, limit: int = 200
+) -> list[tuple[CodeAgentSession, str]]:
+    """Sessions newest first, each with its mission's title (for the session-log screen)."""
+    query = (
+        select(sessions, missions.c.title.label("mission_title"))
+        .join(missions, missions.c.id == sessions.c.mission_id, isouter=True)
+        .where(sessions.c.deleted.is_(False))
+        .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+        .limit(limit)
+    )
+    if workstation_id:
+        query = query.where(sessions.c.workstation_id == workstation_id)
+    columns = [c.name for c in sessions.columns]
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [
+        (CodeAgentSession(**{c: row[c] for c in columns}), row["mission_title"] or "")
+        for row in rows
+    ]
