@@ -69,43 +69,42 @@ def agent_environment(
 
 
 class LineSplitter:
-    """Bytes in, complete lines out; a partial line never grows past ``limit`` bytes."""
+    """Bytes in, complete lines out; a partial line never grows past ``limit`` bytes.
+
+    Lines longer than ``limit`` come out in ``limit``-sized pieces; a trailing ``\\r`` is dropped.
+    """
 
     def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
         self.limit = limit
-        self._partial = bytearray()
-        self._split = False
+        self._partial = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        lines: list[bytes] = []
-        buf = self._partial
-        pos, size = 0, len(chunk)
-        while True:
-            end = chunk.find(b"\n", pos)
-            stop = size if end < 0 else end
-            while pos < stop:
-                take = min(self.limit - len(buf), stop - pos)
-                buf += chunk[pos : pos + take]
-                pos += take
-                self._split = False
-                if len(buf) >= self.limit:
-                    lines.append(bytes(buf))
-                    buf.clear()
-                    self._split = True
-            if end < 0:
-                break
-            if buf or not self._split:
-                lines.append(bytes(buf[:-1] if buf.endswith(b"\r") else buf))
-            buf.clear()
-            self._split = False
-            pos = end + 1
-        return lines
+        if not chunk:
+            return []
+        limit = self.limit
+        parts = chunk.split(b"\n")
+        parts[0] = self._partial + parts[0]
+        tail = parts.pop()
+        if b"\r" in chunk:
+            parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
+        if parts and max(map(len, parts)) > limit:
+            bounded: list[bytes] = []
+            for part in parts:
+                if len(part) <= limit:
+                    bounded.append(part)
+                else:
+                    bounded.extend(part[i : i + limit] for i in range(0, len(part), limit))
+            parts = bounded
+        while len(tail) >= limit:
+            parts.append(tail[:limit])
+            tail = tail[limit:]
+        self._partial = tail
+        return parts
 
     def flush(self) -> list[bytes]:
         if not self._partial:
             return []
-        line = bytes(self._partial)
-        self._partial.clear()
+        line, self._partial = self._partial, b""
         return [line]
 
 
@@ -267,7 +266,7 @@ class AgentProcess:
         self._bytes += len(payload)
         log.write(payload)
         log.flush()
-        text = [line.decode("utf-8", errors="replace") for line in lines]
+        text = payload.decode("utf-8", errors="replace").split("\n")[:-1]
         self._tail.extend(t[:500] for t in text[-TAIL_LINES:])
         if self.on_output is not None:
             self.on_output(text)

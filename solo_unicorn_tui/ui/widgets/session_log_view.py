@@ -85,7 +85,10 @@ def _read_lines(
         f.seek(offset)
         chunk = f.read(READ_CHUNK)
     lines = splitter.feed(chunk)[-keep:]
-    return offset + len(chunk), [line.decode("utf-8", "replace") for line in lines], True
+    if not lines:
+        return offset + len(chunk), [], True
+    text = b"\n".join(lines).decode("utf-8", "replace").split("\n")
+    return offset + len(chunk), text, True
 
 
 class SessionLogView(ScrollView, can_focus=True):
@@ -140,6 +143,8 @@ class SessionLogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, bool], Strip] = LRUCache(512)
         self._follower: Worker[None] | None = None
         self.source: Path | None = None
+        self.source_offset = 0
+        """How far into :attr:`source` the view has read."""
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class SessionLogView(ScrollView, can_focus=True):
         self._lines.extend(batch)
         dropped = before + len(batch) - len(self._lines)
         self._first += dropped
-        longest = max(len(line) for line in batch)
+        longest = max(map(len, batch))
         self._width = max(self._width, min(longest, self.max_line_chars + 24))
         self.virtual_size = Size(self._width, len(self._lines))
         if self.follow:
@@ -186,6 +191,7 @@ class SessionLogView(ScrollView, can_focus=True):
         self.stop_following_file()
         self.clear()
         self.source = Path(path)
+        self.source_offset = 0
         self.follow = True
         self._follower = self.run_worker(
             self._follow(self.source, tail_bytes), group="session-log-follow", exclusive=True
@@ -208,6 +214,7 @@ class SessionLogView(ScrollView, can_focus=True):
             offset, lines, more = await asyncio.to_thread(
                 _read_lines, path, offset, splitter, self.max_lines
             )
+            self.source_offset = offset
             if skip_partial and lines:
                 lines = lines[1:]
                 skip_partial = False
@@ -215,8 +222,6 @@ class SessionLogView(ScrollView, can_focus=True):
                 self.append_lines(lines)
             if not more:
                 await asyncio.sleep(poll)
-            elif len(self._pending) >= self.max_lines:
-                await asyncio.sleep(self.flush_interval)
 
     # --- reading ---------------------------------------------------------------------------
 
