@@ -262,3 +262,41 @@ def test_session_logs_screen_snapshot(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(LogsHost(_entries(tmp_path)), terminal_size=(110, 16), run_before=settle)
+
+
+async def test_mission_log_pane_follows_a_live_session(workspace, tmp_path):
+    from solo_unicorn_tui.runtime.events import SessionEnded, SessionStarted
+    from solo_unicorn_tui.ui.runtime_bridge import RuntimeBridge, RuntimeEventMessage
+    from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
+    from tests.support.runtime_fixtures import script_profile
+    from tests.test_runtime_sessions import _mission, _setup
+
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("binary"))
+    received: list[object] = []
+
+    class Board(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MissionLogPane(id="pane")
+
+        def on_runtime_event_message(self, message: RuntimeEventMessage) -> None:
+            received.append(message.event)
+            if isinstance(message.event, SessionStarted):
+                pane = self.query_one(MissionLogPane)
+                pane.follow_session(
+                    message.event.session_id, message.event.log_path, message.event.mission_title
+                )
+
+    app = Board()
+    async with app.run_test(size=(80, 16)) as pilot:
+        RuntimeBridge(runtime, app)
+        mission_id = await _mission(workspace, "Colourful")
+        handle = await runtime.run_mission(mission_id)
+        await handle.task
+        pane = app.query_one(MissionLogPane)
+        await _wait_lines(pilot, pane.view, 6)
+        assert any("red text" in line for line in pane.view.lines())
+        assert pane.session_id == handle.session_id
+        assert [type(e) for e in received] == [SessionStarted, SessionEnded]
+        pane.show_idle("nothing here")
+        await pilot.pause()
+        assert pane.view.line_count == 0

@@ -87,10 +87,13 @@ def _parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+class _OptionsParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"agent add: {message} (usage: agent add NAME [options] -- PROGRAM ARG...)")
+
+
 def _add_options() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="solo-unicorn agent add", add_help=False, exit_on_error=False
-    )
+    parser = _OptionsParser(prog="solo-unicorn agent add", add_help=False, exit_on_error=False)
     parser.add_argument("name")
     parser.add_argument("--type", default="command")
     parser.add_argument("--default", action="store_true")
@@ -130,7 +133,8 @@ async def _add(raw: argparse.Namespace) -> int:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"agent {where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UserError(f"agent {where}: {message}") from None
     profiles = AgentProfiles.load(Home.locate())
     profiles.add(profile, make_default=args.default)
     profiles.save()
