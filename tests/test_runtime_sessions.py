@@ -252,3 +252,76 @@ async def test_hostile_title_stays_inside_workspace(workspace, tmp_path):
     git(repo, "check-ref-format", "--branch", branch)
     assert all(c.isalnum() or c in "-/" for c in branch)
     assert "etc-rm-rf-reboot-id-x" in branch
+
+
+async def test_recovery_marks_sessions_of_dead_runners_failed(workspace, tmp_path):
+    import subprocess
+    import sys
+
+    from solo_unicorn_tui.runtime.session_runner import _hold_lock, lock_path
+    from storage import sessions as session_ops
+
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    ids = []
+    for title in ("dead runner", "live runner"):
+        mission_id = await _mission(workspace, title)
+        mission = await session_ops.claim_mission(
+            workspace.db, mission_id, workspace.identity.workstation_id, lease_seconds=600
+        )
+        session = await session_ops.create_session(
+            workspace.db,
+            mission,
+            code_agent_type="command",
+            code_agent_name="script",
+            stage=mission.stage,
+            worktree_id=None,
+            working_directory=None,
+            log_path=str(tmp_path / "x.log"),
+            prompt_path=None,
+            start_reason="test",
+        )
+        await session_ops.mark_session_running(workspace.db, session.id, gone.pid)
+        ids.append((mission_id, session.id))
+    live_lock = _hold_lock(lock_path(workspace.home, ids[1][1]))  # a runner still holds this one
+    try:
+        recovered = await runtime.recover()
+    finally:
+        live_lock.close()
+    assert [r.session_id for r in recovered] == [ids[0][1]]
+    assert "agent process" in recovered[0].reason and "is gone" in recovered[0].reason
+    dead = await ops.get_mission(workspace.db, ids[0][0])
+    assert dead.list == "todo" and dead.recovery_attempts == 1 and dead.ready
+    assert dead.claimed_by_workstation_id is None
+    assert (await get_session(workspace.db, ids[0][1])).status == "failed"
+    assert (await get_session(workspace.db, ids[1][1])).status == "active"
+    assert (await ops.get_mission(workspace.db, ids[1][0])).list == "doing"
+
+
+async def test_review_reject_reruns_stage_with_feedback_then_approve(workspace, tmp_path):
+    from storage.errors import ConflictError, ValidationError
+    from storage.reviews import approve_review, reject_review
+
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
+    mission_id = await _mission(workspace, "Reviewed work")
+    await runtime.run_once()  # clarify, then plan -> Review
+    with pytest.raises(ValidationError):
+        await reject_review(workspace.db, mission_id, "  ")
+    rejected = await reject_review(workspace.db, mission_id, "Please also cover logout.")
+    assert (rejected.list, rejected.stage, rejected.review_status) == ("todo", "plan", "rejected")
+    with pytest.raises(ConflictError):
+        await approve_review(workspace.db, mission_id)
+    await runtime.run_once()
+    sessions = await list_sessions(workspace.db, mission_id=mission_id)
+    prompt = Path(sessions[0].prompt_path).read_text()
+    assert sessions[0].stage == "plan" and "Please also cover logout." in prompt
+    mission = await ops.get_mission(workspace.db, mission_id)
+    assert mission.list == "review" and mission.review_feedback is None
+    approved = await approve_review(workspace.db, mission_id)
+    assert (approved.list, approved.stage) == ("doing", "code")
+    await runtime.run_once()
+    approved = await approve_review(workspace.db, mission_id)
+    assert approved.list == "done" and approved.completed_at is not None
+    # all three stages ran in the same worktree
+    assert len({s.working_directory for s in await list_sessions(workspace.db)}) == 1

@@ -22,7 +22,8 @@ def main() -> int:
     print(f"agent: prompt has {len(prompt.splitlines())} lines", flush=True)
     stage = os.environ.get("SOLO_UNICORN_STAGE", "?")
     if mode in ("commit", "dirty"):
-        Path("agent-output.txt").write_text(f"{mission_id} {stage}\n", encoding="utf-8")
+        session = os.environ.get("SOLO_UNICORN_SESSION_ID", "")
+        Path("agent-output.txt").write_text(f"{mission_id} {stage} {session}\n", encoding="utf-8")
         if mode == "commit":
             subprocess.run(["git", "add", "agent-output.txt"], check=True)
             subprocess.run(
