@@ -325,3 +325,38 @@ async def test_review_reject_reruns_stage_with_feedback_then_approve(workspace, 
     assert approved.list == "done" and approved.completed_at is not None
     # all three stages ran in the same worktree
     assert len({s.working_directory for s in await list_sessions(workspace.db)}) == 1
+
+
+async def test_agent_ignoring_sigterm_is_killed_after_grace(workspace, tmp_path):
+    import time
+
+    runtime, _ = await _setup(
+        workspace, tmp_path, script_profile("stubborn", timeout=1.0), kill_grace=0.5
+    )
+    mission_id = await _mission(workspace)
+    started = time.monotonic()
+    handle = await runtime.run_mission(mission_id)
+    ended = await asyncio.wait_for(handle.task, 20)
+    assert ended.status == "timeout" and time.monotonic() - started < 10
+    await _assert_gone(handle.pid)
+
+
+async def test_worktree_with_unpushed_commits_is_kept_unless_forced(workspace, tmp_path):
+    from solo_unicorn_tui.errors import UserError
+    from solo_unicorn_tui.runtime import worktrees as wt
+
+    runtime, repo = await _setup(workspace, tmp_path, script_profile("commit"))
+    mission_id = await _mission(workspace)
+    handle = await runtime.run_mission(mission_id)
+    await handle.task
+    path = Path((await get_session(workspace.db, handle.session_id)).working_directory)
+    status = wt.worktree_status(path, "main")
+    assert status.unpushed == 1 and not status.dirty
+    with pytest.raises(UserError, match="not pushed or merged"):
+        wt.remove_worktree(repo, path, "main")
+    results = await runtime.clean_worktrees(idle_days=0)
+    assert not results[0].removed and "not pushed" in results[0].reason
+    git(repo, "merge", "-q", "--ff-only", status.branch)  # merged into main: nothing to lose
+    results = await runtime.clean_worktrees(idle_days=0)
+    assert results[0].removed and not path.exists()
+    assert git(repo, "branch", "--list", status.branch)  # the branch stays

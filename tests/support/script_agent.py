@@ -1,13 +1,14 @@
 """A tiny code agent for tests: ``script_agent.py MODE PROMPT_FILE MISSION_ID [ARG]``.
 
 Modes: commit (edit a file and commit it), dirty (edit without committing), fail (exit 3),
-sleep SECONDS (with a grandchild in the same process group, its pid written to ARG),
+stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
 flood BYTES (no newline), binary (control bytes and ANSI colours), env (print the environment).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,11 @@ def main() -> int:
             Path(extra).write_text(str(child.pid), encoding="utf-8")
         print("agent: sleeping", flush=True)
         time.sleep(float(os.environ.get("AGENT_SLEEP", "600")))
+        return 0
+    if mode == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("agent: ignoring SIGTERM", flush=True)
+        time.sleep(600)
         return 0
     if mode == "flood":
         out = sys.stdout.buffer
