@@ -102,3 +102,23 @@ async def test_run_mission_errors_are_one_line(workspace, tmp_path):
         assert "repo add" in str(error)
     else:
         raise AssertionError("expected a UserError")
+
+
+async def test_announce_publishes_available_agents(workspace, tmp_path):
+    from sqlalchemy import select
+
+    from storage.models import Workstation
+
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
+    await runtime.announce("online")
+    table = Workstation.__table__
+    async with workspace.db.read() as conn:
+        row = (
+            (await conn.execute(select(table).where(table.c.id == runtime.workstation_id)))
+            .mappings()
+            .one()
+        )
+    assert row["status"] == "online" and row["last_seen_at"] is not None
+    assert {"name": "script", "type": "command", "max_concurrency": 1} in row[
+        "available_code_agents"
+    ]

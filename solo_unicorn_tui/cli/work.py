@@ -48,6 +48,7 @@ async def _work(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))
+        await runtime.announce("online")
         for recovered in await runtime.recover():
             print(f"recovered {recovered.session_id}: {recovered.reason}", flush=True)
         if args.once:

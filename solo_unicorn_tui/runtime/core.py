@@ -224,6 +224,19 @@ class Runtime:
                 handle.cancel("the app is shutting down")
         await self.wait_idle()
 
+    async def announce(self, status: str = "online") -> None:
+        """Publish this workstation's available agents and status on its replicated row."""
+        from storage.workstations import announce_workstation
+
+        agents = [
+            {"name": p.name, "type": p.type, "max_concurrency": p.max_concurrency}
+            for p in self.profiles.all()
+            if p.available
+        ]
+        await announce_workstation(
+            self.db, self.workstation_id, available_code_agents=agents, status=status
+        )
+
     # --- recovery and worktrees --------------------------------------------------------------
 
     async def recover(self) -> list[RecoveredSession]:
