@@ -360,3 +360,22 @@ async def test_worktree_with_unpushed_commits_is_kept_unless_forced(workspace, t
     results = await runtime.clean_worktrees(idle_days=0)
     assert results[0].removed and not path.exists()
     assert git(repo, "branch", "--list", status.branch)  # the branch stays
+
+
+async def test_cancelled_runner_task_kills_the_agent_and_records_it(workspace, tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("sleep", extra=str(pid_file)))
+    mission_id = await _mission(workspace)
+    handle = await runtime.run_mission(mission_id)
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        await asyncio.sleep(0.02)
+    handle.task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handle.task
+    await _assert_gone(handle.pid)
+    await _assert_gone(int(pid_file.read_text()))
+    session = await get_session(workspace.db, handle.session_id)
+    assert session.status == "failed" and "runner was stopped" in session.end_reason
+    assert (await ops.get_mission(workspace.db, mission_id)).list == "todo"

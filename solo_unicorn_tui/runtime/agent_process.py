@@ -217,6 +217,11 @@ class AgentProcess:
                 await asyncio.wait_for(asyncio.shield(pump), timeout=5.0)
             except TimeoutError:
                 pump.cancel()
+        except asyncio.CancelledError:
+            # Whoever awaited us is gone (app exit): never leave the agent running unwatched.
+            self._signal_group(signal.SIGKILL)
+            pump.cancel()
+            raise
         finally:
             cancelled.cancel()
             if not exited.done():

@@ -142,10 +142,13 @@ class SessionRunner:
         try:
             return await self._execute(handle, mission, repo, profile, reason)
         except BaseException as error:
-            detail = (
-                str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-            )
-            if not isinstance(error, UserError):
+            if isinstance(error, UserError):
+                detail = str(error)
+            elif isinstance(error, asyncio.CancelledError):
+                detail = "the runner was stopped while the session ran"
+            else:
+                detail = f"{type(error).__name__}: {error}"
+            if not isinstance(error, UserError | asyncio.CancelledError):
                 log.exception("session for %s failed", mission.id)
             with contextlib.suppress(Exception):
                 await self._fail_unstarted(handle, mission, detail)
