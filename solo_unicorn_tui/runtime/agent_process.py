@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from solo_unicorn_tui.errors import UserError
 from storage.types import utcnow
@@ -262,16 +263,21 @@ class AgentProcess:
                 chunk = await stream.read(READ_CHUNK)
                 lines = splitter.feed(chunk) if chunk else splitter.flush()
                 if lines:
-                    self._emit(log, lines)
+                    payload = b"\n".join(lines) + b"\n"
+                    # Disk writes can block for a while under load: keep them off the loop.
+                    await asyncio.to_thread(_append, log, payload)
+                    self._emit(payload)
                 if not chunk:
                     break
 
-    def _emit(self, log, lines: list[bytes]) -> None:  # type: ignore[no-untyped-def]
-        payload = b"\n".join(lines) + b"\n"
+    def _emit(self, payload: bytes) -> None:
         self._bytes += len(payload)
-        log.write(payload)
-        log.flush()
         text = payload.decode("utf-8", errors="replace").split("\n")[:-1]
         self._tail.extend(t[:500] for t in text[-TAIL_LINES:])
         if self.on_output is not None:
             self.on_output(text)
+
+
+def _append(log: IO[bytes], payload: bytes) -> None:
+    log.write(payload)
+    log.flush()
