@@ -76,6 +76,8 @@ async def test_run_once_commits_in_worktree_and_moves_mission(workspace, tmp_pat
     assert branch.startswith("solo-unicorn/") and branch.endswith("-add-a-greeting")
     assert git(repo, "log", "--format=%s", "-1", branch).startswith("agent: plan")
     assert sessions[0].working_directory == first.working_directory  # reused across stages
+    assert Path(first.log_path).stat().st_mode & 0o777 == 0o600
+    assert Path(first.prompt_path).stat().st_mode & 0o777 == 0o600
     log_text = Path(first.log_path).read_text()
     assert "agent: mode=commit" in log_text and "agent: done" in log_text
     kinds = [e.kind for e in await ops.list_events(workspace.db, mission_id)]

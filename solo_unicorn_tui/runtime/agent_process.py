@@ -258,7 +258,8 @@ class AgentProcess:
         assert self.process is not None and self.process.stdout is not None
         stream = self.process.stdout
         splitter = LineSplitter()
-        with self.log_path.open("ab") as log:
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as log:
             while True:
                 chunk = await stream.read(READ_CHUNK)
                 lines = splitter.feed(chunk) if chunk else splitter.flush()
