@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ def register(sub: Any) -> None:
     add.add_argument("--priority", default=3, help="1 (lowest) to 5 (highest), default 3")
     add.add_argument("--ready", action="store_true", help="mark it ready to be dispatched")
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
+    add.add_argument("--repo", help="repository name (default: the project's first repository)")
     add_json_flag(add)
     add.set_defaults(handler=_add)
 
@@ -99,6 +101,13 @@ async def _add(args: argparse.Namespace) -> int:
         list=args.list_name,
     )
     async with workspace_session() as ws:
+        if args.repo:
+            from storage.repositories import find_repository
+
+            repo = await find_repository(
+                ws.db, ws.project_id, ws.identity.workstation_id, args.repo
+            )
+            draft = replace(draft, repository_id=repo.id)
         mission = await ops.create_mission(ws.db, ws.project_id, draft)
     _emit(mission, args.json)
     return 0

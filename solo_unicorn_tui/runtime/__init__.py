@@ -1,1 +1,5 @@
-"""The local runtime: agents, worktrees, sessions and dispatch. Never imports Textual."""
+"""The local runtime: repositories, agent profiles, worktrees, sessions, dispatcher, recovery.
+
+Headless: nothing here imports Textual.
+The facade is :class:`solo_unicorn_tui.runtime.core.Runtime`.
+"""

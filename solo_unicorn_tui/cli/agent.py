@@ -1,0 +1,154 @@
+"""``solo-unicorn agent …``: list, add and remove code agent profiles (``code-agents.json``)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pydantic import ValidationError
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.runtime.agent_process import looks_secret
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("agent", help="list, add and remove code agent profiles")
+    commands = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="list profiles and whether their program is here")
+    add_json_flag(listing)
+    listing.set_defaults(handler=_list)
+
+    add = commands.add_parser(
+        "add",
+        help="add a plain-command profile: agent add NAME [options] -- PROGRAM ARG...",
+        description="agent add NAME [--default] [--type T] [--env KEY=VALUE]... "
+        "[--max-concurrency N] [--timeout SECONDS] [--json] -- PROGRAM ARG... "
+        "Placeholders in arguments: {prompt} {prompt_file} {mission_id} {worktree}.",
+    )
+    add.add_argument("spec", nargs=argparse.REMAINDER, metavar="NAME [options] -- PROGRAM ARG...")
+    add.set_defaults(handler=_add)
+
+    remove = commands.add_parser("remove", help="remove a profile added with 'agent add'")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+
+async def _list(args: argparse.Namespace) -> int:
+    profiles = AgentProfiles.load(Home.locate())
+    default = profiles.default()
+    rows = [
+        {
+            "name": p.name,
+            "type": p.type,
+            "available": p.available,
+            "default": default is not None and p.name == default.name,
+            "builtin": p.builtin,
+            "argv": p.argv,
+            "max_concurrency": p.max_concurrency,
+            "timeout_seconds": p.timeout_seconds,
+        }
+        for p in profiles.all()
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        ["name", "type", "available", "max", "command"],
+        [
+            (
+                r["name"] + (" *" if r["default"] else ""),
+                r["type"],
+                "yes" if r["available"] else "no",
+                r["max_concurrency"],
+                " ".join(r["argv"])[:60],
+            )
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _parse_env(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--env {pair!r} must look like KEY=VALUE")
+        if looks_secret(key):
+            raise UserError(
+                f"--env {key} looks like a secret; secrets are never stored in code-agents.json "
+                "(log the agent in with its own command instead)"
+            )
+        env[key] = value
+    return env
+
+
+class _OptionsParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"agent add: {message} (usage: agent add NAME [options] -- PROGRAM ARG...)")
+
+
+def _add_options() -> argparse.ArgumentParser:
+    parser = _OptionsParser(prog="solo-unicorn agent add", add_help=False, exit_on_error=False)
+    parser.add_argument("name")
+    parser.add_argument("--type", default="command")
+    parser.add_argument("--default", action="store_true")
+    parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("--max-concurrency", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def _split_spec(spec: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    cut = spec.index("--") if "--" in spec else len(spec)
+    try:
+        options, unknown = _add_options().parse_known_args(spec[:cut])
+    except argparse.ArgumentError as error:
+        raise UserError(f"agent add: {error}") from None
+    if unknown:
+        raise UserError(f"agent add: unrecognized {' '.join(unknown)} (put the command after --)")
+    return options, spec[cut + 1 :]
+
+
+async def _add(raw: argparse.Namespace) -> int:
+    args, argv = _split_spec(list(raw.spec))
+    if not argv:
+        raise UserError(
+            "give the agent's command after '--', e.g. agent add my-agent -- my-cli {prompt}"
+        )
+    try:
+        profile = AgentProfile(
+            name=args.name,
+            type=args.type,
+            argv=argv,
+            env=_parse_env(args.env),
+            max_concurrency=args.max_concurrency,
+            timeout_seconds=args.timeout,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UserError(f"agent {where}: {message}") from None
+    profiles = AgentProfiles.load(Home.locate())
+    profiles.add(profile, make_default=args.default)
+    profiles.save()
+    if args.json:
+        print_json({"name": profile.name, "argv": profile.argv, "available": profile.available})
+    else:
+        note = "" if profile.available else f" (warning: {profile.argv[0]!r} not found)"
+        print(f"added agent profile {profile.name}{note}")
+    return 0
+
+
+async def _remove(args: argparse.Namespace) -> int:
+    profiles = AgentProfiles.load(Home.locate())
+    profiles.remove(args.name)
+    profiles.save()
+    print(f"removed agent profile {args.name}")
+    return 0

@@ -1,0 +1,83 @@
+"""``solo-unicorn repo …``: link a local git repository to the project, list them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.runtime.git_repos import inspect_repository
+from solo_unicorn_tui.workspace import workspace_session
+from storage.repositories import RepositoryLink, link_repository, list_repositories
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("repo", help="link local git repositories to the project")
+    commands = parser.add_subparsers(dest="repo_command", metavar="ACTION", required=True)
+
+    add = commands.add_parser("add", help="link a local git repository (default branch detected)")
+    add.add_argument("path", help="path of the repository's checkout")
+    add.add_argument("--name", help="name missions use (default: the folder name)")
+    add.add_argument(
+        "--max-concurrent", type=int, help="missions that may run at once in it (default 1)"
+    )
+    add_json_flag(add)
+    add.set_defaults(handler=_add)
+
+    listing = commands.add_parser("list", help="list the project's repositories")
+    add_json_flag(listing)
+    listing.set_defaults(handler=_list)
+
+
+def _to_json(link: RepositoryLink, default: bool) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "name": link.name,
+        "default_branch": link.repository.default_branch,
+        "max_concurrent_missions": link.repository.max_concurrent_missions,
+        "path": link.main_path,
+        "default": default,
+    }
+
+
+async def _add(args: argparse.Namespace) -> int:
+    info = inspect_repository(args.path)
+    async with workspace_session() as ws:
+        link = await link_repository(
+            ws.db,
+            ws.project_id,
+            ws.identity.workstation_id,
+            name=args.name or info.name,
+            main_path=str(info.path),
+            default_branch=info.default_branch,
+            max_concurrent_missions=args.max_concurrent,
+        )
+        links = await list_repositories(ws.db, ws.project_id, ws.identity.workstation_id)
+    is_default = links[0].id == link.id
+    if args.json:
+        print_json(_to_json(link, is_default))
+    else:
+        print(f"linked {link.name} ({info.path}, branch {info.default_branch}) as {link.id}")
+    return 0
+
+
+async def _list(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        links = await list_repositories(ws.db, ws.project_id, ws.identity.workstation_id)
+    if args.json:
+        print_json([_to_json(link, i == 0) for i, link in enumerate(links)])
+        return 0
+    print_table(
+        ["name", "branch", "max", "path", "id"],
+        [
+            (
+                link.name + (" *" if i == 0 else ""),
+                link.repository.default_branch,
+                link.repository.max_concurrent_missions,
+                link.main_path or "(not linked here)",
+                link.id,
+            )
+            for i, link in enumerate(links)
+        ],
+    )
+    return 0

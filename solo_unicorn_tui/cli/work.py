@@ -1,0 +1,70 @@
+"""``solo-unicorn work``: the headless dispatcher. Runs agents on ready missions until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from typing import Any
+
+from solo_unicorn_tui.runtime.core import Runtime
+from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded, SessionStarted
+from solo_unicorn_tui.workspace import workspace_session
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("work", help="run agents on ready missions until stopped (ctrl+c)")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="run every dispatchable mission to completion, then exit",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(handler=_work)
+
+
+def _printer(quiet: bool):  # type: ignore[no-untyped-def]
+    def show(event: RuntimeEvent) -> None:
+        if quiet:
+            return
+        if isinstance(event, SessionStarted):
+            print(
+                f"started  {event.mission_id} stage {event.stage} with {event.agent_name} "
+                f"(session {event.session_id}, pid {event.pid})",
+                flush=True,
+            )
+        elif isinstance(event, SessionEnded):
+            print(
+                f"{event.status:<9}{event.mission_id} {event.reason}; "
+                f"now {event.mission_list}/{event.mission_stage}",
+                flush=True,
+            )
+
+    return show
+
+
+async def _work(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        runtime = Runtime.from_workspace(ws)
+        runtime.subscribe(_printer(args.quiet))
+        await runtime.announce("online")
+        for recovered in await runtime.recover():
+            print(f"recovered {recovered.session_id}: {recovered.reason}", flush=True)
+        if args.once:
+            ended = await runtime.run_once()
+            if not ended and not args.quiet:
+                reason = runtime.dispatcher.idle_reason
+                print(f"nothing to run{f' ({reason})' if reason else ''}")
+            return 1 if any(e.status != "completed" for e in ended) else 0
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopping.set)
+        runtime.start_dispatcher()
+        if not args.quiet:
+            print("working; press ctrl+c to stop (running sessions are cancelled)", flush=True)
+        await stopping.wait()
+        await runtime.shutdown(cancel_running=True)
+    return 0

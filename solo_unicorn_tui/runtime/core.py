@@ -1,0 +1,373 @@
+"""The runtime facade: everything the board and ``solo-unicorn work`` ask of the local runtime.
+
+Subscribe a listener for :mod:`.events`; run a mission now, cancel it, run the dispatcher once
+or in the background, recover after a crash, take a :class:`WorkstationSnapshot` for the panel,
+clean old worktrees. All methods run on the caller's asyncio loop; git work goes to threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from solo_unicorn_tui.config import Settings
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.runtime import worktrees as wt
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.dispatcher import Dispatcher
+from solo_unicorn_tui.runtime.events import (
+    DispatcherChanged,
+    RuntimeEvent,
+    RuntimeListener,
+    SessionEnded,
+)
+from solo_unicorn_tui.runtime.recovery import RecoveredSession, recover_sessions
+from solo_unicorn_tui.runtime.session_runner import SessionHandle, SessionRunner
+from solo_unicorn_tui.runtime.snapshot import (
+    AgentState,
+    RunningSession,
+    WorkstationSnapshot,
+    WorktreeState,
+)
+from storage import missions as mission_ops
+from storage import worktrees as worktree_ops
+from storage.database import Database
+from storage.models import Mission, Workstation
+from storage.repositories import RepositoryLink, default_repository, get_repository
+from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    worktree_id: str
+    path: str
+    branch: str
+    removed: bool
+    reason: str
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        home: Home,
+        settings: Settings,
+        workstation_id: str,
+        project_id: str,
+        workspace_dir: Path,
+        profiles: AgentProfiles | None = None,
+        kill_grace_seconds: float = 5.0,
+        poll_seconds: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.home = home
+        self.settings = settings
+        self.workstation_id = workstation_id
+        self.project_id = project_id
+        self.workspace_dir = Path(workspace_dir)
+        self.profiles = profiles or AgentProfiles.load(home)
+        self._listeners: list[RuntimeListener] = []
+        self._handles: dict[str, SessionHandle] = {}
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self.runner = SessionRunner(
+            db=db,
+            home=home,
+            workspace_dir=self.workspace_dir,
+            workstation_id=workstation_id,
+            max_recovery_attempts=settings.max_recovery_attempts,
+            emit=self._emit,
+            kill_grace_seconds=kill_grace_seconds,
+        )
+        self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace, **options: object) -> Runtime:
+        return cls(
+            db=ws.db,
+            home=ws.home,
+            settings=ws.settings,
+            workstation_id=ws.identity.workstation_id,
+            project_id=ws.project_id,
+            workspace_dir=Path(ws.workspace_dir),
+            **options,  # type: ignore[arg-type]
+        )
+
+    # --- listeners ---------------------------------------------------------------------------
+
+    def subscribe(self, listener: RuntimeListener) -> RuntimeListener:
+        """Call ``listener(event)`` for every runtime event; returns it for :meth:`unsubscribe`."""
+        self._listeners.append(listener)
+        return listener
+
+    def unsubscribe(self, listener: RuntimeListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def _emit(self, event: RuntimeEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("runtime listener %r failed on %s", listener, type(event).__name__)
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def reload_profiles(self) -> None:
+        self.profiles = AgentProfiles.load(self.home)
+
+    def profile_for(self, mission: Mission) -> AgentProfile | None:
+        if mission.code_agent_name:
+            with contextlib.suppress(UserError):
+                return self.profiles.get(mission.code_agent_name)
+        return self.profiles.default()
+
+    def running(self) -> list[SessionHandle]:
+        return list(self._handles.values())
+
+    def is_running(self, mission_id: str) -> bool:
+        return mission_id in self._handles
+
+    def running_count(self, profile_name: str) -> int:
+        return sum(1 for h in self._handles.values() if h.agent_name == profile_name)
+
+    def tasks(self) -> list[asyncio.Task[SessionEnded]]:
+        return [h.task for h in self._handles.values() if h.task is not None]
+
+    async def start(
+        self, mission: Mission, repo: RepositoryLink, profile: AgentProfile, *, reason: str
+    ) -> SessionHandle:
+        """Claim the mission, then run its session in a task; return at once with the handle."""
+        handle, claimed = await self.runner.claim(mission, repo, profile)
+        self._handles[claimed.id] = handle
+        task = asyncio.create_task(
+            self.runner.execute(handle, claimed, repo, profile, reason),
+            name=f"session-{claimed.id}",
+        )
+        handle.task = task
+        task.add_done_callback(lambda _t, mid=claimed.id: self._handles.pop(mid, None))
+        return handle
+
+    async def run_mission(
+        self, mission_id: str, *, profile_name: str | None = None, reason: str = "run now"
+    ) -> SessionHandle:
+        """Run one mission now (the board's ``r``), ready or not; errors are one-line UserErrors."""
+        if self.is_running(mission_id):
+            raise UserError("this mission is already running here; cancel it first with 'c'")
+        mission = await mission_ops.get_mission(self.db, mission_id)
+        if mission.list == "done":
+            raise UserError("the mission is done; move it back to Todo to run it again")
+        if mission.repository_id:
+            repo: RepositoryLink | None = await get_repository(
+                self.db, mission.repository_id, self.workstation_id
+            )
+        else:
+            repo = await default_repository(self.db, mission.project_id, self.workstation_id)
+        if repo is None or repo.local is None:
+            raise UserError("no repository is linked here; run 'solo-unicorn repo add PATH' first")
+        profile = self.profiles.get(profile_name) if profile_name else self.profile_for(mission)
+        if profile is None:
+            raise UserError("no agent profile is available; add one with 'solo-unicorn agent add'")
+        return await self.start(mission, repo, profile, reason=reason)
+
+    def cancel(self, mission_id: str, reason: str = "cancelled by the user") -> bool:
+        """Stop the mission's running session (its whole process group); False when none."""
+        handle = self._handles.get(mission_id)
+        if handle is None:
+            return False
+        handle.cancel(reason)
+        return True
+
+    async def wait_idle(self) -> None:
+        while tasks := self.tasks():
+            await asyncio.wait(tasks)
+
+    # --- dispatcher --------------------------------------------------------------------------
+
+    async def run_once(self) -> list[SessionEnded]:
+        return await self.dispatcher.run_once()
+
+    @property
+    def dispatcher_running(self) -> bool:
+        return self._dispatch_task is not None and not self._dispatch_task.done()
+
+    def start_dispatcher(self) -> None:
+        if self.dispatcher_running:
+            return
+        self._dispatch_task = asyncio.create_task(self.dispatcher.run_forever(), name="dispatcher")
+        self._emit(DispatcherChanged(running=True))
+
+    async def stop_dispatcher(self) -> None:
+        if self._dispatch_task is None:
+            return
+        self.dispatcher.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._dispatch_task
+        self._dispatch_task = None
+        self._emit(DispatcherChanged(running=False))
+
+    async def shutdown(self, *, cancel_running: bool = True) -> None:
+        await self.stop_dispatcher()
+        if cancel_running:
+            for handle in self.running():
+                handle.cancel("the app is shutting down")
+        await self.wait_idle()
+
+    async def announce(self, status: str = "online") -> None:
+        """Publish this workstation's available agents and status on its replicated row."""
+        from storage.workstations import announce_workstation
+
+        agents = [
+            {"name": p.name, "type": p.type, "max_concurrency": p.max_concurrency}
+            for p in self.profiles.all()
+            if p.available
+        ]
+        await announce_workstation(
+            self.db, self.workstation_id, available_code_agents=agents, status=status
+        )
+
+    # --- recovery and worktrees --------------------------------------------------------------
+
+    async def recover(self) -> list[RecoveredSession]:
+        return await recover_sessions(
+            self.db,
+            self.home,
+            self.workstation_id,
+            max_recovery_attempts=self.settings.max_recovery_attempts,
+        )
+
+    async def clean_worktrees(
+        self, *, force: bool = False, idle_days: float | None = None, now: datetime | None = None
+    ) -> list[CleanResult]:
+        """Remove worktrees unused for ``idle_days`` (settings' default; 0 with force = all idle).
+
+        Never one in use by a running session; never one with uncommitted changes or unpushed
+        commits unless ``force``.
+        """
+        days = self.settings.worktree_idle_days if idle_days is None else idle_days
+        cutoff = (now or utcnow()) - timedelta(days=days)
+        running = {h.mission_id for h in self.running()}
+        results = []
+        for row in await worktree_ops.list_worktrees(self.db, self.workstation_id):
+            used = row.last_used_at or row.created_at
+            if row.mission_id in running or row.status == "in_use":
+                results.append(CleanResult(row.id, row.worktree_path, row.branch, False, "in use"))
+                continue
+            if used > cutoff:
+                results.append(
+                    CleanResult(row.id, row.worktree_path, row.branch, False, "recently used")
+                )
+                continue
+            repo_path = await self._repo_path_of(row.workstation_repository_id)
+            try:
+                if repo_path is None:
+                    raise UserError("its repository is no longer linked here")
+                await asyncio.to_thread(
+                    wt.remove_worktree, repo_path, row.worktree_path, row.base_branch, force=force
+                )
+            except UserError as error:
+                results.append(
+                    CleanResult(row.id, row.worktree_path, row.branch, False, str(error))
+                )
+                continue
+            await worktree_ops.mark_removed(self.db, row.id)
+            results.append(CleanResult(row.id, row.worktree_path, row.branch, True, "removed"))
+        return results
+
+    async def _repo_path_of(self, workstation_repository_id: str) -> str | None:
+        from sqlalchemy import select
+
+        from storage.models import WorkstationRepository
+
+        table = WorkstationRepository.__table__
+        async with self.db.read() as conn:
+            return (
+                await conn.execute(
+                    select(table.c.main_path).where(table.c.id == workstation_repository_id)
+                )
+            ).scalar_one_or_none()
+
+    # --- the panel's picture -----------------------------------------------------------------
+
+    async def snapshot(self, *, with_git_status: bool = True) -> WorkstationSnapshot:
+        """A plain picture of this workstation; git status is read in a thread."""
+        name = await self._workstation_name()
+        default = self.profiles.default()
+        agents = tuple(
+            AgentState(
+                name=p.name,
+                type=p.type,
+                available=p.available,
+                running=self.running_count(p.name),
+                max_concurrency=p.max_concurrency,
+                is_default=default is not None and p.name == default.name,
+            )
+            for p in self.profiles.all()
+        )
+        sessions = tuple(
+            RunningSession(
+                session_id=h.session_id or "",
+                mission_id=h.mission_id,
+                mission_title=h.mission_title,
+                agent_name=h.agent_name,
+                stage=h.stage,
+                started_at=h.started_at,
+                pid=h.pid,
+                log_path=h.log_path or "",
+            )
+            for h in self.running()
+        )
+        rows = await worktree_ops.list_worktrees(self.db, self.workstation_id)
+
+        def statuses() -> list[wt.WorktreeStatus]:
+            return [
+                wt.worktree_status(r.worktree_path, r.base_branch)
+                if with_git_status
+                else wt.WorktreeStatus(True, False, 0, r.branch)
+                for r in rows
+            ]
+
+        found = await asyncio.to_thread(statuses)
+        worktrees = tuple(
+            WorktreeState(
+                worktree_id=r.id,
+                mission_id=r.mission_id,
+                branch=r.branch,
+                path=r.worktree_path,
+                status=r.status if s.exists else "missing",
+                dirty=s.dirty,
+                unpushed=s.unpushed,
+                last_used_at=r.last_used_at,
+            )
+            for r, s in zip(rows, found, strict=True)
+        )
+        return WorkstationSnapshot(
+            workstation_id=self.workstation_id,
+            workstation_name=name,
+            dispatcher_running=self.dispatcher_running,
+            taken_at=utcnow(),
+            agents=agents,
+            sessions=sessions,
+            worktrees=worktrees,
+        )
+
+    async def _workstation_name(self) -> str:
+        from sqlalchemy import select
+
+        table = Workstation.__table__
+        async with self.db.read() as conn:
+            name = (
+                await conn.execute(select(table.c.name).where(table.c.id == self.workstation_id))
+            ).scalar_one_or_none()
+        return name or self.workstation_id

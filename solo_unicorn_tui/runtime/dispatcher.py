@@ -1,0 +1,130 @@
+"""The dispatcher: picks the next missions and starts them within every limit.
+
+Next mission = ready, in Todo or Doing, not deleted, not blocked by an unfinished ``blocks``
+dependency, not claimed; ordered by priority (highest first), then list order. A mission starts
+only when its repository is under ``max_concurrent_missions`` and its agent profile has a free slot.
+A mission that failed is not retried at once: within :meth:`Dispatcher.run_once` not at all, and
+under :meth:`Dispatcher.run_forever` after a growing delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded
+from storage import sessions as session_ops
+from storage.errors import ConflictError
+from storage.repositories import list_repositories
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.runtime.session_runner import SessionHandle
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE_SECONDS = 15.0
+RETRY_MAX_SECONDS = 600.0
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime, *, poll_seconds: float = 2.0) -> None:
+        self.runtime = runtime
+        self.poll_seconds = poll_seconds
+        self.not_before: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+        self.idle_reason: str | None = None
+        self.ended: list[SessionEnded] = []
+        self._stop = asyncio.Event()
+        runtime.subscribe(self._on_event)
+
+    async def start_available(
+        self, skip: set[str] | None = None, *, backoff: bool = True
+    ) -> list[SessionHandle]:
+        """Start every mission that may start now; return their handles.
+
+        With ``backoff``, a mission that failed recently waits out its retry delay.
+        """
+        runtime = self.runtime
+        skip = skip or set()
+        now = time.monotonic()
+        links = await list_repositories(runtime.db, runtime.project_id, runtime.workstation_id)
+        repos = {link.id: link for link in links}
+        default = links[0] if links else None
+        started: list[SessionHandle] = []
+        self.idle_reason = None
+        for mission in await session_ops.dispatchable_missions(runtime.db, runtime.project_id):
+            if mission.id in skip or (backoff and self.not_before.get(mission.id, 0.0) > now):
+                continue
+            if runtime.is_running(mission.id):
+                continue
+            repo = repos.get(mission.repository_id) if mission.repository_id else default
+            if repo is None or repo.local is None:
+                self.idle_reason = "no repository linked here; run 'solo-unicorn repo add PATH'"
+                continue
+            limit = repo.repository.max_concurrent_missions or 1
+            if await session_ops.running_on_repository(runtime.db, repo.id) >= limit:
+                continue
+            profile = runtime.profile_for(mission)
+            if profile is None:
+                self.idle_reason = (
+                    "no agent profile available; add one with 'solo-unicorn agent add'"
+                )
+                continue
+            if runtime.running_count(profile.name) >= profile.max_concurrency:
+                continue
+            try:
+                started.append(await runtime.start(mission, repo, profile, reason="dispatched"))
+            except ConflictError:
+                continue
+        return started
+
+    def _on_event(self, event: RuntimeEvent) -> None:
+        if not isinstance(event, SessionEnded):
+            return
+        self.ended.append(event)
+        if event.status == "completed":
+            self.not_before.pop(event.mission_id, None)
+            self.failures.pop(event.mission_id, None)
+            return
+        count = self.failures[event.mission_id] = self.failures.get(event.mission_id, 0) + 1
+        delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (count - 1))
+        self.not_before[event.mission_id] = time.monotonic() + delay
+
+    async def run_once(self) -> list[SessionEnded]:
+        """Run every dispatchable mission (through all its stages) to completion, then return.
+
+        A mission that fails is not started again in the same run.
+        """
+        first = len(self.ended)
+        while True:
+            failed = {e.mission_id for e in self.ended[first:] if e.status != "completed"}
+            await self.start_available(skip=failed, backoff=False)
+            tasks = self.runtime.tasks()
+            if not tasks:
+                return self.ended[first:]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+
+    async def run_forever(self) -> None:
+        """Dispatch until :meth:`stop`; sessions still running at stop keep running."""
+        self._stop.clear()
+        stop = asyncio.create_task(self._stop.wait())
+        try:
+            while not self._stop.is_set():
+                self.ended.clear()
+                try:
+                    await self.start_available()
+                except Exception:
+                    log.exception("dispatch round failed")
+                await asyncio.wait(
+                    {stop, *self.runtime.tasks()},
+                    timeout=self.poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+        finally:
+            stop.cancel()
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,425 @@
+"""One agent session from claim to result: worktree, prompt, process, record, advance.
+
+:meth:`SessionRunner.claim` takes the mission (so the dispatcher's counts are right before the
+next pick); :meth:`SessionRunner.execute` does the rest and never leaves a claim dangling: any
+failure ends in a recorded session and a requeued mission.
+
+While the agent runs, the runner holds an exclusive ``flock`` on ``sessions/{id}.lock``; recovery
+takes that lock to tell a live runner (another process on this machine) from a dead one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.runtime import worktrees as wt
+from solo_unicorn_tui.runtime.agent_process import (
+    AgentProcess,
+    AgentStartError,
+    ProcessResult,
+    agent_environment,
+)
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
+from solo_unicorn_tui.runtime.events import (
+    RuntimeEvent,
+    SessionEnded,
+    SessionOutput,
+    SessionStarted,
+)
+from solo_unicorn_tui.runtime.prompt import PromptContext, write_prompt
+from storage import sessions as session_ops
+from storage import worktrees as worktree_ops
+from storage.database import Database
+from storage.ids import new_id
+from storage.models import Mission
+from storage.repositories import RepositoryLink
+from storage.sessions import SessionOutcome
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: A claim outlives the agent's timeout by this much, then anyone may take the mission again.
+LEASE_MARGIN_SECONDS = 300.0
+
+
+@dataclass
+class SessionHandle:
+    """A mission being run by this process: what the panel shows and what ``cancel`` reaches."""
+
+    mission_id: str
+    mission_title: str
+    agent_name: str
+    stage: str
+    repository_id: str
+    started_at: datetime
+    session_id: str | None = None
+    pid: int | None = None
+    log_path: str | None = None
+    process: AgentProcess | None = field(default=None, repr=False)
+    cancel_reason: str | None = None
+    task: asyncio.Task[SessionEnded] | None = field(default=None, repr=False)
+
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        self.cancel_reason = reason
+        if self.process is not None:
+            self.process.cancel(reason)
+
+
+def lock_path(home: Home, session_id: str) -> Path:
+    return home.sessions_dir / f"{session_id}.lock"
+
+
+def prompt_path(home: Home, session_id: str) -> Path:
+    return home.sessions_dir / f"{session_id}.prompt.md"
+
+
+def _hold_lock(path: Path) -> IO[bytes]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("ab")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+class SessionRunner:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        home: Home,
+        workspace_dir: Path,
+        workstation_id: str,
+        max_recovery_attempts: int,
+        emit: Callable[[RuntimeEvent], None],
+        kill_grace_seconds: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.home = home
+        self.workspace_dir = workspace_dir
+        self.workstation_id = workstation_id
+        self.max_recovery_attempts = max_recovery_attempts
+        self.emit = emit
+        self.kill_grace_seconds = kill_grace_seconds
+
+    async def claim(
+        self, mission: Mission, repo: RepositoryLink, profile: AgentProfile
+    ) -> tuple[SessionHandle, Mission]:
+        claimed = await session_ops.claim_mission(
+            self.db,
+            mission.id,
+            self.workstation_id,
+            lease_seconds=profile.timeout_seconds + LEASE_MARGIN_SECONDS,
+            repository_id=repo.id,
+            code_agent_name=profile.name,
+        )
+        handle = SessionHandle(
+            mission_id=claimed.id,
+            mission_title=claimed.title,
+            agent_name=profile.name,
+            stage=claimed.stage,
+            repository_id=repo.id,
+            started_at=utcnow(),
+        )
+        return handle, claimed
+
+    async def execute(
+        self,
+        handle: SessionHandle,
+        mission: Mission,
+        repo: RepositoryLink,
+        profile: AgentProfile,
+        reason: str,
+    ) -> SessionEnded:
+        try:
+            return await self._execute(handle, mission, repo, profile, reason)
+        except BaseException as error:
+            if isinstance(error, UserError):
+                detail = str(error)
+            elif isinstance(error, asyncio.CancelledError):
+                detail = "the runner was stopped while the session ran"
+            else:
+                detail = f"{type(error).__name__}: {error}"
+            if not isinstance(error, UserError | asyncio.CancelledError):
+                log.exception("session for %s failed", mission.id)
+            with contextlib.suppress(Exception):
+                await self._fail_unstarted(handle, mission, detail)
+            if isinstance(error, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+                raise
+            return self._ended(handle, mission, "failed", None, detail, 0.0)
+
+    async def _fail_unstarted(self, handle: SessionHandle, mission: Mission, error: str) -> None:
+        if handle.session_id is None:
+            await session_ops.fail_before_start(
+                self.db, mission.id, error=error, max_recovery_attempts=self.max_recovery_attempts
+            )
+            return
+        current = await session_ops.get_session(self.db, handle.session_id)
+        if current.status in session_ops.ACTIVE_STATUSES:
+            now = utcnow()
+            await session_ops.finish_session(
+                self.db,
+                handle.session_id,
+                SessionOutcome(
+                    status="failed",
+                    exit_code=None,
+                    ended_at=now,
+                    duration_seconds=(now - handle.started_at).total_seconds(),
+                    end_reason=error,
+                    error_type="runner_error",
+                    error_message=error,
+                ),
+                max_recovery_attempts=self.max_recovery_attempts,
+            )
+
+    def _ended(
+        self,
+        handle: SessionHandle,
+        mission: Mission,
+        status: str,
+        exit_code: int | None,
+        reason: str,
+        duration: float,
+    ) -> SessionEnded:
+        event = SessionEnded(
+            session_id=handle.session_id,
+            mission_id=mission.id,
+            status=status,
+            exit_code=exit_code,
+            reason=reason,
+            duration_seconds=duration,
+            mission_list=mission.list,
+            mission_stage=mission.stage,
+        )
+        self.emit(event)
+        return event
+
+    async def _worktree(
+        self, mission: Mission, repo: RepositoryLink
+    ) -> tuple[str, wt.WorktreeInfo]:
+        assert repo.local is not None
+        known = await worktree_ops.find_worktree(self.db, repo.local.id, mission.id)
+        existing = (Path(known.worktree_path), known.branch) if known else None
+        info = await asyncio.to_thread(
+            wt.ensure_worktree,
+            repo.local.main_path,
+            self.workspace_dir,
+            repo.name,
+            mission.id,
+            mission.title,
+            repo.local.main_branch or repo.repository.default_branch,
+            existing,
+        )
+        if known is not None and Path(known.worktree_path).resolve() == info.path:
+            await worktree_ops.touch_worktree(self.db, known.id, status="in_use")
+            return known.id, info
+        if known is not None:
+            await worktree_ops.mark_removed(self.db, known.id)
+        row = await worktree_ops.record_worktree(
+            self.db,
+            organization_id=mission.organization_id,
+            workstation_repository_id=repo.local.id,
+            mission_id=mission.id,
+            branch=info.branch,
+            base_branch=info.base_branch,
+            worktree_path=str(info.path),
+        )
+        await worktree_ops.touch_worktree(self.db, row.id, status="in_use")
+        return row.id, info
+
+    async def _execute(
+        self,
+        handle: SessionHandle,
+        mission: Mission,
+        repo: RepositoryLink,
+        profile: AgentProfile,
+        reason: str,
+    ) -> SessionEnded:
+        if repo.local is None:
+            raise UserError(
+                f"repository {repo.name!r} is not linked on this workstation; "
+                "run 'solo-unicorn repo add PATH'"
+            )
+        worktree_id, info = await self._worktree(mission, repo)
+        session_id = new_id("session")
+        lock = _hold_lock(lock_path(self.home, session_id))
+        try:
+            return await self._run_agent(
+                handle, mission, profile, reason, session_id, worktree_id, info
+            )
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            lock.close()
+            with contextlib.suppress(OSError):
+                lock_path(self.home, session_id).unlink()
+
+    async def _run_agent(
+        self,
+        handle: SessionHandle,
+        mission: Mission,
+        profile: AgentProfile,
+        reason: str,
+        session_id: str,
+        worktree_id: str,
+        info: wt.WorktreeInfo,
+    ) -> SessionEnded:
+        log_file = self.home.session_log(session_id)
+        prompt_file = prompt_path(self.home, session_id)
+        sources = await session_ops.prompt_sources(self.db, mission)
+        prompt = write_prompt(
+            prompt_file,
+            PromptContext(
+                mission_id=mission.id,
+                title=mission.title,
+                stage=mission.stage,
+                stage_instructions=sources.stage.get("instructions"),
+                description=mission.description,
+                clarification=mission.clarification,
+                solution=mission.solution,
+                tasks=list(mission.tasks or []),
+                review_feedback=mission.review_feedback,
+                last_error=mission.last_error,
+                project_name=sources.project_name,
+                project_memory=sources.project_memory,
+                actor_name=sources.actor_name,
+                actor_prompt=sources.actor_prompt,
+                actor_methodology=sources.actor_methodology,
+                branch=info.branch,
+                docs_dir=f"solo-unicorn-docs/missions/{mission.id}",
+            ),
+        )
+        await session_ops.create_session(
+            self.db,
+            mission,
+            code_agent_type=profile.type,
+            code_agent_name=profile.name,
+            stage=mission.stage,
+            worktree_id=worktree_id,
+            working_directory=str(info.path),
+            log_path=str(log_file),
+            prompt_path=str(prompt_file),
+            start_reason=reason,
+            session_id=session_id,
+        )
+        handle.session_id = session_id
+        handle.log_path = str(log_file)
+        base_commit = await asyncio.to_thread(wt.head_commit, info.path)
+        argv = profile.render_argv(
+            {
+                "prompt": prompt,
+                "prompt_file": str(prompt_file),
+                "mission_id": mission.id,
+                "worktree": str(info.path),
+            }
+        )
+        env = agent_environment(
+            profile.env,
+            {
+                "SOLO_UNICORN_MISSION_ID": mission.id,
+                "SOLO_UNICORN_SESSION_ID": session_id,
+                "SOLO_UNICORN_STAGE": mission.stage,
+                "SOLO_UNICORN_PROMPT_FILE": str(prompt_file),
+            },
+        )
+        process = AgentProcess(
+            argv,
+            cwd=info.path,
+            env=env,
+            log_path=log_file,
+            timeout_seconds=profile.timeout_seconds,
+            on_output=lambda lines: self.emit(SessionOutput(session_id, mission.id, tuple(lines))),
+            kill_grace_seconds=self.kill_grace_seconds,
+        )
+        if handle.cancel_reason is not None:
+            result = None
+            error = handle.cancel_reason
+        else:
+            try:
+                pid = await process.start()
+            except AgentStartError as start_error:
+                result, error = None, str(start_error)
+            else:
+                handle.process = process
+                handle.pid = pid
+                if handle.cancel_reason is not None:
+                    process.cancel(handle.cancel_reason)
+                await session_ops.mark_session_running(self.db, session_id, pid)
+                self.emit(
+                    SessionStarted(
+                        session_id=session_id,
+                        mission_id=mission.id,
+                        mission_title=mission.title,
+                        agent_name=profile.name,
+                        stage=mission.stage,
+                        pid=pid,
+                        log_path=str(log_file),
+                        started_at=utcnow(),
+                    )
+                )
+                result = await process.wait()
+                error = None
+        return await self._record(handle, mission, worktree_id, info, base_commit, result, error)
+
+    async def _record(
+        self,
+        handle: SessionHandle,
+        mission: Mission,
+        worktree_id: str,
+        info: wt.WorktreeInfo,
+        base_commit: str,
+        result: ProcessResult | None,
+        error: str | None,
+    ) -> SessionEnded:
+        assert handle.session_id is not None
+        files, commits = await asyncio.to_thread(wt.changes_since, info.path, base_commit)
+        now = utcnow()
+        if result is None:
+            cancelled = handle.cancel_reason is not None and error == handle.cancel_reason
+            outcome = SessionOutcome(
+                status="cancelled" if cancelled else "failed",
+                exit_code=None,
+                ended_at=now,
+                duration_seconds=0.0,
+                end_reason=error or "did not start",
+                files_changed=files,
+                commits_made=commits,
+                error_type=None if cancelled else "agent_not_started",
+                error_message=error,
+            )
+        else:
+            failed = result.status != "completed"
+            tail = "\n".join(result.tail[-5:])
+            outcome = SessionOutcome(
+                status=result.status,
+                exit_code=result.exit_code,
+                ended_at=result.ended_at,
+                duration_seconds=result.duration_seconds,
+                end_reason=result.reason,
+                files_changed=files,
+                commits_made=commits,
+                output_summary="\n".join(result.tail)[-4000:] or None,
+                error_type=result.status if failed else None,
+                error_message=(f"{result.reason}: {tail}" if tail else result.reason)
+                if failed
+                else None,
+            )
+        moved = await session_ops.finish_session(
+            self.db, handle.session_id, outcome, max_recovery_attempts=self.max_recovery_attempts
+        )
+        await worktree_ops.touch_worktree(self.db, worktree_id)
+        return self._ended(
+            handle,
+            moved,
+            outcome.status,
+            outcome.exit_code,
+            outcome.end_reason,
+            outcome.duration_seconds,
+        )

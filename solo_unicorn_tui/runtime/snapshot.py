@@ -1,0 +1,55 @@
+"""A plain picture of this workstation for its panel: no database, no git, no Textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AgentState:
+    name: str
+    type: str
+    available: bool
+    running: int
+    max_concurrency: int
+    is_default: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return self.running >= self.max_concurrency
+
+
+@dataclass(frozen=True)
+class RunningSession:
+    session_id: str
+    mission_id: str
+    mission_title: str
+    agent_name: str
+    stage: str
+    started_at: datetime
+    pid: int | None
+    log_path: str
+
+
+@dataclass(frozen=True)
+class WorktreeState:
+    worktree_id: str
+    mission_id: str | None
+    branch: str
+    path: str
+    status: str
+    dirty: bool
+    unpushed: int
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WorkstationSnapshot:
+    workstation_id: str
+    workstation_name: str
+    dispatcher_running: bool
+    taken_at: datetime
+    agents: tuple[AgentState, ...] = field(default_factory=tuple)
+    sessions: tuple[RunningSession, ...] = field(default_factory=tuple)
+    worktrees: tuple[WorktreeState, ...] = field(default_factory=tuple)

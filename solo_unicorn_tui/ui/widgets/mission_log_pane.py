@@ -1,0 +1,58 @@
+"""The board's log pane: a one-line caption over a :class:`SessionLogView` of one session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from solo_unicorn_tui.ui.widgets.session_log_view import SessionLogView
+
+
+class MissionLogPane(Vertical):
+    DEFAULT_CSS = """
+    MissionLogPane {
+        height: 12;
+        border-top: tall $panel;
+    }
+    MissionLogPane > #log-caption {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    MissionLogPane > SessionLogView {
+        height: 1fr;
+    }
+    """
+
+    def __init__(
+        self, *, max_lines: int = 2000, name: str | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.max_lines = max_lines
+        self.session_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("no mission selected", id="log-caption")
+        yield SessionLogView(max_lines=self.max_lines, id="mission-log")
+
+    @property
+    def view(self) -> SessionLogView:
+        return self.query_one("#mission-log", SessionLogView)
+
+    def follow_session(self, session_id: str, log_path: str | Path, caption: str) -> None:
+        """Show a session's log from its file and keep following it (no-op if already shown)."""
+        self.query_one("#log-caption", Static).update(caption)
+        if session_id == self.session_id:
+            return
+        self.session_id = session_id
+        self.view.follow_file(log_path)
+
+    def show_idle(self, caption: str) -> None:
+        """No session to show (e.g. the mission never ran)."""
+        self.session_id = None
+        self.view.stop_following_file()
+        self.view.clear()
+        self.query_one("#log-caption", Static).update(caption)

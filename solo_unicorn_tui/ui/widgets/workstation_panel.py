@@ -1,0 +1,131 @@
+"""The workstation panel: this machine, its agents, running sessions and worktrees.
+
+Fed with :class:`~solo_unicorn_tui.runtime.snapshot.WorkstationSnapshot` objects (take one with
+``Runtime.snapshot()`` in a worker, then call :meth:`WorkstationPanel.show_snapshot`); it never
+touches the database or git itself. Elapsed times tick once a second from an injectable clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot
+from storage.ids import short_id
+from storage.types import utcnow
+
+Clock = Callable[[], datetime]
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class WorkstationPanel(Widget):
+    DEFAULT_CSS = """
+    WorkstationPanel {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(
+        self,
+        snapshot: WorkstationSnapshot | None = None,
+        *,
+        clock: Clock = utcnow,
+        tick_seconds: float | None = 1.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.snapshot = snapshot
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+
+    def on_mount(self) -> None:
+        if self.tick_seconds:
+            self.set_interval(self.tick_seconds, self._tick)
+
+    def _tick(self) -> None:
+        if self.snapshot is not None and self.snapshot.sessions:
+            self.refresh()
+
+    def show_snapshot(self, snapshot: WorkstationSnapshot) -> None:
+        """Replace what the panel shows (call on the UI thread)."""
+        self.snapshot = snapshot
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        snap = self.snapshot
+        if snap is None:
+            return Text("workstation: loading…", style="dim")
+        parts: list[RenderableType] = []
+        title = Text.assemble(
+            ("Workstation ", "bold"),
+            (snap.workstation_name, "bold cyan"),
+            ("  dispatcher ", "dim"),
+            ("on", "bold green") if snap.dispatcher_running else ("off", "dim"),
+        )
+        parts.append(title)
+        parts.append(Text("Agents", style="bold underline"))
+        agents = Table.grid(padding=(0, 1))
+        for agent in snap.agents:
+            if not agent.available:
+                state = Text("○ missing", style="dim")
+            elif agent.busy:
+                state = Text("● busy", style="bold yellow")
+            else:
+                state = Text("● ready", style="green")
+            agents.add_row(
+                Text(agent.name + (" *" if agent.is_default else ""), style="bold"),
+                state,
+                Text(f"{agent.running}/{agent.max_concurrency}", style="dim"),
+            )
+        parts.append(agents if snap.agents else Text("  no agent profiles", style="dim"))
+        parts.append(Text(f"Sessions ({len(snap.sessions)})", style="bold underline"))
+        if snap.sessions:
+            sessions = Table.grid(padding=(0, 1))
+            now = self.clock()
+            for session in snap.sessions:
+                sessions.add_row(
+                    Text(format_elapsed((now - session.started_at).total_seconds()), "bold"),
+                    Text(session.agent_name, style="cyan"),
+                    Text(session.stage, style="magenta"),
+                    Text(session.mission_title, overflow="ellipsis", no_wrap=True),
+                )
+            parts.append(sessions)
+        else:
+            parts.append(Text("  idle", style="dim"))
+        parts.append(Text(f"Worktrees ({len(snap.worktrees)})", style="bold underline"))
+        if snap.worktrees:
+            trees = Table.grid(padding=(0, 1))
+            for tree in snap.worktrees:
+                marks = Text()
+                if tree.dirty:
+                    marks.append("*", style="bold red")
+                if tree.unpushed:
+                    marks.append(f"↑{tree.unpushed}", style="yellow")
+                trees.add_row(
+                    Text(tree.branch, overflow="ellipsis", no_wrap=True),
+                    Text(tree.status, style="green" if tree.status == "in_use" else "dim"),
+                    marks,
+                    Text(short_id(tree.mission_id) if tree.mission_id else "", style="dim"),
+                )
+            parts.append(trees)
+        else:
+            parts.append(Text("  none", style="dim"))
+        return Group(*parts)
+
+    def worktree_paths(self) -> list[Path]:
+        return [Path(t.path) for t in self.snapshot.worktrees] if self.snapshot else []

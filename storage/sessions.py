@@ -1,0 +1,580 @@
+"""Domain operations on code agent sessions and the local claim on a mission.
+
+Running a mission: :func:`claim_mission` (the mission moves to Doing, ``claim_epoch`` + 1),
+:func:`create_session`, :func:`mark_session_running`, then :func:`finish_session`, which records
+the outcome and moves the mission on in one transaction: to Review when the stage requires review,
+else to the next stage, or Done after the last one; a failure returns it to Todo with the error
+and ``recovery_attempts`` + 1, and gives it up (not ready) after the limit.
+
+Writes that depend on the claim carry its epoch: a session whose epoch is no longer the mission's
+(the claim was lost to someone else meanwhile) is recorded but does not move the mission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.changes import ChangeWriter
+from storage.database import Database
+from storage.errors import ConflictError, NotFoundError
+from storage.identity import DEFAULT_FLOW_STAGES
+from storage.missions import ORDER_STEP, apply_update
+from storage.models import CodeAgentSession, Flow, Mission, Project
+from storage.types import utcnow
+
+missions = Mission.__table__
+sessions = CodeAgentSession.__table__
+flows = Flow.__table__
+
+ACTIVE_STATUSES = ("starting", "active")
+SUCCESS = "completed"
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """What the runner observed when the agent process ended."""
+
+    status: str
+    exit_code: int | None
+    ended_at: datetime
+    duration_seconds: float
+    end_reason: str
+    files_changed: list[str] = field(default_factory=list)
+    commits_made: list[dict[str, str]] = field(default_factory=list)
+    output_summary: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+async def _mission(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
+    row = (
+        (await conn.execute(select(missions).where(missions.c.id == mission_id)))
+        .mappings()
+        .one_or_none()
+    )
+    if row is None or row["deleted"]:
+        raise NotFoundError("mission", mission_id)
+    return dict(row)
+
+
+async def _session(conn: AsyncConnection, session_id: str) -> dict[str, Any]:
+    row = (
+        (await conn.execute(select(sessions).where(sessions.c.id == session_id)))
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFoundError("session", session_id)
+    return dict(row)
+
+
+async def _end_of(conn: AsyncConnection, project_id: str, list_name: str) -> float:
+    highest = (
+        await conn.execute(
+            select(func.max(missions.c.list_order)).where(
+                missions.c.project_id == project_id,
+                missions.c.list == list_name,
+                missions.c.deleted.is_(False),
+            )
+        )
+    ).scalar_one_or_none()
+    return (highest or 0.0) + ORDER_STEP
+
+
+def claim_is_live(mission: dict[str, Any] | Mission, now: datetime | None = None) -> bool:
+    get = mission.get if isinstance(mission, dict) else lambda k: getattr(mission, k)
+    expires = get("claim_expires_at")
+    return bool(get("claimed_by_workstation_id")) and (
+        expires is None or expires > (now or utcnow())
+    )
+
+
+async def flow_stages(conn: AsyncConnection, mission: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mission's flow stages: its own flow, else the project's default, else the built-in."""
+    flow_id = mission.get("flow_id")
+    if not flow_id:
+        project = Project.__table__
+        flow_id = (
+            await conn.execute(
+                select(project.c.default_flow_id).where(project.c.id == mission["project_id"])
+            )
+        ).scalar_one_or_none()
+    if flow_id:
+        stages = (
+            await conn.execute(select(flows.c.stages).where(flows.c.id == flow_id))
+        ).scalar_one_or_none()
+        if stages:
+            return [dict(s) for s in stages if isinstance(s, dict) and s.get("name")]
+    return [dict(s) for s in DEFAULT_FLOW_STAGES]
+
+
+def stage_info(stages: list[dict[str, Any]], stage: str) -> tuple[int, dict[str, Any]]:
+    """Index and definition of ``stage``; an unknown stage counts as the first one."""
+    for index, item in enumerate(stages):
+        if item["name"] == stage:
+            return index, item
+    return 0, stages[0]
+
+
+async def get_stage(db: Database, mission: Mission) -> dict[str, Any]:
+    async with db.read() as conn:
+        stages = await flow_stages(conn, _as_dict(mission))
+    return stage_info(stages, mission.stage)[1]
+
+
+def _as_dict(mission: Mission) -> dict[str, Any]:
+    return {c.name: getattr(mission, c.name) for c in missions.columns}
+
+
+async def claim_mission(
+    db: Database,
+    mission_id: str,
+    workstation_id: str,
+    *,
+    lease_seconds: float,
+    repository_id: str | None = None,
+    code_agent_name: str | None = None,
+) -> Mission:
+    """Claim a mission for this workstation and move it to Doing.
+
+    Raises :class:`ConflictError` when a live claim exists (ours or anyone's).
+    """
+    now = utcnow()
+    async with db.write() as conn:
+        current = await _mission(conn, mission_id)
+        if claim_is_live(current, now):
+            raise ConflictError(
+                f"mission {mission_id} is already running (claimed by "
+                f"{current['claimed_by_workstation_id']}); cancel it first"
+            )
+        fields: dict[str, Any] = {
+            "claimed_by_workstation_id": workstation_id,
+            "claim_epoch": int(current["claim_epoch"] or 0) + 1,
+            "claim_expires_at": now + timedelta(seconds=lease_seconds),
+            "agent_session_status": "starting",
+            "list": "doing",
+        }
+        if current["list"] != "doing":
+            fields["list_order"] = await _end_of(conn, current["project_id"], "doing")
+        if repository_id and not current["repository_id"]:
+            fields["repository_id"] = repository_id
+        if code_agent_name:
+            fields["code_agent_name"] = code_agent_name
+        await apply_update(
+            ChangeWriter(db, conn),
+            current,
+            fields,
+            kind="claimed",
+            summary=f"claimed for stage {current['stage']}, moved {current['list']} → doing",
+            origin="system",
+        )
+        return Mission(**await _mission(conn, mission_id))
+
+
+async def create_session(
+    db: Database,
+    mission: Mission,
+    *,
+    code_agent_type: str,
+    code_agent_name: str,
+    stage: str,
+    worktree_id: str | None,
+    working_directory: str | None,
+    log_path: str,
+    prompt_path: str | None,
+    start_reason: str,
+    session_id: str | None = None,
+) -> CodeAgentSession:
+    """Record a session about to start (status ``starting``) under the mission's current claim."""
+    async with db.write() as conn:
+        writer = ChangeWriter(db, conn)
+        values: dict[str, Any] = {
+            "organization_id": mission.organization_id,
+            "mission_id": mission.id,
+            "workstation_id": db.workstation_id or mission.claimed_by_workstation_id,
+            "code_agent_type": code_agent_type,
+            "code_agent_name": code_agent_name,
+            "stage": stage,
+            "worktree_id": worktree_id,
+            "working_directory": working_directory,
+            "status": "starting",
+            "claim_epoch": mission.claim_epoch,
+            "log_path": log_path,
+            "prompt_path": prompt_path,
+            "start_reason": start_reason,
+        }
+        if session_id:
+            values["id"] = session_id
+        row = await writer.insert(sessions, values)
+        await writer.update(missions, mission.id, {"last_code_agent_session_id": row["id"]})
+        return CodeAgentSession(**await _session(conn, row["id"]))
+
+
+async def mark_session_running(
+    db: Database, session_id: str, pid: int, started_at: datetime | None = None
+) -> None:
+    async with db.write() as conn:
+        writer = ChangeWriter(db, conn)
+        row = await _session(conn, session_id)
+        await writer.update(
+            sessions,
+            session_id,
+            {"status": "active", "pid": pid, "started_at": started_at or utcnow()},
+        )
+        mission = await _mission(conn, row["mission_id"])
+        if mission["claim_epoch"] == row["claim_epoch"]:
+            await apply_update(
+                writer,
+                mission,
+                {"agent_session_status": "active"},
+                kind="session_started",
+                summary=f"{row['code_agent_name']} started on stage {row['stage']} (pid {pid})",
+                origin="agent",
+            )
+
+
+def _advance_fields(
+    stages: list[dict[str, Any]], mission: dict[str, Any], now: datetime
+) -> tuple[dict[str, Any], str]:
+    index, stage = stage_info(stages, mission["stage"])
+    base: dict[str, Any] = {
+        "agent_session_status": SUCCESS,
+        "last_error": None,
+        "recovery_attempts": 0,
+        "review_feedback": None,
+    }
+    if stage.get("requires_review"):
+        return {
+            **base,
+            "list": "review",
+            "stage": stage["name"],
+            "requires_review": True,
+            "review_status": "pending",
+            "review_requested_at": now,
+        }, f"stage {stage['name']} done, waiting for review"
+    if index + 1 < len(stages):
+        following = stages[index + 1]["name"]
+        return {
+            **base,
+            "list": "doing",
+            "stage": following,
+            "requires_review": bool(stages[index + 1].get("requires_review")),
+        }, f"stage {stage['name']} done, next stage {following}"
+    return {
+        **base,
+        "list": "done",
+        "completed_at": now,
+    }, f"stage {stage['name']} done, mission done"
+
+
+async def requeue_failed(
+    writer: ChangeWriter,
+    mission: dict[str, Any],
+    *,
+    error: str,
+    status: str,
+    max_recovery_attempts: int,
+) -> dict[str, Any]:
+    """Return a failed mission to Todo with the error; give it up after too many attempts."""
+    attempts = int(mission["recovery_attempts"] or 0) + 1
+    fields: dict[str, Any] = {
+        "list": "todo",
+        "agent_session_status": status,
+        "last_error": error[:2000],
+        "recovery_attempts": attempts,
+        "claimed_by_workstation_id": None,
+        "claim_expires_at": None,
+    }
+    if mission["list"] != "todo":
+        fields["list_order"] = await _end_of(writer.conn, mission["project_id"], "todo")
+    given_up = attempts > max_recovery_attempts
+    if given_up:
+        fields["ready"] = False
+    await apply_update(
+        writer,
+        mission,
+        fields,
+        kind="session_failed",
+        summary=f"session {status}: {error[:200]} (attempt {attempts}), back to todo",
+        origin="system",
+    )
+    if given_up:
+        await writer.event(
+            mission,
+            "given_up",
+            f"gave up after {attempts} failed attempts; fix the cause and mark it ready again",
+            origin="system",
+            payload={"attempts": attempts, "last_error": error[:2000]},
+        )
+    return fields
+
+
+async def finish_session(
+    db: Database,
+    session_id: str,
+    outcome: SessionOutcome,
+    *,
+    max_recovery_attempts: int,
+) -> Mission:
+    """Record how a session ended and move its mission on (see the module docstring)."""
+    now = outcome.ended_at
+    async with db.write() as conn:
+        writer = ChangeWriter(db, conn)
+        row = await _session(conn, session_id)
+        await writer.update(
+            sessions,
+            session_id,
+            {
+                "status": outcome.status,
+                "exit_code": outcome.exit_code,
+                "ended_at": now,
+                "duration_seconds": round(outcome.duration_seconds, 3),
+                "end_reason": outcome.end_reason,
+                "files_changed": outcome.files_changed,
+                "commits_made": outcome.commits_made,
+                "output_summary": outcome.output_summary,
+                "error_type": outcome.error_type,
+                "error_message": outcome.error_message,
+            },
+        )
+        mission = await _mission(conn, row["mission_id"])
+        if mission["claim_epoch"] != row["claim_epoch"]:
+            await writer.event(
+                mission,
+                "stale_session",
+                f"session {session_id} ended after its claim was superseded; "
+                "its result does not move the mission",
+                origin="system",
+                payload={"session_epoch": row["claim_epoch"], "epoch": mission["claim_epoch"]},
+            )
+            return Mission(**mission)
+        if outcome.status == SUCCESS:
+            stages = await flow_stages(conn, mission)
+            fields, summary = _advance_fields(stages, mission, now)
+            fields["claimed_by_workstation_id"] = None
+            fields["claim_expires_at"] = None
+            if fields["list"] != mission["list"]:
+                fields["list_order"] = await _end_of(conn, mission["project_id"], fields["list"])
+            await apply_update(
+                writer,
+                mission,
+                fields,
+                kind="session_completed",
+                summary=summary,
+                origin="agent",
+            )
+        elif outcome.status == "cancelled":
+            fields = {
+                "list": "todo",
+                "ready": False,
+                "agent_session_status": "cancelled",
+                "last_error": outcome.end_reason,
+                "claimed_by_workstation_id": None,
+                "claim_expires_at": None,
+            }
+            if mission["list"] != "todo":
+                fields["list_order"] = await _end_of(conn, mission["project_id"], "todo")
+            await apply_update(
+                writer,
+                mission,
+                fields,
+                kind="session_cancelled",
+                summary=f"session cancelled ({outcome.end_reason}), back to todo, not ready",
+                origin="system",
+            )
+        else:
+            await requeue_failed(
+                writer,
+                mission,
+                error=outcome.error_message or outcome.end_reason,
+                status=outcome.status,
+                max_recovery_attempts=max_recovery_attempts,
+            )
+        return Mission(**await _mission(conn, row["mission_id"]))
+
+
+async def release_claim(db: Database, mission_id: str, *, reason: str) -> Mission:
+    """Drop this workstation's claim without running (e.g. the worktree could not be made)."""
+    async with db.write() as conn:
+        current = await _mission(conn, mission_id)
+        await apply_update(
+            ChangeWriter(db, conn),
+            current,
+            {"claimed_by_workstation_id": None, "claim_expires_at": None},
+            kind="released",
+            summary=reason,
+            origin="system",
+        )
+        return Mission(**await _mission(conn, mission_id))
+
+
+async def fail_before_start(
+    db: Database, mission_id: str, *, error: str, max_recovery_attempts: int
+) -> Mission:
+    """The run failed before an agent started (no worktree, no agent binary…): requeue it."""
+    async with db.write() as conn:
+        current = await _mission(conn, mission_id)
+        await requeue_failed(
+            ChangeWriter(db, conn),
+            current,
+            error=error,
+            status="failed",
+            max_recovery_attempts=max_recovery_attempts,
+        )
+        return Mission(**await _mission(conn, mission_id))
+
+
+async def get_session(db: Database, session_id: str) -> CodeAgentSession:
+    async with db.read() as conn:
+        return CodeAgentSession(**await _session(conn, session_id))
+
+
+async def list_sessions(
+    db: Database,
+    *,
+    mission_id: str | None = None,
+    workstation_id: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+    limit: int | None = 200,
+) -> list[CodeAgentSession]:
+    """Sessions, newest first."""
+    query = select(sessions).where(sessions.c.deleted.is_(False))
+    if mission_id:
+        query = query.where(sessions.c.mission_id == mission_id)
+    if workstation_id:
+        query = query.where(sessions.c.workstation_id == workstation_id)
+    if statuses:
+        query = query.where(sessions.c.status.in_(statuses))
+    query = query.order_by(sessions.c.created_at.desc(), sessions.c.id.desc()).limit(limit)
+    async with db.read() as conn:
+        return [CodeAgentSession(**dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+async def running_on_repository(db: Database, repository_id: str) -> int:
+    """Missions of this repository holding a live claim (by anyone)."""
+    now = utcnow()
+    query = select(func.count()).where(
+        missions.c.repository_id == repository_id,
+        missions.c.deleted.is_(False),
+        missions.c.claimed_by_workstation_id.is_not(None),
+        or_(missions.c.claim_expires_at.is_(None), missions.c.claim_expires_at > now),
+    )
+    async with db.read() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+def unclaimed_clause(now: datetime) -> Any:
+    return or_(
+        missions.c.claimed_by_workstation_id.is_(None),
+        and_(missions.c.claim_expires_at.is_not(None), missions.c.claim_expires_at <= now),
+    )
+
+
+@dataclass(frozen=True)
+class PromptSources:
+    """What a prompt is built from besides the mission: project, actor and stage."""
+
+    project_name: str | None
+    project_memory: str | None
+    actor_name: str | None
+    actor_prompt: str | None
+    actor_methodology: str | None
+    stage: dict[str, Any]
+
+
+async def prompt_sources(db: Database, mission: Mission) -> PromptSources:
+    from storage.models import Actor
+
+    project_table, actor_table = Project.__table__, Actor.__table__
+    async with db.read() as conn:
+        project = (
+            (
+                await conn.execute(
+                    select(project_table).where(project_table.c.id == mission.project_id)
+                )
+            )
+            .mappings()
+            .one_or_none()
+        )
+        actor_id = mission.actor_id or (project["default_actor_id"] if project else None)
+        actor = None
+        if actor_id:
+            actor = (
+                (await conn.execute(select(actor_table).where(actor_table.c.id == actor_id)))
+                .mappings()
+                .one_or_none()
+            )
+        stages = await flow_stages(conn, _as_dict(mission))
+    return PromptSources(
+        project_name=project["name"] if project else None,
+        project_memory=project["memory"] if project else None,
+        actor_name=actor["name"] if actor else None,
+        actor_prompt=actor["system_prompt"] if actor else None,
+        actor_methodology=actor["methodology"] if actor else None,
+        stage=stage_info(stages, mission.stage)[1],
+    )
+
+
+async def dispatchable_missions(db: Database, project_id: str, *, limit: int = 50) -> list[Mission]:
+    """Ready, unclaimed, unblocked missions in Todo or Doing, in dispatch order.
+
+    Order: priority (highest first), missions already under way (Doing) before Todo, list order.
+    """
+    from storage.models import MissionDependency
+
+    deps = MissionDependency.__table__
+    blocker = missions.alias("blocker")
+    blocked = (
+        select(deps.c.id)
+        .join(blocker, blocker.c.id == deps.c.depends_on_mission_id)
+        .where(
+            deps.c.mission_id == missions.c.id,
+            deps.c.deleted.is_(False),
+            deps.c.dependency_type == "blocks",
+            blocker.c.deleted.is_(False),
+            blocker.c.list != "done",
+        )
+        .exists()
+    )
+    query = (
+        select(missions)
+        .where(
+            missions.c.project_id == project_id,
+            missions.c.deleted.is_(False),
+            missions.c.ready.is_(True),
+            missions.c.list.in_(("todo", "doing")),
+            unclaimed_clause(utcnow()),
+            ~blocked,
+        )
+        .order_by(missions.c.priority.desc(), missions.c.list, missions.c.list_order)
+        .limit(limit)
+    )
+    async with db.read() as conn:
+        return [Mission(**dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+async def list_sessions_with_titles(
+    db: Database, *, workstation_id: str | None = None, limit: int = 200
+) -> list[tuple[CodeAgentSession, str]]:
+    """Sessions newest first, each with its mission's title (for the session-log screen)."""
+    query = (
+        select(sessions, missions.c.title.label("mission_title"))
+        .join(missions, missions.c.id == sessions.c.mission_id, isouter=True)
+        .where(sessions.c.deleted.is_(False))
+        .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+        .limit(limit)
+    )
+    if workstation_id:
+        query = query.where(sessions.c.workstation_id == workstation_id)
+    columns = [c.name for c in sessions.columns]
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [
+        (CodeAgentSession(**{c: row[c] for c in columns}), row["mission_title"] or "")
+        for row in rows
+    ]

@@ -1,0 +1,26 @@
+"""Domain operations on this workstation's row: which agents it offers, when it was last seen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.changes import ChangeWriter
+from storage.database import Database
+from storage.models import Workstation
+from storage.types import utcnow
+
+
+async def announce_workstation(
+    db: Database, workstation_id: str, *, available_code_agents: list[dict[str, Any]], status: str
+) -> None:
+    """Record the agents available here and the runtime's status (replicated to other replicas)."""
+    async with db.write() as conn:
+        await ChangeWriter(db, conn).update(
+            Workstation.__table__,
+            workstation_id,
+            {
+                "available_code_agents": available_code_agents,
+                "status": status,
+                "last_seen_at": utcnow(),
+            },
+        )

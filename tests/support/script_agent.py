@@ -1,0 +1,76 @@
+"""A tiny code agent for tests: ``script_agent.py MODE PROMPT_FILE MISSION_ID [ARG]``.
+
+Modes: commit (edit a file and commit it), dirty (edit without committing), fail (exit 3),
+stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
+flood BYTES (no newline), binary (control bytes and ANSI colours), env (print the environment).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    mode, prompt_file, mission_id = sys.argv[1:4]
+    extra = sys.argv[4] if len(sys.argv) > 4 else ""
+    prompt = Path(prompt_file).read_text(encoding="utf-8")
+    print(f"agent: mode={mode} mission={mission_id}", flush=True)
+    print(f"agent: prompt has {len(prompt.splitlines())} lines", flush=True)
+    stage = os.environ.get("SOLO_UNICORN_STAGE", "?")
+    if mode in ("commit", "dirty"):
+        session = os.environ.get("SOLO_UNICORN_SESSION_ID", "")
+        Path("agent-output.txt").write_text(f"{mission_id} {stage} {session}\n", encoding="utf-8")
+        if mode == "commit":
+            subprocess.run(["git", "add", "agent-output.txt"], check=True)
+            subprocess.run(
+                ["git", "commit", "-q", "-m", f"agent: {stage} for {mission_id}"], check=True
+            )
+        print("agent: done", flush=True)
+        return 0
+    if mode == "fail":
+        print("agent: something went wrong", file=sys.stderr, flush=True)
+        return 3
+    if mode == "sleep":
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        if extra:
+            Path(extra).write_text(str(child.pid), encoding="utf-8")
+        print("agent: sleeping", flush=True)
+        time.sleep(float(os.environ.get("AGENT_SLEEP", "600")))
+        return 0
+    if mode == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("agent: ignoring SIGTERM", flush=True)
+        time.sleep(600)
+        return 0
+    if mode == "flood":
+        out = sys.stdout.buffer
+        block = b"x" * 65536
+        remaining = int(extra or 10 * 1024 * 1024)
+        while remaining > 0:
+            out.write(block[: min(remaining, len(block))])
+            remaining -= len(block)
+        out.flush()
+        return 0
+    if mode == "binary":
+        out = sys.stdout.buffer
+        out.write(b"\x1b[31mred text\x1b[0m and \x1b[1;32mbold green\x1b[0m\n")
+        out.write(bytes(range(256)) + b"\n")
+        out.write(b"\x00\x07bell\x08\x1b]0;title\x07 after osc\n")
+        out.write("unicode: caf\u00e9 \u2603\n".encode())
+        out.flush()
+        return 0
+    if mode == "env":
+        for key in sorted(os.environ):
+            print(f"env {key}={os.environ[key]}")
+        return 0
+    print(f"unknown mode {mode}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
