@@ -201,3 +201,44 @@ async def default_repository(
     """The repository a mission without one runs in: the first one linked to the project."""
     links = await list_repositories(db, project_id, workstation_id)
     return links[0] if links else None
+
+
+REPOSITORY_SETTINGS = frozenset({"copy_files", "setup_script", "cleanup_script"})
+
+
+def _argv(value: object, field: str) -> list[str] | None:
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        raise ValidationError(field, "must be a list of non-empty strings (an argv list)")
+    return list(value)
+
+
+async def update_repository_settings(
+    db: Database, repo_id: str, **settings: object
+) -> ProjectRepository:
+    """Set ``copy_files`` (glob patterns), ``setup_script`` / ``cleanup_script`` (argv lists)."""
+    unknown = set(settings) - REPOSITORY_SETTINGS
+    if unknown:
+        raise ValidationError(", ".join(sorted(unknown)), "is not a repository setting")
+    values: dict[str, Any] = {}
+    if "copy_files" in settings:
+        patterns = settings["copy_files"] or []
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise ValidationError("copy_files", "must be a list of glob patterns")
+        if any(".." in p.split("/") or p.startswith("/") for p in patterns):
+            raise ValidationError("copy_files", "patterns must stay inside the repository")
+        values["copy_files"] = [p for p in patterns if p.strip()] or None
+    for key in ("setup_script", "cleanup_script"):
+        if key in settings:
+            values[key] = _argv(settings[key], key)
+    table = ProjectRepository.__table__
+    async with db.write() as conn:
+        exists = (
+            await conn.execute(select(table.c.id).where(table.c.id == repo_id))
+        ).scalar_one_or_none()
+        if exists is None:
+            raise NotFoundError("repo", repo_id)
+        await ChangeWriter(db, conn).update(table, repo_id, values)
+        row = (await conn.execute(select(table).where(table.c.id == repo_id))).mappings().one()
+    return ProjectRepository(**dict(row))

@@ -49,6 +49,9 @@ class SessionOutcome:
     output_summary: str | None = None
     error_type: str | None = None
     error_message: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
 
 
 async def _mission(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
@@ -340,6 +343,9 @@ async def finish_session(
                 "output_summary": outcome.output_summary,
                 "error_type": outcome.error_type,
                 "error_message": outcome.error_message,
+                "input_tokens": outcome.input_tokens,
+                "output_tokens": outcome.output_tokens,
+                "cost_usd": outcome.cost_usd,
             },
         )
         mission = await _mission(conn, row["mission_id"])

@@ -93,3 +93,19 @@ async def list_worktrees(
     async with db.read() as conn:
         rows = (await conn.execute(query)).mappings().all()
     return [GitWorktree(**{k: row[k] for k in (c.name for c in worktrees.columns)}) for row in rows]
+
+
+async def cleanup_script_for(db: Database, workstation_repository_id: str) -> list[str] | None:
+    """The repository's ``cleanup_script`` (argv list) for a workstation's checkout of it."""
+    from storage.models import ProjectRepository
+
+    project_repos = ProjectRepository.__table__
+    async with db.read() as conn:
+        script = (
+            await conn.execute(
+                select(project_repos.c.cleanup_script)
+                .join(ws_repos, ws_repos.c.project_repository_id == project_repos.c.id)
+                .where(ws_repos.c.id == workstation_repository_id)
+            )
+        ).scalar_one_or_none()
+    return list(script) if script else None

@@ -57,6 +57,7 @@ def fixed_snapshot() -> WorkstationSnapshot:
                 True,
                 2,
                 NOW,
+                size_bytes=48 * 1024 * 1024,
             ),
             WorktreeState(
                 "worktree_2",
@@ -67,6 +68,7 @@ def fixed_snapshot() -> WorkstationSnapshot:
                 False,
                 0,
                 NOW - timedelta(days=2),
+                size_bytes=900 * 1024,
             ),
         ),
     )

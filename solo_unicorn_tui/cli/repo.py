@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.workspace import workspace_session
-from storage.repositories import RepositoryLink, link_repository, list_repositories
+from storage.repositories import (
+    RepositoryLink,
+    find_repository,
+    link_repository,
+    list_repositories,
+    update_repository_settings,
+)
 
 
 def register(sub: Any) -> None:
@@ -24,6 +32,24 @@ def register(sub: Any) -> None:
     add_json_flag(add)
     add.set_defaults(handler=_add)
 
+    settings = commands.add_parser(
+        "set",
+        help="worktree set-up: files to copy in, set-up and clean-up commands",
+        description="Scripts are split like a shell would split them, then run as an argv "
+        "list, never through a shell. Pass an empty string to clear one.",
+    )
+    settings.add_argument("name", help="repository name or id")
+    settings.add_argument(
+        "--copy-files",
+        nargs="*",
+        metavar="GLOB",
+        help="ignored files to copy from the main checkout into each new worktree (.env …)",
+    )
+    settings.add_argument("--setup-script", metavar="COMMAND", help="run in each new worktree")
+    settings.add_argument("--cleanup-script", metavar="COMMAND", help="run before removal")
+    add_json_flag(settings)
+    settings.set_defaults(handler=_set)
+
     listing = commands.add_parser("list", help="list the project's repositories")
     add_json_flag(listing)
     listing.set_defaults(handler=_list)
@@ -37,6 +63,9 @@ def _to_json(link: RepositoryLink, default: bool) -> dict[str, Any]:
         "max_concurrent_missions": link.repository.max_concurrent_missions,
         "path": link.main_path,
         "default": default,
+        "copy_files": link.repository.copy_files or [],
+        "setup_script": link.repository.setup_script,
+        "cleanup_script": link.repository.cleanup_script,
     }
 
 
@@ -58,6 +87,34 @@ async def _add(args: argparse.Namespace) -> int:
         print_json(_to_json(link, is_default))
     else:
         print(f"linked {link.name} ({info.path}, branch {info.default_branch}) as {link.id}")
+    return 0
+
+
+def _split(command: str, option: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError as error:
+        raise UserError(f"{option}: cannot split {command!r}: {error}") from None
+
+
+async def _set(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.copy_files is not None:
+        changes["copy_files"] = args.copy_files
+    if args.setup_script is not None:
+        changes["setup_script"] = _split(args.setup_script, "--setup-script")
+    if args.cleanup_script is not None:
+        changes["cleanup_script"] = _split(args.cleanup_script, "--cleanup-script")
+    if not changes:
+        raise UserError("nothing to set; give --copy-files, --setup-script or --cleanup-script")
+    async with workspace_session() as ws:
+        link = await find_repository(ws.db, ws.project_id, ws.identity.workstation_id, args.name)
+        await update_repository_settings(ws.db, link.id, **changes)
+        link = await find_repository(ws.db, ws.project_id, ws.identity.workstation_id, link.id)
+    if args.json:
+        print_json(_to_json(link, False))
+    else:
+        print(f"updated {link.name}: " + ", ".join(sorted(changes)))
     return 0
 
 

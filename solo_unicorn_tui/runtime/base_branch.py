@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import git
+from solo_unicorn_tui.runtime.git_repos import open_repo
+
+if TYPE_CHECKING:
+    import git
 
 FETCH_TIMEOUT_SECONDS = 60
 
@@ -36,7 +40,9 @@ def _remote_for(repo: git.Repo, branch: str) -> git.Remote | None:
 
 
 def refresh_target(repo_path: Path, target: str) -> BaseRef:
-    repo = git.Repo(repo_path)
+    import git
+
+    repo = open_repo(repo_path)
     remote = _remote_for(repo, target)
     if remote is None:
         return BaseRef(target, fetched=False)
@@ -56,7 +62,9 @@ def refresh_target(repo_path: Path, target: str) -> BaseRef:
 
 def commits_behind(repo_path: Path, branch: str, target_ref: str) -> int | None:
     """Commits on ``target_ref`` that ``branch`` does not have; None when either is unknown."""
-    repo = git.Repo(repo_path)
+    import git
+
+    repo = open_repo(repo_path)
     try:
         return int(repo.git.rev_list("--count", f"{branch}..{target_ref}"))
     except (git.GitCommandError, ValueError):

@@ -19,7 +19,9 @@ from solo_unicorn_tui.config import Settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
+from solo_unicorn_tui.runtime.agent_process import agent_environment
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.disk import disk_usage
 from solo_unicorn_tui.runtime.dispatcher import Dispatcher
 from solo_unicorn_tui.runtime.events import (
     DispatcherChanged,
@@ -27,6 +29,7 @@ from solo_unicorn_tui.runtime.events import (
     RuntimeListener,
     SessionEnded,
 )
+from solo_unicorn_tui.runtime.notifications import Notifier, notification_for
 from solo_unicorn_tui.runtime.recovery import RecoveredSession, recover_sessions
 from solo_unicorn_tui.runtime.session_runner import SessionHandle, SessionRunner
 from solo_unicorn_tui.runtime.snapshot import (
@@ -35,10 +38,11 @@ from solo_unicorn_tui.runtime.snapshot import (
     WorkstationSnapshot,
     WorktreeState,
 )
+from solo_unicorn_tui.runtime.worktree_setup import SetupError, run_script
 from storage import missions as mission_ops
 from storage import worktrees as worktree_ops
 from storage.database import Database
-from storage.models import Mission, Workstation
+from storage.models import GitWorktree, Mission, Workstation
 from storage.repositories import RepositoryLink, default_repository, get_repository
 from storage.types import utcnow
 
@@ -80,6 +84,7 @@ class Runtime:
         self.profiles = profiles or AgentProfiles.load(home)
         self._listeners: list[RuntimeListener] = []
         self._handles: dict[str, SessionHandle] = {}
+        self._titles: dict[str, str] = {}
         self._dispatch_task: asyncio.Task[None] | None = None
         self.runner = SessionRunner(
             db=db,
@@ -91,6 +96,10 @@ class Runtime:
             kill_grace_seconds=kill_grace_seconds,
         )
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
+        self.notifier = Notifier(settings.notifications.hook)
+        self._notify_tasks: set[asyncio.Task[None]] = set()
+        self._last_cleanup: datetime | None = None
+        self.subscribe(self._notify_on_end)
 
     @classmethod
     def from_workspace(cls, ws: Workspace, **options: object) -> Runtime:
@@ -122,6 +131,14 @@ class Runtime:
             except Exception:
                 log.exception("runtime listener %r failed on %s", listener, type(event).__name__)
 
+    def _notify_on_end(self, event: RuntimeEvent) -> None:
+        if not isinstance(event, SessionEnded):
+            return
+        notification = notification_for(event, self._titles.pop(event.mission_id, None))
+        task = asyncio.create_task(self.notifier.notify(notification))
+        self._notify_tasks.add(task)
+        task.add_done_callback(self._notify_tasks.discard)
+
     # --- sessions ----------------------------------------------------------------------------
 
     def reload_profiles(self) -> None:
@@ -151,6 +168,7 @@ class Runtime:
         """Claim the mission, then run its session in a task; return at once with the handle."""
         handle, claimed = await self.runner.claim(mission, repo, profile)
         self._handles[claimed.id] = handle
+        self._titles[claimed.id] = claimed.title
         task = asyncio.create_task(
             self.runner.execute(handle, claimed, repo, profile, reason),
             name=f"session-{claimed.id}",
@@ -192,6 +210,8 @@ class Runtime:
     async def wait_idle(self) -> None:
         while tasks := self.tasks():
             await asyncio.wait(tasks)
+        if self._notify_tasks:
+            await asyncio.wait(list(self._notify_tasks))
 
     # --- dispatcher --------------------------------------------------------------------------
 
@@ -256,15 +276,17 @@ class Runtime:
         commits unless ``force``.
         """
         days = self.settings.worktree_idle_days if idle_days is None else idle_days
-        cutoff = (now or utcnow()) - timedelta(days=days)
+        self._last_cleanup = now or utcnow()
+        cutoff = self._last_cleanup - timedelta(days=days)
         running = {h.mission_id for h in self.running()}
+        done = await self._done_missions()
         results = []
         for row in await worktree_ops.list_worktrees(self.db, self.workstation_id):
             used = row.last_used_at or row.created_at
             if row.mission_id in running or row.status == "in_use":
                 results.append(CleanResult(row.id, row.worktree_path, row.branch, False, "in use"))
                 continue
-            if used > cutoff:
+            if used > cutoff and row.mission_id not in done:
                 results.append(
                     CleanResult(row.id, row.worktree_path, row.branch, False, "recently used")
                 )
@@ -273,6 +295,10 @@ class Runtime:
             try:
                 if repo_path is None:
                     raise UserError("its repository is no longer linked here")
+                await asyncio.to_thread(
+                    wt.check_removable, Path(row.worktree_path), row.base_branch, force=force
+                )
+                await self._run_cleanup_script(row)
                 await asyncio.to_thread(
                     wt.remove_worktree, repo_path, row.worktree_path, row.base_branch, force=force
                 )
@@ -284,6 +310,45 @@ class Runtime:
             await worktree_ops.mark_removed(self.db, row.id)
             results.append(CleanResult(row.id, row.worktree_path, row.branch, True, "removed"))
         return results
+
+    async def clean_if_due(self, every: timedelta = timedelta(hours=1)) -> None:
+        """The automatic cleanup: at most once per ``every``, by the configured idle time."""
+        now = utcnow()
+        if self._last_cleanup is None or now - self._last_cleanup >= every:
+            try:
+                await self.clean_worktrees(now=now)
+            except Exception:
+                log.exception("automatic worktree cleanup failed")
+
+    async def _done_missions(self) -> set[str]:
+        from sqlalchemy import select
+
+        table = Mission.__table__
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(table.c.id).where(table.c.list == "done", table.c.deleted.is_(False))
+            )
+            return set(rows.scalars())
+
+    async def _run_cleanup_script(self, row: GitWorktree) -> None:
+        """Run the repository's ``cleanup_script`` in the worktree before it goes.
+
+        A failing clean-up keeps the worktree (as a UserError the cleanup report shows).
+        """
+        script = await worktree_ops.cleanup_script_for(self.db, row.workstation_repository_id)
+        if not script or not Path(row.worktree_path).is_dir():
+            return
+        log_file = self.home.logs_dir / f"cleanup-{row.id}.log"
+        try:
+            await run_script(
+                script,
+                Path(row.worktree_path),
+                log_file,
+                name="cleanup_script",
+                env=agent_environment({}, {}),
+            )
+        except SetupError as error:
+            raise UserError(f"{error}; worktree kept (log: {log_file})") from None
 
     async def _repo_path_of(self, workstation_repository_id: str) -> str | None:
         from sqlalchemy import select
@@ -339,6 +404,11 @@ class Runtime:
             ]
 
         found = await asyncio.to_thread(statuses)
+        sizes = (
+            await asyncio.to_thread(lambda: [disk_usage(Path(r.worktree_path)) for r in rows])
+            if with_git_status
+            else [None] * len(rows)
+        )
         worktrees = tuple(
             WorktreeState(
                 worktree_id=r.id,
@@ -349,8 +419,10 @@ class Runtime:
                 dirty=s.dirty,
                 unpushed=s.unpushed,
                 last_used_at=r.last_used_at,
+                created_at=r.created_at,
+                size_bytes=size,
             )
-            for r, s in zip(rows, found, strict=True)
+            for r, s, size in zip(rows, found, sizes, strict=True)
         )
         return WorkstationSnapshot(
             workstation_id=self.workstation_id,

@@ -116,6 +116,7 @@ class Dispatcher:
                 self.ended.clear()
                 try:
                     await self.start_available()
+                    await self.runtime.clean_if_due()
                 except Exception:
                     log.exception("dispatch round failed")
                 await asyncio.wait(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from solo_unicorn_tui.runtime.events import SessionEnded
+
 log = logging.getLogger(__name__)
 
 HOOK_TIMEOUT_SECONDS = 15.0
@@ -30,6 +32,23 @@ class Notification:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def notification_for(ended: SessionEnded, title: str | None) -> Notification:
+    """What to tell the person at the board about a session that ended."""
+    name = title or ended.mission_id
+    if ended.status != "completed":
+        return Notification("session_failed", ended.mission_id, name, ended.reason)
+    if ended.mission_list == "review":
+        return Notification(
+            "needs_review", ended.mission_id, name, f"{ended.mission_stage} is ready for review"
+        )
+    return Notification(
+        "session_completed",
+        ended.mission_id,
+        name,
+        f"session done; now {ended.mission_list}, stage {ended.mission_stage}",
+    )
 
 
 class Notifier:

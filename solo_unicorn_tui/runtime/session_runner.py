@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from solo_unicorn_tui.runtime.agent_process import (
     agent_environment,
 )
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
+from solo_unicorn_tui.runtime.base_branch import refresh_target
 from solo_unicorn_tui.runtime.events import (
     RuntimeEvent,
     SessionEnded,
@@ -37,6 +39,13 @@ from solo_unicorn_tui.runtime.events import (
     SessionStarted,
 )
 from solo_unicorn_tui.runtime.prompt import PromptContext, write_prompt
+from solo_unicorn_tui.runtime.usage import Usage, UsageParser
+from solo_unicorn_tui.runtime.worktree_setup import (
+    SetupError,
+    copy_included_files,
+    include_patterns,
+    run_script,
+)
 from storage import sessions as session_ops
 from storage import worktrees as worktree_ops
 from storage.database import Database
@@ -81,6 +90,14 @@ def lock_path(home: Home, session_id: str) -> Path:
 
 def prompt_path(home: Home, session_id: str) -> Path:
     return home.sessions_dir / f"{session_id}.prompt.md"
+
+
+def _log_line(log_file: Path, text: str) -> None:
+    """A note from the runner itself in the session log, marked so it reads apart from the agent."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as log:
+        log.write(f"[solo-unicorn] {text}\n")
 
 
 def _hold_lock(path: Path) -> IO[bytes]:
@@ -203,21 +220,34 @@ class SessionRunner:
         return event
 
     async def _worktree(
-        self, mission: Mission, repo: RepositoryLink
+        self, mission: Mission, repo: RepositoryLink, log_file: Path
     ) -> tuple[str, wt.WorktreeInfo]:
+        """Reuse the mission's worktree, or make one from a freshly fetched target and set it up."""
         assert repo.local is not None
+        main_path = Path(repo.local.main_path)
+        target = mission.target_branch or repo.local.main_branch or repo.repository.default_branch
         known = await worktree_ops.find_worktree(self.db, repo.local.id, mission.id)
         existing = (Path(known.worktree_path), known.branch) if known else None
+        branch_existed = existing is not None and await asyncio.to_thread(
+            wt.branch_exists, main_path, existing[1]
+        )
+        base_ref = target
+        if not branch_existed:
+            base = await asyncio.to_thread(refresh_target, main_path, target)
+            base_ref = base.ref
+            _log_line(log_file, base.note or f"branching from {base.ref}")
         info = await asyncio.to_thread(
             wt.ensure_worktree,
-            repo.local.main_path,
+            main_path,
             self.workspace_dir,
             repo.name,
             mission.id,
             mission.title,
-            repo.local.main_branch or repo.repository.default_branch,
+            base_ref,
             existing,
         )
+        if info.created:
+            await self._set_up(repo, main_path, info, log_file, branch_existed=branch_existed)
         if known is not None and Path(known.worktree_path).resolve() == info.path:
             await worktree_ops.touch_worktree(self.db, known.id, status="in_use")
             return known.id, info
@@ -229,11 +259,40 @@ class SessionRunner:
             workstation_repository_id=repo.local.id,
             mission_id=mission.id,
             branch=info.branch,
-            base_branch=info.base_branch,
+            base_branch=target,
             worktree_path=str(info.path),
         )
         await worktree_ops.touch_worktree(self.db, row.id, status="in_use")
         return row.id, info
+
+    async def _set_up(
+        self,
+        repo: RepositoryLink,
+        main_path: Path,
+        info: wt.WorktreeInfo,
+        log_file: Path,
+        *,
+        branch_existed: bool,
+    ) -> None:
+        """Copy ignored files in and run the set-up script; undo the worktree if that fails."""
+        try:
+            patterns = include_patterns(main_path, repo.repository.copy_files)
+            copied = await asyncio.to_thread(copy_included_files, main_path, info.path, patterns)
+            if copied:
+                _log_line(log_file, f"copied into the worktree: {', '.join(copied)}")
+            if repo.repository.setup_script:
+                await run_script(
+                    list(repo.repository.setup_script),
+                    info.path,
+                    log_file,
+                    name="setup_script",
+                    env=agent_environment({}, {}),
+                )
+        except (SetupError, OSError) as error:
+            await asyncio.to_thread(
+                wt.discard_new_worktree, main_path, info, branch_existed=branch_existed
+            )
+            raise SetupError(str(error)) from None
 
     async def _execute(
         self,
@@ -248,8 +307,27 @@ class SessionRunner:
                 f"repository {repo.name!r} is not linked on this workstation; "
                 "run 'solo-unicorn repo add PATH'"
             )
-        worktree_id, info = await self._worktree(mission, repo)
         session_id = new_id("session")
+        log_file = self.home.session_log(session_id)
+        try:
+            worktree_id, info = await self._worktree(mission, repo, log_file)
+        except SetupError as error:
+            await session_ops.create_session(
+                self.db,
+                mission,
+                code_agent_type=profile.type,
+                code_agent_name=profile.name,
+                stage=mission.stage,
+                worktree_id=None,
+                working_directory=None,
+                log_path=str(log_file),
+                prompt_path=None,
+                start_reason=reason,
+                session_id=session_id,
+            )
+            handle.session_id = session_id
+            handle.log_path = str(log_file)
+            raise UserError(f"worktree set-up failed: {error}") from None
         lock = _hold_lock(lock_path(self.home, session_id))
         try:
             return await self._run_agent(
@@ -312,6 +390,7 @@ class SessionRunner:
         handle.session_id = session_id
         handle.log_path = str(log_file)
         base_commit = await asyncio.to_thread(wt.head_commit, info.path)
+        usage = UsageParser()
         argv = profile.render_argv(
             {
                 "prompt": prompt,
@@ -335,7 +414,7 @@ class SessionRunner:
             env=env,
             log_path=log_file,
             timeout_seconds=profile.timeout_seconds,
-            on_output=lambda lines: self.emit(SessionOutput(session_id, mission.id, tuple(lines))),
+            on_output=lambda lines: self._on_output(usage, session_id, mission.id, lines),
             kill_grace_seconds=self.kill_grace_seconds,
         )
         if handle.cancel_reason is not None:
@@ -366,7 +445,16 @@ class SessionRunner:
                 )
                 result = await process.wait()
                 error = None
-        return await self._record(handle, mission, worktree_id, info, base_commit, result, error)
+        return await self._record(
+            handle, mission, worktree_id, info, base_commit, result, error, usage.usage()
+        )
+
+    def _on_output(
+        self, usage: UsageParser, session_id: str, mission_id: str, lines: list[str]
+    ) -> None:
+        for line in lines:
+            usage.feed(line)
+        self.emit(SessionOutput(session_id, mission_id, tuple(lines)))
 
     async def _record(
         self,
@@ -377,6 +465,7 @@ class SessionRunner:
         base_commit: str,
         result: ProcessResult | None,
         error: str | None,
+        usage: Usage,
     ) -> SessionEnded:
         assert handle.session_id is not None
         files, commits = await asyncio.to_thread(wt.changes_since, info.path, base_commit)
@@ -410,6 +499,9 @@ class SessionRunner:
                 error_message=(f"{result.reason}: {tail}" if tail else result.reason)
                 if failed
                 else None,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=usage.cost_usd,
             )
         moved = await session_ops.finish_session(
             self.db, handle.session_id, outcome, max_recovery_attempts=self.max_recovery_attempts

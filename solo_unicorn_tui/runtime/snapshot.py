@@ -42,6 +42,8 @@ class WorktreeState:
     dirty: bool
     unpushed: int
     last_used_at: datetime | None
+    created_at: datetime | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,7 @@ class WorkstationSnapshot:
     agents: tuple[AgentState, ...] = field(default_factory=tuple)
     sessions: tuple[RunningSession, ...] = field(default_factory=tuple)
     worktrees: tuple[WorktreeState, ...] = field(default_factory=tuple)
+
+    @property
+    def worktrees_size_bytes(self) -> int:
+        return sum(w.size_bytes or 0 for w in self.worktrees)

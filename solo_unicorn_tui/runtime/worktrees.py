@@ -7,6 +7,7 @@ One worktree per mission and repository, on branch ``solo-unicorn/{short-id}-{sl
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,8 @@ def ensure_worktree(
         path, branch = Path(existing[0]), existing[1]
         if path.is_dir() and _is_worktree_of(repo, path.resolve()):
             return WorktreeInfo(path.resolve(), branch, base_branch, created=False)
-    branch = branch_name(mission_id, title)
+    # A worktree removed by cleanup comes back on the branch it had, whatever the title is now.
+    branch = existing[1] if existing is not None else branch_name(mission_id, title)
     workspace.mkdir(parents=True, exist_ok=True)
     path = worktree_path(workspace, repo_name, branch)
     repo.git.worktree("prune")
@@ -98,6 +100,25 @@ def ensure_worktree(
             f"cannot create worktree {path} from {base_branch!r}: {detail[-1] if detail else error}"
         ) from None
     return WorktreeInfo(path, branch, base_branch, created=True)
+
+
+def discard_new_worktree(
+    repo_path: Path | str, info: WorktreeInfo, *, branch_existed: bool
+) -> None:
+    """Undo :func:`ensure_worktree` after a failed set-up: no half-made worktree stays behind."""
+    repo = open_repo(repo_path)
+    import git
+
+    with contextlib.suppress(git.GitCommandError):
+        repo.git.worktree("remove", "--force", str(info.path))
+    repo.git.worktree("prune")
+    if not branch_existed:
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.branch("-D", info.branch)
+
+
+def branch_exists(repo_path: Path | str, branch: str) -> bool:
+    return branch in [h.name for h in open_repo(repo_path).heads]
 
 
 def head_commit(path: Path | str) -> str:
@@ -143,6 +164,15 @@ def remove_worktree(
 ) -> None:
     """Remove a worktree (the branch stays); refuse when it holds work, unless forced."""
     where = Path(path)
+    check_removable(where, base_branch, force=force)
+    repo = open_repo(repo_path)
+    if where.exists():
+        repo.git.worktree("remove", "--force", str(where))
+    repo.git.worktree("prune")
+
+
+def check_removable(where: Path, base_branch: str | None, *, force: bool = False) -> None:
+    """Raise a UserError when removing the worktree would lose work (unless forced)."""
     status = worktree_status(where, base_branch)
     if status.exists and not force:
         if status.dirty:
@@ -152,7 +182,3 @@ def remove_worktree(
                 f"{where} has {status.unpushed} commit(s) not pushed or merged; "
                 "push them or use --force"
             )
-    repo = open_repo(repo_path)
-    if where.exists():
-        repo.git.worktree("remove", "--force", str(where))
-    repo.git.worktree("prune")

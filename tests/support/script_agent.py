@@ -2,7 +2,8 @@
 
 Modes: commit (edit a file and commit it), dirty (edit without committing), fail (exit 3),
 stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
-flood BYTES (no newline), binary (control bytes and ANSI colours), env (print the environment).
+flood BYTES (no newline), binary (control bytes and ANSI colours), env (print the environment),
+claude-json (a recorded Claude Code JSON result with usage and cost).
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def main() -> int:
         out.write(b"\x00\x07bell\x08\x1b]0;title\x07 after osc\n")
         out.write("unicode: caf\u00e9 \u2603\n".encode())
         out.flush()
+        return 0
+    if mode == "claude-json":
+        # A recorded Claude Code ``--output-format json`` result, as the last line of output.
+        print(
+            '{"type":"result","subtype":"success","is_error":false,"duration_ms":8123,'
+            '"num_turns":4,"result":"Done.","session_id":"5b0e9d7a-0c51-4d0e-8f7e-2d8f0b7f6a10",'
+            '"total_cost_usd":0.0421,"usage":{"input_tokens":512,"cache_creation_input_tokens":'
+            '2048,"cache_read_input_tokens":10240,"output_tokens":733}}',
+            flush=True,
+        )
         return 0
     if mode == "env":
         for key in sorted(os.environ):

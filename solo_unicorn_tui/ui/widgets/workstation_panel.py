@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from solo_unicorn_tui.runtime.disk import human_size
 from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot
 from storage.ids import short_id
 from storage.types import utcnow
@@ -28,6 +29,16 @@ def format_elapsed(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_age(now: datetime, since: datetime | None) -> str:
+    if since is None:
+        return ""
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 class WorkstationPanel(Widget):
@@ -107,9 +118,11 @@ class WorkstationPanel(Widget):
             parts.append(sessions)
         else:
             parts.append(Text("  idle", style="dim"))
-        parts.append(Text(f"Worktrees ({len(snap.worktrees)})", style="bold underline"))
+        total = human_size(snap.worktrees_size_bytes) if snap.worktrees else "0B"
+        parts.append(Text(f"Worktrees ({len(snap.worktrees)}, {total})", style="bold underline"))
         if snap.worktrees:
             trees = Table.grid(padding=(0, 1))
+            now = self.clock()
             for tree in snap.worktrees:
                 marks = Text()
                 if tree.dirty:
@@ -120,6 +133,8 @@ class WorkstationPanel(Widget):
                     Text(tree.branch, overflow="ellipsis", no_wrap=True),
                     Text(tree.status, style="green" if tree.status == "in_use" else "dim"),
                     marks,
+                    Text(human_size(tree.size_bytes), style="dim"),
+                    Text(format_age(now, tree.last_used_at or tree.created_at), style="dim"),
                     Text(short_id(tree.mission_id) if tree.mission_id else "", style="dim"),
                 )
             parts.append(trees)
