@@ -102,6 +102,30 @@ def check_keyring() -> Check:
     )
 
 
+def check_agents(home: Home) -> Check:
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+
+    try:
+        profiles = AgentProfiles.load(home)
+    except UserError as error:
+        return Check("agents", False, str(error))
+    found = [p.name for p in profiles.all() if p.available]
+    missing = [p.name for p in profiles.all() if not p.available]
+    default = profiles.default()
+    if not found:
+        return Check(
+            "agents",
+            False,
+            "no agent binary found on PATH (" + ", ".join(missing) + "); install one or add a "
+            "command with 'solo-unicorn agent add NAME --default -- ARGV…'",
+            warning=True,
+        )
+    detail = "available: " + ", ".join(found)
+    if default is not None:
+        detail += f"; default {default.name}"
+    return Check("agents", True, detail)
+
+
 async def check_server(settings: Settings) -> Check:
     if not settings.server_url:
         return Check("server", True, "not configured (working local-only)")
@@ -133,6 +157,7 @@ async def run_checks(home: Home) -> list[Check]:
     checks.append(check_keyring())
     if settings is not None:
         checks.append(await check_server(settings))
+    checks.append(check_agents(home))
     for extra in EXTRA_CHECKS:
         checks.extend(await extra(home, settings))
     return checks
