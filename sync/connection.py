@@ -120,3 +120,14 @@ async def check_server_schema(conn: asyncpg.Connection, url: str) -> None:
         else:
             hint = f"it is at {found}, newer than this program ({expected}): update solo-unicorn"
     raise ServerSchemaError(f"the sync server {redact(url)} has the wrong schema: {hint}")
+
+
+async def check_server(url: str, password: str | None) -> str:
+    """For ``doctor``: a one-line description of a healthy server, or a :class:`SyncError`."""
+    conn = await connect(url, password)
+    try:
+        version = await conn.fetchval("SELECT version_num FROM alembic_version")
+        orgs = await conn.fetchval("SELECT count(*) FROM sync_org_seq")
+    finally:
+        await conn.close()
+    return f"sync server {redact(url)} reachable, schema {version}, {orgs} organization(s)"
