@@ -34,3 +34,35 @@ async def sync(db: Database, url: str, **kwargs) -> SyncReport:  # type: ignore[
         return await sync_round(db, conn, **kwargs)
     finally:
         await conn.close()
+
+
+async def mission_row(db: Database, mission_id: str) -> dict:  # type: ignore[type-arg]
+    from sqlalchemy import select
+
+    from storage.models import Mission
+
+    table = Mission.__table__
+    async with db.read() as conn:
+        return dict(
+            (await conn.execute(select(table).where(table.c.id == mission_id))).mappings().one()
+        )
+
+
+async def server_dump(url: str, org: str) -> dict:  # type: ignore[type-arg]
+    from sync.dump import dump_server
+
+    conn = await connect(url, None)
+    try:
+        return await dump_server(conn, org)
+    finally:
+        await conn.close()
+
+
+async def assert_converged(url: str, org: str, *dbs: Database) -> None:
+    from sync.dump import dump_replica
+
+    expected = await server_dump(url, org)
+    assert sum(len(rows) for rows in expected.values()) > 0
+    for db in dbs:
+        got = await dump_replica(db, org)
+        assert got == expected, f"replica {db.site_id} differs from the server"
