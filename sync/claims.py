@@ -32,7 +32,7 @@ from storage.database import Database, get_meta, set_meta
 from storage.errors import ConflictError
 from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
-from sync.connection import connect
+from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import ServerUnreachableError
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class ClaimClient:
                 self.db.site_id,
                 self.lease_seconds,
             )
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+        except CONNECTION_ERRORS as error:
             await self.close()
             raise ServerUnreachableError(f"claim failed: {error}") from None
         if epoch is None:
@@ -154,7 +154,7 @@ class ClaimClient:
             )
         except ServerUnreachableError:
             return
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+        except CONNECTION_ERRORS:
             await self.close()
             return
         if ok is None:
@@ -170,7 +170,7 @@ class ClaimClient:
         try:
             server = await self._connection()
             await server.execute(_RELEASE, mission_id, epoch, self.workstation_id)
-        except (ServerUnreachableError, OSError, asyncpg.InterfaceError):
+        except (ServerUnreachableError, *CONNECTION_ERRORS):
             await self.close()
         await self._set_mission_claim(mission_id, None, None, None)
 

@@ -131,3 +131,13 @@ async def check_server(url: str, password: str | None) -> str:
     finally:
         await conn.close()
     return f"sync server {redact(url)} reachable, schema {version}, {orgs} organization(s)"
+
+
+#: What a dropped or failed server connection raises mid-operation (temporary: retry).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)

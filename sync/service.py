@@ -23,7 +23,7 @@ import asyncpg
 
 from storage.database import Database
 from sync import engine, replica
-from sync.connection import connect
+from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import ServerUnreachableError, SyncError
 from sync.protocol import NOTIFY_CHANNEL
 
@@ -115,7 +115,7 @@ class SyncService:
                 backoff = 0.5
             except ServerUnreachableError as error:
                 self._emit(state="offline", message=str(error))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except CONNECTION_ERRORS as error:
                 log.info("sync connection lost: %s", error)
                 self._emit(state="offline", message=str(error))
             except SyncError as error:
