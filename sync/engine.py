@@ -73,7 +73,7 @@ async def prepare(
     known = await server.organizations(conn)
     if local in known and join in (None, local):
         return local, None
-    if not known and join is None:
+    if join is None and (allow_new_organization or not known):
         return local, None
     target = join
     if target is None and len(known) == 1:
@@ -82,8 +82,6 @@ async def prepare(
     if target is not None and target in known and fresh:
         await adopt_organization(db, conn, local, target)
         return target, target
-    if allow_new_organization and join is None:
-        return local, None
     if join is not None and join not in known:
         raise OrganizationMismatchError(
             f"the sync server holds no organization {join!r} (it holds: {', '.join(known)})"
