@@ -86,9 +86,10 @@ async def apply_push(
         if not fresh:
             return result
         state = await _load_rows(conn, fresh)
+        epochs = await _claim_epochs(conn, fresh)
         touched: dict[tuple[str, str], int] = {}
         for change in fresh:
-            reason = _check(change, organization_id, state)
+            reason = _check(change, organization_id, state) or _fence(change, epochs)
             if reason:
                 result.rejections.append(
                     Rejection(change.change_id, change.table_name, change.row_id, reason)
@@ -154,6 +155,42 @@ def _check(change: Change, organization_id: str, state: dict[tuple[str, str], An
         return (
             f"row {change.row_id} exists on the server in organization "
             f"{row['organization_id']!r}, not {organization_id!r}"
+        )
+    return ""
+
+
+_FENCED = {"missions": "id", "code_agent_sessions": "mission_id"}
+
+
+def _fenced_mission(change: Change) -> str | None:
+    """The mission whose claim a change depends on, if it carries a claim epoch."""
+    key = _FENCED.get(change.table_name)
+    if key is None or not change.values.get("claim_epoch"):
+        return None
+    return change.row_id if key == "id" else change.values.get("mission_id")
+
+
+async def _claim_epochs(conn: asyncpg.Connection, changes: Sequence[Change]) -> dict[str, int]:
+    ids = {m for m in map(_fenced_mission, changes) if m}
+    if not ids:
+        return {}
+    records = await conn.fetch(
+        "SELECT mission_id, epoch FROM mission_claims WHERE mission_id = ANY($1::varchar[])",
+        list(ids),
+    )
+    return {r["mission_id"]: r["epoch"] for r in records}
+
+
+def _fence(change: Change, epochs: dict[str, int]) -> str:
+    """Claim fencing: a write carrying an older claim epoch than the server's is stale."""
+    mission_id = _fenced_mission(change)
+    if mission_id is None or mission_id not in epochs:
+        return ""
+    epoch = int(change.values["claim_epoch"])
+    if epoch < epochs[mission_id]:
+        return (
+            f"stale claim epoch {epoch} for mission {mission_id}: the server's claim is at "
+            f"epoch {epochs[mission_id]}"
         )
     return ""
 

@@ -133,3 +133,28 @@ async def test_offline_claim_without_contention_becomes_a_server_claim(
     finally:
         await offline.close()
     assert (await ops.get_mission(a, mission.id)).claim_epoch == 1
+
+
+async def test_writes_with_a_stale_claim_epoch_are_fenced_off(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+    (a, ida), (b, idb), _ = team
+    org = ida.organization_id
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="fenced"))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    ca = client(a, ida, pg_database, org, lease_seconds=0.3)
+    cb = client(b, idb, pg_database, org)
+    try:
+        stale = await ca.claim(mission.id)
+        await asyncio.sleep(0.5)
+        fresh = await cb.claim(mission.id)
+    finally:
+        await ca.close()
+        await cb.close()
+    assert fresh == stale + 1
+    report = await sync(a, pg_database)  # A's local claim write carries the stale epoch
+    assert any("stale claim epoch" in r.reason for r in report.rejections)
+    report = await sync(b, pg_database)
+    assert not report.rejections
+    await sync(a, pg_database)
+    got = await ops.get_mission(a, mission.id)
+    assert (got.claimed_by_workstation_id, got.claim_epoch) == (idb.workstation_id, fresh)
