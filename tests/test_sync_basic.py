@@ -151,3 +151,16 @@ async def test_retried_push_is_applied_once(pair, server: str) -> None:  # type:
     assert await replica.pending_count(a) == 0
     await sync(b, server)
     await assert_converged(server, ida.organization_id, a, b)
+
+
+async def test_moving_to_done_syncs_its_timestamps(pair, server: str) -> None:  # type: ignore[no-untyped-def]
+    """The event payload holds datetimes (completed_at): they must encode as JSON."""
+    a, b, ida = pair
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="finish"))
+    done = await ops.move_mission(a, mission.id, "done")
+    assert done.completed_at is not None
+    await sync(a, server)
+    await sync(b, server)
+    got = await ops.get_mission(b, mission.id)
+    assert (got.list, got.completed_at) == ("done", done.completed_at)
+    await assert_converged(server, ida.organization_id, a, b)
