@@ -101,6 +101,8 @@ async def test_sigkill_during_sync_loses_nothing_and_applies_nothing_twice(
         await _work(db, ida.project_id, rng, 8)
         made[db.site_id] = await replica.outbox_high_water(db)
         outcomes.append(await _killed_sync(path, pg_database, rng))
+    killed, finished = outcomes.count("killed"), outcomes.count("finished")
+    print(f"kill trials: {killed} killed mid-sync, {finished} finished")
     assert "killed" in outcomes, "no trial was actually killed mid-sync"
     for db in (a, b, a):
         await sync(db, pg_database)
