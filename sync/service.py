@@ -23,6 +23,7 @@ import asyncpg
 
 from storage.database import Database
 from sync import engine, replica
+from sync.claims import ClaimClient
 from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import ServerUnreachableError, SyncError
 from sync.protocol import NOTIFY_CHANNEL
@@ -75,6 +76,7 @@ class SyncService:
         on_change: ChangeCallback | None = None,
         max_backoff_seconds: float = 30.0,
         allow_new_organization: bool = False,
+        claims: ClaimClient | None = None,
     ) -> None:
         self.db = db
         self.server_url = server_url
@@ -85,6 +87,7 @@ class SyncService:
         self.on_change = on_change
         self.max_backoff_seconds = max_backoff_seconds
         self.allow_new_organization = allow_new_organization
+        self.claims = claims
         self.status = SyncStatus("offline")
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -153,6 +156,8 @@ class SyncService:
             high = await replica.outbox_high_water(self.db)
             if poked or high != seen_outbox or loop.time() >= next_pull:
                 await self._round(conn)
+                if self.claims is not None and seen_outbox < 0:
+                    await self._reconcile_claims()
                 seen_outbox = await replica.outbox_high_water(self.db)
                 next_pull = loop.time() + self.interval_seconds
             self._wake.clear()
@@ -161,6 +166,17 @@ class SyncService:
                 poked = True
             except TimeoutError:
                 poked = False
+
+    async def _reconcile_claims(self) -> None:
+        """Offline claims meet the server's once per connection (conflicts become events)."""
+        assert self.claims is not None
+        try:
+            conflicts = await self.claims.reconcile()
+        except SyncError as error:
+            log.warning("claim reconciliation failed: %s", error)
+            return
+        if conflicts and self.on_change is not None:
+            self.on_change(len(conflicts))
 
     async def _round(self, conn: asyncpg.Connection) -> None:
         self._emit(state="syncing", progress=None)

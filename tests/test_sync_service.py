@@ -111,3 +111,38 @@ def test_status_describe() -> None:
     assert SyncStatus("synced", 0, now - timedelta(seconds=5)).describe(now) == "synced 5 s ago"
     assert SyncStatus("offline", 3).describe(now) == "offline · 3 pending"
     assert SyncStatus("syncing", 0, progress=(10, 100)).describe(now) == "syncing 10/100"
+
+
+async def test_service_reconciles_offline_claims_on_connect(
+    pg_database: str, tmp_path: Path
+) -> None:
+    from sync.claims import ClaimClient
+
+    await upgrade_server(pg_database)
+    a, ida = await open_replica(tmp_path / "a.db", "a")
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="offline work"))
+    await sync(a, pg_database)
+    b, idb = await open_replica(tmp_path / "b.db", "b")
+    await sync(b, pg_database)
+    org = ida.organization_id
+    offline = ClaimClient(a, "postgresql://postgres@127.0.0.1:1/x", None, org, ida.workstation_id)
+    await offline.claim(mission.id)
+    winner = ClaimClient(b, pg_database, None, org, idb.workstation_id)
+    await winner.claim(mission.id)
+    await winner.close()
+    offline.server_url = pg_database
+    service = SyncService(a, pg_database, None, claims=offline)
+    task = asyncio.create_task(service.run())
+
+    async def conflict_recorded() -> bool:
+        return any(e.kind == "claim_conflict" for e in await ops.list_events(a, mission.id))
+
+    try:
+        await _until(conflict_recorded)
+    finally:
+        service.stop()
+        await task
+        await offline.close()
+    assert (await ops.get_mission(a, mission.id)).claimed_by_workstation_id == idb.workstation_id
+    await a.close()
+    await b.close()

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from solo_unicorn_tui.config import load_settings, save_settings
 from solo_unicorn_tui.errors import UserError
@@ -13,7 +14,7 @@ from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret, set_secret
 from storage.database import create_engine
 from storage.migrate import get_revision, head_revision, upgrade_to_head
-from sync.connection import connect, redact, sqlalchemy_url
+from sync.connection import connect, plain_dsn, redact, sqlalchemy_url
 
 
 def register(sub: Any) -> None:
@@ -68,6 +69,11 @@ async def _login(args: argparse.Namespace) -> int:
     home = Home.locate()
     home.ensure()
     url = server_url(args, home)
+    if urlsplit(plain_dsn(url)).password:
+        raise UserError(
+            "the server URL must not contain a password: give the URL without it and type the "
+            "password when asked (it is stored in the OS keyring)"
+        )
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

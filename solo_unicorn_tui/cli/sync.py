@@ -113,12 +113,19 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
         interval_seconds=ws.settings.sync_interval_seconds,
         on_status=show,
         allow_new_organization=args.new_organization,
+        claims=ClaimClient(
+            ws.db, url, password, ws.identity.organization_id, ws.identity.workstation_id
+        ),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, service.stop)
-    await service.run()
+    try:
+        await service.run()
+    finally:
+        if service.claims is not None:
+            await service.claims.close()
     return 0
 
 
