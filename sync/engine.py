@@ -23,7 +23,7 @@ from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, Actor, Flow, Mission, Organization, Project
 from sync import replica, server
 from sync.errors import OrganizationMismatchError
-from sync.protocol import Rejection
+from sync.protocol import Change, PushResult, Rejection
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,10 @@ async def push(
         changes = await replica.read_outbox(db, PUSH_BATCH)
         if not changes:
             return
-        result = await server.apply_push(conn, db.site_id, organization_id, changes)
+        try:
+            result = await server.apply_push(conn, db.site_id, organization_id, changes)
+        except server.PERMANENT_ERRORS:
+            result = await _push_one_by_one(db, conn, organization_id, changes)
         await replica.drop_outbox(db, result.acked_change_id)
         report.pushed += result.applied
         report.duplicates += result.duplicates
@@ -161,6 +164,24 @@ async def push(
             async with db.write() as sconn:
                 before = int(await get_meta(sconn, replica.REJECTED_KEY) or 0)
                 await set_meta(sconn, replica.REJECTED_KEY, str(before + len(result.rejections)))
+
+
+async def _push_one_by_one(
+    db: Database, conn: asyncpg.Connection, organization_id: str, changes: list[Change]
+) -> PushResult:
+    """A batch hit bad data: apply change by change, refusing (and recording) the bad ones."""
+    total = PushResult(acked_change_id=0)
+    for change in changes:
+        try:
+            result = await server.apply_push(conn, db.site_id, organization_id, [change])
+        except server.PERMANENT_ERRORS as error:
+            reason = f"the server cannot store this change: {error}"
+            result = await server.reject(conn, db.site_id, organization_id, change, reason)
+        total.acked_change_id = max(total.acked_change_id, result.acked_change_id)
+        total.applied += result.applied
+        total.duplicates += result.duplicates
+        total.rejections.extend(result.rejections)
+    return total
 
 
 async def pull(

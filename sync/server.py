@@ -144,6 +144,43 @@ async def apply_push(
     return result
 
 
+#: Errors that mean "this change can never apply" (bad data), not "try again later".
+PERMANENT_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+
+
+async def reject(
+    conn: asyncpg.Connection, site_id: str, organization_id: str, change: Change, reason: str
+) -> PushResult:
+    """Acknowledge one change as refused for good, so it never blocks the queue."""
+    async with conn.transaction():
+        await lock_organization(conn, organization_id)
+        last = await conn.fetchval(
+            "SELECT last_change_id FROM sync_sites WHERE site_id = $1 FOR UPDATE", site_id
+        )
+        if last is not None and change.change_id <= last:
+            return PushResult(acked_change_id=last, duplicates=1)
+        await conn.execute(
+            "INSERT INTO sync_rejections (site_id, change_id, table_name, row_id, "
+            "organization_id, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            site_id,
+            change.change_id,
+            change.table_name,
+            change.row_id,
+            organization_id,
+            reason,
+        )
+        await conn.execute(
+            "INSERT INTO sync_sites AS s (site_id, organization_id, last_change_id, last_push_at) "
+            "VALUES ($1, $2, $3, now()) ON CONFLICT (site_id) DO UPDATE "
+            "SET last_change_id = EXCLUDED.last_change_id, last_push_at = now()",
+            site_id,
+            organization_id,
+            change.change_id,
+        )
+    rejection = Rejection(change.change_id, change.table_name, change.row_id, reason)
+    return PushResult(acked_change_id=change.change_id, rejections=[rejection])
+
+
 def _check(change: Change, organization_id: str, state: dict[tuple[str, str], Any]) -> str:
     if change.table_name not in REPLICATED_TABLES:
         return f"unknown table {change.table_name!r}"

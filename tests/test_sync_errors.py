@@ -165,3 +165,26 @@ async def test_server_rejects_writes_to_rows_of_another_organization(
     assert all(mission.id not in row for row in ours["missions"])
     await a.close()
     await intruder.close()
+
+
+async def test_change_the_server_cannot_store_is_rejected_not_stuck(solo, server: str) -> None:  # type: ignore[no-untyped-def]
+    db, identity = solo
+    mission = await ops.create_mission(db, identity.project_id, MissionDraft(title="ok"))
+    await sync(db, server)
+    async with db.write() as conn:
+        await conn.execute(
+            OutboxEntry.__table__.insert().values(
+                table_name="missions",
+                row_id=mission.id,
+                organization_id=identity.organization_id,
+                op="upsert",
+                hlc=db.hlc.now(),
+                values={"priority": 9},
+            )
+        )
+    after = await ops.create_mission(db, identity.project_id, MissionDraft(title="after"))
+    report = await sync(db, server)
+    assert len(report.rejections) == 1 and "priority" in report.rejections[0].reason
+    assert await replica.pending_count(db) == 0
+    dump = await server_dump(server, identity.organization_id)
+    assert any(after.id in row for row in dump["missions"])
