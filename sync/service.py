@@ -6,6 +6,19 @@ trust), pulls at once when poked, pushes as soon as the local outbox grows (chec
 and pulls every ``interval_seconds`` anyway as the safety net. When the connection drops it
 reports ``offline`` and reconnects with exponential backoff (capped, with jitter), then catches
 up. Failed pushes are retried on that timer, not only on the next local write.
+
+Hosting it (the board)::
+
+    service = SyncService(db, settings.server_url, get_secret(SERVER_PASSWORD),
+                          interval_seconds=settings.sync_interval_seconds,
+                          on_status=post_status_message,   # SyncStatus → header
+                          on_change=post_refresh_message,  # rows arrived → reload the board
+                          claims=ClaimClient(...))         # optional: reconcile offline claims
+    worker = asyncio.create_task(service.run())   # or a Textual worker on the app's loop
+    service.sync_now()                            # after a local write, or on the `s` key
+    service.stop(); await worker                  # on quit
+
+Callbacks run on the loop that runs ``run()``; ``SyncStatus.describe()`` gives the header text.
 """
 
 from __future__ import annotations
