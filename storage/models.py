@@ -365,6 +365,8 @@ class OutboxEntry(Base):
     """A local change waiting to be pushed. ``change_id`` numbers this replica's changes 1, 2, 3…"""
 
     __tablename__ = "sync_outbox"
+    # AUTOINCREMENT: never reuse a change_id after the outbox drains (the server would ignore it).
+    __table_args__ = {"sqlite_autoincrement": True}
     change_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_name: Mapped[str] = mapped_column(String(64))
     row_id: Mapped[str] = mapped_column(String(40))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:42:10.364093
+Create Date: 2026-11-23 10:17:45.886511
 """
 
 from __future__ import annotations
@@ -527,6 +527,7 @@ def upgrade() -> None:
         sa.Column("values", sa.JSON(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("change_id", name=op.f("pk_sync_outbox")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "users",

@@ -1,0 +1,150 @@
+"""``solo-unicorn sync``: sync once, stay connected (``--watch``), or show the sync state."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.cli.server import server_url
+from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+from solo_unicorn_tui.workspace import Workspace, workspace_session
+from sync import replica
+from sync.claims import ClaimClient
+from sync.connection import connect, redact
+from sync.engine import sync_round
+from sync.service import SyncService, SyncStatus
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("sync", help="sync this replica with the shared server")
+    parser.add_argument("--watch", action="store_true", help="stay connected and sync live")
+    parser.add_argument("--join", metavar="ORG_ID", help="join this organization (fresh replica)")
+    parser.add_argument(
+        "--new-organization",
+        action="store_true",
+        help="add this replica's organization to a server that holds others",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    parser.set_defaults(handler=_sync)
+    commands = parser.add_subparsers(dest="sync_command", metavar="ACTION")
+    status = commands.add_parser("status", help="cursor, pending changes, last sync")
+    add_json_flag(status)
+    status.set_defaults(handler=_status)
+
+
+def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+    def report(done: int, total: int) -> None:
+        if not quiet and total:
+            print(f"pulled {done}/{total} rows", file=sys.stderr, flush=True)
+
+    return report
+
+
+async def _sync(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        url = server_url(args, ws.home)
+        password = get_secret(SERVER_PASSWORD)
+        if args.watch:
+            return await _watch(ws, url, password, args)
+        conn = await connect(url, password)
+        try:
+            report = await sync_round(
+                ws.db,
+                conn,
+                progress=_progress(args.quiet),
+                join=args.join,
+                allow_new_organization=args.new_organization,
+            )
+        finally:
+            await conn.close()
+        claims = ClaimClient(
+            ws.db, url, password, report_org(ws, report.joined), ws.identity.workstation_id
+        )
+        try:
+            conflicts = await claims.reconcile()
+        finally:
+            await claims.close()
+        if report.joined:
+            print(f"joined organization {report.joined}")
+        print(
+            f"synced with {redact(url)}: pushed {report.pushed}, pulled {report.pulled}, "
+            f"cursor {report.cursor}"
+            + (f", {len(report.rejections)} rejected" if report.rejections else "")
+        )
+        for rejection in report.rejections:
+            print(
+                f"rejected change {rejection.change_id} ({rejection.table_name} "
+                f"{rejection.row_id}): {rejection.reason}",
+                file=sys.stderr,
+            )
+        for conflict in conflicts:
+            print(
+                f"claim conflict: mission {conflict.mission_id} is held by workstation "
+                f"{conflict.holder_workstation_id}",
+                file=sys.stderr,
+            )
+        return 0
+
+
+def report_org(ws: Workspace, joined: str | None) -> str:
+    return joined or ws.identity.organization_id
+
+
+async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.Namespace) -> int:
+    last: list[str] = [""]
+
+    def show(status: SyncStatus) -> None:
+        line = status.describe()
+        if status.state == "synced":
+            line = f"synced · {status.pending} pending" if status.pending else "synced"
+        if line != last[0] and not args.quiet:
+            last[0] = line
+            print(line, flush=True)
+
+    service = SyncService(
+        ws.db,
+        url,
+        password,
+        interval_seconds=ws.settings.sync_interval_seconds,
+        on_status=show,
+        allow_new_organization=args.new_organization,
+        claims=ClaimClient(
+            ws.db, url, password, ws.identity.organization_id, ws.identity.workstation_id
+        ),
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, service.stop)
+    try:
+        await service.run()
+    finally:
+        if service.claims is not None:
+            await service.claims.close()
+    return 0
+
+
+async def _status(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        url = ws.settings.server_url
+        data = {
+            "server_url": redact(url) if url else None,
+            "organization_id": ws.identity.organization_id,
+            "site_id": ws.db.site_id,
+            "cursor": await replica.get_cursor(ws.db),
+            "pending": await replica.pending_count(ws.db),
+            "last_sync_at": await replica.read_meta(ws.db, replica.LAST_SYNC_KEY) or None,
+            "last_error": await replica.read_meta(ws.db, replica.LAST_ERROR_KEY) or None,
+            "rejected": int(await replica.read_meta(ws.db, replica.REJECTED_KEY) or 0),
+        }
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key:16} {'-' if value is None else value}")
+    return 0

@@ -1,0 +1,276 @@
+"""Exclusive, leased mission claims for the runtime.
+
+Online, a claim is one atomic ``INSERT … ON CONFLICT DO UPDATE … WHERE`` on the server: it wins
+only if nobody holds the mission or the holder's lease has expired (by the server's ``now()``,
+never a workstation clock), and each win increments the mission's claim epoch (a fencing token:
+writes that depend on the claim carry it). Offline, a local claim is allowed and remembered; on
+reconnect :meth:`ClaimClient.reconcile` asks the server: if another replica holds the mission,
+the server's claim wins and this replica records a ``claim_conflict`` event on the mission, so
+nothing is dropped silently.
+
+Usage::
+
+    claims = ClaimClient(db, url, password, organization_id, workstation_id)
+    epoch = await claims.claim(mission_id)      # raises ConflictError when held elsewhere
+    await claims.renew(mission_id, epoch)       # while the session runs (raises if lost)
+    await claims.release(mission_id, epoch)     # at its end
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+from sqlalchemy import delete, select
+
+from storage import missions as ops
+from storage.changes import ChangeWriter
+from storage.database import Database, get_meta, set_meta
+from storage.errors import ConflictError
+from storage.models import Mission, ReplicaMeta
+from storage.types import utcnow
+from sync.connection import CONNECTION_ERRORS, connect
+from sync.errors import ServerUnreachableError
+
+log = logging.getLogger(__name__)
+
+OFFLINE_PREFIX = "offline_claim:"
+DEFAULT_LEASE_SECONDS = 120.0
+
+_CLAIM = """
+INSERT INTO mission_claims AS c
+    (mission_id, organization_id, workstation_id, site_id, epoch, lease_expires_at)
+VALUES ($1, $2, $3, $4, 1, now() + make_interval(secs => $5))
+ON CONFLICT (mission_id) DO UPDATE SET
+    workstation_id = EXCLUDED.workstation_id,
+    site_id = EXCLUDED.site_id,
+    epoch = c.epoch + 1,
+    claimed_at = now(),
+    lease_expires_at = EXCLUDED.lease_expires_at,
+    released = false
+WHERE c.organization_id = EXCLUDED.organization_id
+  AND (c.released OR c.lease_expires_at <= now())
+RETURNING epoch
+"""
+
+_RENEW = """
+UPDATE mission_claims SET lease_expires_at = now() + make_interval(secs => $4)
+WHERE mission_id = $1 AND epoch = $2 AND workstation_id = $3
+  AND NOT released AND lease_expires_at > now()
+RETURNING epoch
+"""
+
+_RELEASE = """
+UPDATE mission_claims SET released = true
+WHERE mission_id = $1 AND epoch = $2 AND workstation_id = $3 AND NOT released
+"""
+
+
+@dataclass(frozen=True)
+class ClaimConflict:
+    mission_id: str
+    holder_workstation_id: str
+    server_epoch: int
+
+
+class ClaimClient:
+    def __init__(
+        self,
+        db: Database,
+        server_url: str | None,
+        password: str | None,
+        organization_id: str,
+        workstation_id: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        self.db = db
+        self.server_url = server_url
+        self.password = password
+        self.organization_id = organization_id
+        self.workstation_id = workstation_id
+        self.lease_seconds = lease_seconds
+        self._conn: asyncpg.Connection | None = None
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()
+        self._conn = None
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self.server_url is None:
+            raise ServerUnreachableError("no sync server configured")
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await connect(self.server_url, self.password)
+        return self._conn
+
+    async def _server_claim(self, mission_id: str) -> int:
+        conn = await self._connection()
+        try:
+            epoch = await conn.fetchval(
+                _CLAIM,
+                mission_id,
+                self.organization_id,
+                self.workstation_id,
+                self.db.site_id,
+                self.lease_seconds,
+            )
+        except CONNECTION_ERRORS as error:
+            await self.close()
+            raise ServerUnreachableError(f"claim failed: {error}") from None
+        if epoch is None:
+            holder = await conn.fetchrow(
+                "SELECT workstation_id, epoch, lease_expires_at FROM mission_claims "
+                "WHERE mission_id = $1",
+                mission_id,
+            )
+            raise ConflictError(
+                f"mission {mission_id} is claimed by workstation "
+                f"{holder['workstation_id'] if holder else '?'} until "
+                f"{holder['lease_expires_at'].isoformat() if holder else '?'}"
+            )
+        return int(epoch)
+
+    async def claim(self, mission_id: str) -> int:
+        """Take the claim; return its epoch. Offline, claim locally (reconciled later)."""
+        try:
+            epoch = await self._server_claim(mission_id)
+        except ServerUnreachableError:
+            return await self._claim_offline(mission_id)
+        await self._record_local(mission_id, epoch)
+        return epoch
+
+    async def renew(self, mission_id: str, epoch: int) -> None:
+        """Extend the lease; raise ConflictError if the claim was lost (expired and taken)."""
+        if await self._offline_epoch(mission_id) == epoch:
+            return
+        try:
+            conn = await self._connection()
+            ok = await conn.fetchval(
+                _RENEW, mission_id, epoch, self.workstation_id, self.lease_seconds
+            )
+        except ServerUnreachableError:
+            return
+        except CONNECTION_ERRORS:
+            await self.close()
+            return
+        if ok is None:
+            raise ConflictError(f"the claim on mission {mission_id} (epoch {epoch}) was lost")
+
+    async def release(self, mission_id: str, epoch: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(ReplicaMeta.__table__).where(
+                    ReplicaMeta.__table__.c.key == OFFLINE_PREFIX + mission_id
+                )
+            )
+        try:
+            server = await self._connection()
+            await server.execute(_RELEASE, mission_id, epoch, self.workstation_id)
+        except (ServerUnreachableError, *CONNECTION_ERRORS):
+            await self.close()
+        await self._set_mission_claim(mission_id, None, None, None)
+
+    async def _offline_epoch(self, mission_id: str) -> int | None:
+        async with self.db.read() as conn:
+            value = await get_meta(conn, OFFLINE_PREFIX + mission_id)
+        return json.loads(value)["epoch"] if value else None
+
+    async def _claim_offline(self, mission_id: str) -> int:
+        mission = await ops.get_mission(self.db, mission_id)
+        if (
+            mission.claimed_by_workstation_id not in (None, self.workstation_id)
+            and mission.claim_expires_at is not None
+            and mission.claim_expires_at > utcnow()
+        ):
+            raise ConflictError(
+                f"mission {mission_id} is claimed by workstation "
+                f"{mission.claimed_by_workstation_id} (as last synced)"
+            )
+        epoch = (mission.claim_epoch or 0) + 1
+        async with self.db.write() as conn:
+            await set_meta(conn, OFFLINE_PREFIX + mission_id, json.dumps({"epoch": epoch}))
+        await self._record_local(mission_id, epoch)
+        log.info("offline claim on %s (epoch %s), to reconcile on reconnect", mission_id, epoch)
+        return epoch
+
+    async def _record_local(self, mission_id: str, epoch: int) -> None:
+        expires = utcnow() + timedelta(seconds=self.lease_seconds)
+        await self._set_mission_claim(mission_id, self.workstation_id, epoch, expires)
+
+    async def _set_mission_claim(
+        self, mission_id: str, holder: str | None, epoch: int | None, expires: datetime | None
+    ) -> None:
+        values: dict[str, object] = {
+            "claimed_by_workstation_id": holder,
+            "claim_expires_at": expires,
+        }
+        if epoch is not None:
+            values["claim_epoch"] = epoch
+        async with self.db.write() as conn:
+            await ChangeWriter(self.db, conn).update(Mission.__table__, mission_id, values)
+
+    async def reconcile(self) -> list[ClaimConflict]:
+        """After reconnecting: turn offline claims into server claims, or record the conflict."""
+        table = ReplicaMeta.__table__
+        async with self.db.read() as conn:
+            keys = (
+                (
+                    await conn.execute(
+                        select(table.c.key).where(table.c.key.like(OFFLINE_PREFIX + "%"))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        conflicts: list[ClaimConflict] = []
+        for key in keys:
+            mission_id = key.removeprefix(OFFLINE_PREFIX)
+            try:
+                epoch = await self._server_claim(mission_id)
+            except ConflictError:
+                conflicts.append(await self._lose(mission_id))
+            else:
+                await self._record_local(mission_id, epoch)
+            async with self.db.write() as conn:
+                await conn.execute(delete(table).where(table.c.key == key))
+        return conflicts
+
+    async def _lose(self, mission_id: str) -> ClaimConflict:
+        conn = await self._connection()
+        holder = await conn.fetchrow(
+            "SELECT workstation_id, epoch FROM mission_claims WHERE mission_id = $1", mission_id
+        )
+        conflict = ClaimConflict(mission_id, holder["workstation_id"], int(holder["epoch"]))
+        async with self.db.write() as sconn:
+            writer = ChangeWriter(self.db, sconn)
+            await writer.update(
+                Mission.__table__,
+                mission_id,
+                {
+                    "claimed_by_workstation_id": conflict.holder_workstation_id,
+                    "claim_epoch": conflict.server_epoch,
+                    "claim_expires_at": None,
+                },
+            )
+            row = (
+                (await sconn.execute(select(Mission.__table__).where(Mission.id == mission_id)))
+                .mappings()
+                .one()
+            )
+            await writer.event(
+                dict(row),
+                "claim_conflict",
+                f"offline claim lost: workstation {conflict.holder_workstation_id} holds the "
+                f"mission on the server (epoch {conflict.server_epoch})",
+                origin="sync",
+                payload={
+                    "holder_workstation_id": conflict.holder_workstation_id,
+                    "server_epoch": conflict.server_epoch,
+                    "local_workstation_id": self.workstation_id,
+                },
+            )
+        return conflict

@@ -1,0 +1,143 @@
+"""Connecting to the sync server: one asyncpg connection, clear errors, schema check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from storage.migrate import head_revision
+from sync.errors import ServerAuthError, ServerSchemaError, ServerUnreachableError, SyncError
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def plain_dsn(url: str) -> str:
+    """``postgresql+asyncpg://`` (SQLAlchemy) → ``postgresql://`` (asyncpg)."""
+    scheme, rest = url.split("://", 1) if "://" in url else ("postgresql", url)
+    return f"{scheme.split('+', 1)[0]}://{rest}"
+
+
+def redact(url: str) -> str:
+    """The URL without any password, fit for messages and status output."""
+    parts = urlsplit(plain_dsn(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def sqlalchemy_url(url: str, password: str | None) -> str:
+    """A ``postgresql+asyncpg://`` URL with the password, for Alembic (never logged)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(plain_dsn(url)).set(drivername="postgresql+asyncpg")
+    if password:
+        parsed = parsed.set(password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def map_connect_error(error: BaseException, url: str) -> SyncError:
+    """Turn an asyncpg/socket failure into a one-line message naming the fix."""
+    where = redact(url)
+    if isinstance(
+        error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return ServerAuthError(
+            f"the sync server {where} rejected the credentials ({error}): "
+            "run 'solo-unicorn server login' to store the right password"
+        )
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return ServerSchemaError(
+            f"the database in {where} does not exist: create it, then run "
+            "'solo-unicorn server upgrade'"
+        )
+    if isinstance(error, OSError | TimeoutError | asyncio.TimeoutError | ConnectionError):
+        reason = str(error) or type(error).__name__
+        return ServerUnreachableError(
+            f"cannot reach the sync server {where} ({reason}): check server_url "
+            "(or SOLO_UNICORN_SERVER_URL) and that PostgreSQL is running"
+        )
+    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError):
+        return ServerUnreachableError(f"the sync server {where} failed: {error}")
+    return SyncError(f"cannot connect to the sync server {where}: {error}")
+
+
+async def _install_codecs(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+async def connect(
+    url: str, password: str | None, *, check_schema: bool = True
+) -> asyncpg.Connection:
+    """Open the sync connection; raise a :class:`SyncError` with a clear message on failure."""
+    try:
+        conn = await asyncpg.connect(
+            plain_dsn(url), password=password or None, timeout=CONNECT_TIMEOUT_S
+        )
+    except Exception as error:
+        raise map_connect_error(error, url) from None
+    try:
+        await _install_codecs(conn)
+        if check_schema:
+            await check_server_schema(conn, url)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def check_server_schema(conn: asyncpg.Connection, url: str) -> None:
+    """Refuse to sync unless the server is at exactly this program's schema revision."""
+    expected = head_revision()
+    try:
+        found = await conn.fetchval("SELECT version_num FROM alembic_version")
+    except asyncpg.UndefinedTableError:
+        found = None
+    if found == expected:
+        return
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    if found is None:
+        hint = "it has no solo-unicorn schema yet: run 'solo-unicorn server upgrade'"
+    else:
+        try:
+            known = scripts.get_revision(found) is not None
+        except Exception:
+            known = False
+        if known:
+            hint = f"it is at {found}, older than {expected}: run 'solo-unicorn server upgrade'"
+        else:
+            hint = f"it is at {found}, newer than this program ({expected}): update solo-unicorn"
+    raise ServerSchemaError(f"the sync server {redact(url)} has the wrong schema: {hint}")
+
+
+async def check_server(url: str, password: str | None) -> str:
+    """For ``doctor``: a one-line description of a healthy server, or a :class:`SyncError`."""
+    conn = await connect(url, password)
+    try:
+        version = await conn.fetchval("SELECT version_num FROM alembic_version")
+        orgs = await conn.fetchval("SELECT count(*) FROM sync_org_seq")
+    finally:
+        await conn.close()
+    return f"sync server {redact(url)} reachable, schema {version}, {orgs} organization(s)"
+
+
+#: What a dropped or failed server connection raises mid-operation (temporary: retry).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)

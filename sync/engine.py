@@ -1,0 +1,225 @@
+"""One sync round over an open server connection: confirm, (join,) push, pull.
+
+Joining an organization: the first replica to sync creates its organization on the server. A
+second replica is *fresh* when it has never pulled and holds no missions; on its first sync with
+a server holding exactly one organization (or the one named with ``join``), it adopts that
+organization: its local bootstrap organization (and its default project, flow and actor, when the
+server already has a project) are dropped, its user and workstation rows move to the server's
+organization, and everything is then pulled. A replica that is not fresh and whose organization
+the server does not hold is refused with a clear message (nothing changes locally), unless it
+is explicitly allowed to add a new organization.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from sqlalchemy import delete, func, select, update
+
+from storage.database import Database, get_meta, set_meta
+from storage.models import REPLICATED_TABLES, Actor, Flow, Mission, Organization, Project
+from sync import replica, server
+from sync.errors import OrganizationMismatchError
+from sync.protocol import Change, PushResult, Rejection
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 1000
+PULL_BATCH = 5000
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` while pulling."""
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    duplicates: int = 0
+    pulled: int = 0
+    cursor: int = 0
+    joined: str | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+async def organization_of(db: Database) -> str:
+    async with db.read() as conn:
+        org = await get_meta(conn, "organization_id")
+    if not org:
+        raise OrganizationMismatchError("this replica has no organization yet: open it once first")
+    return org
+
+
+async def _is_fresh(db: Database) -> bool:
+    async with db.read() as conn:
+        if await get_meta(conn, replica.CURSOR_KEY) is not None:
+            return False
+        missions = Mission.__table__
+        count = (await conn.execute(select(func.count()).select_from(missions))).scalar_one()
+    return count == 0
+
+
+async def prepare(
+    db: Database,
+    conn: asyncpg.Connection,
+    *,
+    join: str | None = None,
+    allow_new_organization: bool = False,
+) -> tuple[str, str | None]:
+    """Settle which organization this replica syncs; return it and the one joined (if any)."""
+    local = await organization_of(db)
+    known = await server.organizations(conn)
+    if local in known and join in (None, local):
+        return local, None
+    if join is None and (allow_new_organization or not known):
+        return local, None
+    target = join
+    if target is None and len(known) == 1:
+        target = known[0]
+    fresh = await _is_fresh(db)
+    if target is not None and target in known and fresh:
+        await adopt_organization(db, conn, local, target)
+        return target, target
+    if join is not None and join not in known:
+        raise OrganizationMismatchError(
+            f"the sync server holds no organization {join!r} (it holds: {', '.join(known)})"
+        )
+    raise OrganizationMismatchError(
+        f"this replica belongs to organization {local}, which the sync server does not hold "
+        f"(it holds: {', '.join(known)}); a replica with missions cannot join another "
+        "organization: use a fresh SOLO_UNICORN_HOME to join, or sync with "
+        "--new-organization to add this one"
+    )
+
+
+async def adopt_organization(
+    db: Database, conn: asyncpg.Connection, local: str, target: str
+) -> None:
+    project_id = await conn.fetchval(
+        "SELECT id FROM projects WHERE organization_id = $1 AND NOT deleted "
+        "ORDER BY created_at, id LIMIT 1",
+        target,
+    )
+    outbox = replica.OUTBOX
+    async with db.write() as sconn:
+        dropped = [Organization.__table__]
+        if project_id is not None:
+            dropped += [Project.__table__, Flow.__table__, Actor.__table__]
+        for table in dropped:
+            ids = (
+                (await sconn.execute(select(table.c.id).where(table.c.organization_id == local)))
+                .scalars()
+                .all()
+            )
+            if table is Organization.__table__:
+                ids = [local]
+            await sconn.execute(delete(table).where(table.c.id.in_(ids)))
+            await sconn.execute(
+                delete(outbox).where(outbox.c.table_name == table.name, outbox.c.row_id.in_(ids))
+            )
+        for table in REPLICATED_TABLES.values():
+            await sconn.execute(
+                update(table).where(table.c.organization_id == local).values(organization_id=target)
+            )
+        await sconn.execute(
+            update(outbox).where(outbox.c.organization_id == local).values(organization_id=target)
+        )
+        await set_meta(sconn, "organization_id", target)
+        if project_id is not None:
+            await set_meta(sconn, "project_id", project_id)
+    log.info("replica joined organization %s (was %s)", target, local)
+
+
+async def confirm(db: Database, conn: asyncpg.Connection) -> None:
+    """Drop outbox entries the server committed before a crash cut off its reply."""
+    await replica.drop_outbox(db, await server.site_last_change(conn, db.site_id))
+
+
+async def push(
+    db: Database, conn: asyncpg.Connection, organization_id: str, report: SyncReport
+) -> None:
+    while True:
+        changes = await replica.read_outbox(db, PUSH_BATCH)
+        if not changes:
+            return
+        try:
+            result = await server.apply_push(conn, db.site_id, organization_id, changes)
+        except server.PERMANENT_ERRORS:
+            result = await _push_one_by_one(db, conn, organization_id, changes)
+        await replica.drop_outbox(db, result.acked_change_id)
+        report.pushed += result.applied
+        report.duplicates += result.duplicates
+        report.rejections.extend(result.rejections)
+        for rejection in result.rejections:
+            log.warning(
+                "server rejected change %s (%s %s): %s",
+                rejection.change_id,
+                rejection.table_name,
+                rejection.row_id,
+                rejection.reason,
+            )
+        if result.rejections:
+            async with db.write() as sconn:
+                before = int(await get_meta(sconn, replica.REJECTED_KEY) or 0)
+                await set_meta(sconn, replica.REJECTED_KEY, str(before + len(result.rejections)))
+
+
+async def _push_one_by_one(
+    db: Database, conn: asyncpg.Connection, organization_id: str, changes: list[Change]
+) -> PushResult:
+    """A batch hit bad data: apply change by change, refusing (and recording) the bad ones."""
+    total = PushResult(acked_change_id=0)
+    for change in changes:
+        try:
+            result = await server.apply_push(conn, db.site_id, organization_id, [change])
+        except server.PERMANENT_ERRORS as error:
+            reason = f"the server cannot store this change: {error}"
+            result = await server.reject(conn, db.site_id, organization_id, change, reason)
+        total.acked_change_id = max(total.acked_change_id, result.acked_change_id)
+        total.applied += result.applied
+        total.duplicates += result.duplicates
+        total.rejections.extend(result.rejections)
+    return total
+
+
+async def pull(
+    db: Database,
+    conn: asyncpg.Connection,
+    organization_id: str,
+    report: SyncReport,
+    progress: Progress | None = None,
+) -> None:
+    cursor = await replica.get_cursor(db)
+    total = await server.remaining_changes(conn, organization_id, cursor) if progress else 0
+    done = 0
+    while True:
+        batch = await server.fetch_changes(conn, organization_id, cursor, PULL_BATCH)
+        if batch.cursor == cursor:
+            break
+        report.pulled += await replica.apply_batch(db, batch)
+        cursor = batch.cursor
+        done += batch.count
+        if progress:
+            progress(min(done, total), total)
+    report.cursor = cursor
+
+
+async def sync_round(
+    db: Database,
+    conn: asyncpg.Connection,
+    *,
+    progress: Progress | None = None,
+    join: str | None = None,
+    allow_new_organization: bool = False,
+) -> SyncReport:
+    report = SyncReport()
+    organization_id, report.joined = await prepare(
+        db, conn, join=join, allow_new_organization=allow_new_organization
+    )
+    await confirm(db, conn)
+    await push(db, conn, organization_id, report)
+    await pull(db, conn, organization_id, report, progress)
+    await replica.record_sync(db)
+    return report

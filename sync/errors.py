@@ -1,0 +1,25 @@
+"""Sync errors. Each ``str(error)`` is a one-line message fit to show a user as is."""
+
+from __future__ import annotations
+
+from storage.errors import StorageError
+
+
+class SyncError(StorageError):
+    """Base class for sync failures."""
+
+
+class ServerUnreachableError(SyncError):
+    """The server cannot be reached (temporary: retry with backoff)."""
+
+
+class ServerAuthError(SyncError):
+    """The server refused the credentials (permanent until the user fixes them)."""
+
+
+class ServerSchemaError(SyncError):
+    """The server schema is missing, older or newer than this program."""
+
+
+class OrganizationMismatchError(SyncError):
+    """The replica and the server hold different organizations."""

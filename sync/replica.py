@@ -1,0 +1,132 @@
+"""The replica side of sync: read the outbox, drop confirmed entries, apply pulled rows.
+
+Rows written here bypass :class:`storage.changes.ChangeWriter` on purpose: they are remote
+changes being merged, and must not create outbox entries of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select
+
+from storage.database import Database, get_meta, set_meta
+from storage.models import REPLICATED_TABLES, OutboxEntry
+from sync.merge import merge_columns, row_stamp
+from sync.protocol import Change, PullBatch
+
+CURSOR_KEY = "sync_cursor"
+LAST_SYNC_KEY = "sync_last_at"
+LAST_ERROR_KEY = "sync_last_error"
+REJECTED_KEY = "sync_rejected_count"
+_CHUNK = 900
+
+OUTBOX = OutboxEntry.__table__
+
+
+async def read_outbox(db: Database, limit: int) -> list[Change]:
+    query = select(OUTBOX).order_by(OUTBOX.c.change_id).limit(limit)
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [
+        Change(
+            change_id=row["change_id"],
+            table_name=row["table_name"],
+            row_id=row["row_id"],
+            organization_id=row["organization_id"],
+            hlc=row["hlc"],
+            values=row["values"],
+        )
+        for row in rows
+    ]
+
+
+async def pending_count(db: Database) -> int:
+    async with db.read() as conn:
+        return (await conn.execute(select(func.count()).select_from(OUTBOX))).scalar_one()
+
+
+async def outbox_high_water(db: Database) -> int:
+    async with db.read() as conn:
+        return (await conn.execute(select(func.max(OUTBOX.c.change_id)))).scalar_one() or 0
+
+
+async def drop_outbox(db: Database, up_to: int) -> None:
+    """Forget entries the server has confirmed (applied, duplicate or rejected)."""
+    if up_to <= 0:
+        return
+    async with db.write() as conn:
+        await conn.execute(delete(OUTBOX).where(OUTBOX.c.change_id <= up_to))
+
+
+async def get_cursor(db: Database) -> int:
+    async with db.read() as conn:
+        return int(await get_meta(conn, CURSOR_KEY) or 0)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+async def apply_batch(db: Database, batch: PullBatch) -> int:
+    """Merge pulled rows and advance the cursor in one SQLite transaction; return rows changed."""
+    changed = 0
+    newest = ""
+    async with db.write() as conn:
+        for table_name, rows in batch.rows.items():
+            table = REPLICATED_TABLES[table_name]
+            names = [c.name for c in table.columns]
+            local: dict[str, dict[str, str]] = {}
+            for ids in _chunks([r["id"] for r in rows]):
+                query = select(table.c.id, table.c.col_clocks).where(table.c.id.in_(ids))
+                for row_id, clocks in (await conn.execute(query)).all():
+                    local[row_id] = clocks or {}
+            inserts: list[dict[str, Any]] = []
+            updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:
+                clocks = row["col_clocks"] or {}
+                if row["hlc"] > newest:
+                    newest = row["hlc"]
+                if row["id"] not in local:
+                    inserts.append({name: row.get(name) for name in names})
+                    continue
+                wins, merged = merge_columns(local[row["id"]], row, clocks)
+                if not wins:
+                    continue
+                hlc, writer = row_stamp(merged)
+                values = {**wins, "col_clocks": merged, "hlc": hlc, "site_id": writer}
+                params = {f"v_{k}": v for k, v in values.items()}
+                params["row_id"] = row["id"]
+                updates.setdefault(tuple(sorted(values)), []).append(params)
+            if inserts:
+                await conn.execute(table.insert(), inserts)
+                changed += len(inserts)
+            for columns, params in updates.items():
+                statement = (
+                    table.update()
+                    .where(table.c.id == bindparam("row_id"))
+                    .values({c: bindparam(f"v_{c}") for c in columns})
+                )
+                await conn.execute(statement, params)
+                changed += len(params)
+        if newest:
+            db.hlc.observe(newest)
+        await set_meta(conn, CURSOR_KEY, str(batch.cursor))
+    return changed
+
+
+async def record_sync(db: Database, error: str | None = None) -> None:
+    async with db.write() as conn:
+        if error is None:
+            await set_meta(conn, LAST_SYNC_KEY, datetime.now(UTC).isoformat())
+            await set_meta(conn, LAST_ERROR_KEY, "")
+        else:
+            await set_meta(conn, LAST_ERROR_KEY, error)
+
+
+async def read_meta(db: Database, key: str) -> str | None:
+    async with db.read() as conn:
+        return await get_meta(conn, key)

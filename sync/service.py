@@ -1,0 +1,214 @@
+"""The background sync loop a board or ``sync --watch`` hosts, free of any UI toolkit.
+
+One connection to the server: it LISTENs for the server's NOTIFY (a poke, never a payload to
+trust), pulls at once when poked, pushes as soon as the local outbox grows (checked every
+``local_poll_seconds``, which also catches writes made by other processes on the same replica),
+and pulls every ``interval_seconds`` anyway as the safety net. When the connection drops it
+reports ``offline`` and reconnects with exponential backoff (capped, with jitter), then catches
+up. Failed pushes are retried on that timer, not only on the next local write.
+
+Hosting it (the board)::
+
+    service = SyncService(db, settings.server_url, get_secret(SERVER_PASSWORD),
+                          interval_seconds=settings.sync_interval_seconds,
+                          on_status=post_status_message,   # SyncStatus → header
+                          on_change=post_refresh_message,  # rows arrived → reload the board
+                          claims=ClaimClient(...))         # optional: reconcile offline claims
+    worker = asyncio.create_task(service.run())   # or a Textual worker on the app's loop
+    service.sync_now()                            # after a local write, or on the `s` key
+    service.stop(); await worker                  # on quit
+
+Callbacks run on the loop that runs ``run()``; ``SyncStatus.describe()`` gives the header text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+import asyncpg
+
+from storage.database import Database
+from sync import engine, replica
+from sync.claims import ClaimClient
+from sync.connection import CONNECTION_ERRORS, connect
+from sync.errors import ServerUnreachableError, SyncError
+from sync.protocol import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+State = Literal["disabled", "offline", "syncing", "synced", "error"]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the header shows. ``error`` is permanent until fixed (password, schema, org)."""
+
+    state: State
+    pending: int = 0
+    last_synced_at: datetime | None = None
+    message: str = ""
+    progress: tuple[int, int] | None = None
+
+    def describe(self, now: datetime | None = None) -> str:
+        now = now or datetime.now(UTC)
+        pending = f" · {self.pending} pending" if self.pending else ""
+        if self.state == "synced" and self.last_synced_at is not None:
+            ago = max(0, int((now - self.last_synced_at).total_seconds()))
+            return f"synced {ago} s ago{pending}"
+        if self.state == "syncing" and self.progress and self.progress[1]:
+            done, total = self.progress
+            return f"syncing {done}/{total}{pending}"
+        if self.state == "error":
+            return f"sync error: {self.message}"
+        return f"{self.state}{pending}"
+
+
+StatusCallback = Callable[[SyncStatus], None]
+ChangeCallback = Callable[[int], None]
+
+
+class SyncService:
+    """Run with ``await service.run()`` (in a worker/task); ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        db: Database,
+        server_url: str,
+        password: str | None,
+        *,
+        interval_seconds: float = 30.0,
+        local_poll_seconds: float = 0.2,
+        on_status: StatusCallback | None = None,
+        on_change: ChangeCallback | None = None,
+        max_backoff_seconds: float = 30.0,
+        allow_new_organization: bool = False,
+        claims: ClaimClient | None = None,
+    ) -> None:
+        self.db = db
+        self.server_url = server_url
+        self.password = password
+        self.interval_seconds = interval_seconds
+        self.local_poll_seconds = local_poll_seconds
+        self.on_status = on_status
+        self.on_change = on_change
+        self.max_backoff_seconds = max_backoff_seconds
+        self.allow_new_organization = allow_new_organization
+        self.claims = claims
+        self.status = SyncStatus("offline")
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    def sync_now(self) -> None:
+        """Ask for a round at once (the board's ``s`` key, or after a local write)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def _emit(self, **changes: object) -> None:
+        self.status = replace(self.status, **changes)  # type: ignore[arg-type]
+        if self.on_status is not None:
+            try:
+                self.on_status(self.status)
+            except Exception:
+                log.exception("sync status callback failed")
+
+    async def run(self) -> None:
+        backoff = 0.5
+        self._emit(pending=await replica.pending_count(self.db))
+        while not self._stopping.is_set():
+            try:
+                await self._connected_loop()
+                backoff = 0.5
+            except ServerUnreachableError as error:
+                self._emit(state="offline", message=str(error))
+            except CONNECTION_ERRORS as error:
+                log.info("sync connection lost: %s", error)
+                self._emit(state="offline", message=str(error))
+            except SyncError as error:
+                log.warning("sync stopped: %s", error)
+                self._emit(state="error", message=str(error))
+            finally:
+                await self._close()
+            if self._stopping.is_set():
+                break
+            with contextlib.suppress(Exception):
+                self._emit(pending=await replica.pending_count(self.db))
+            delay = backoff * (0.5 + random.random())
+            backoff = min(backoff * 2, self.max_backoff_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+
+    async def _connected_loop(self) -> None:
+        self._conn = conn = await connect(self.server_url, self.password)
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _c: (lost.set(), self._wake.set()))
+        await conn.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+        seen_outbox = -1
+        loop = asyncio.get_running_loop()
+        next_pull = 0.0
+        poked = True
+        while not self._stopping.is_set():
+            if lost.is_set() or conn.is_closed():
+                raise ServerUnreachableError("the sync connection was closed")
+            high = await replica.outbox_high_water(self.db)
+            if poked or high != seen_outbox or loop.time() >= next_pull:
+                await self._round(conn)
+                if self.claims is not None and seen_outbox < 0:
+                    await self._reconcile_claims()
+                seen_outbox = await replica.outbox_high_water(self.db)
+                next_pull = loop.time() + self.interval_seconds
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.local_poll_seconds)
+                poked = True
+            except TimeoutError:
+                poked = False
+
+    async def _reconcile_claims(self) -> None:
+        """Offline claims meet the server's once per connection (conflicts become events)."""
+        assert self.claims is not None
+        try:
+            conflicts = await self.claims.reconcile()
+        except SyncError as error:
+            log.warning("claim reconciliation failed: %s", error)
+            return
+        if conflicts and self.on_change is not None:
+            self.on_change(len(conflicts))
+
+    async def _round(self, conn: asyncpg.Connection) -> None:
+        self._emit(state="syncing", progress=None)
+        before = await replica.get_cursor(self.db)
+        report = await engine.sync_round(
+            self.db,
+            conn,
+            progress=lambda done, total: self._emit(progress=(done, total)),
+            allow_new_organization=self.allow_new_organization,
+        )
+        self._emit(
+            state="synced",
+            last_synced_at=datetime.now(UTC),
+            pending=await replica.pending_count(self.db),
+            progress=None,
+            message="",
+        )
+        if self.on_change is not None and (report.pulled or report.cursor != before):
+            try:
+                self.on_change(report.pulled)
+            except Exception:
+                log.exception("sync change callback failed")
