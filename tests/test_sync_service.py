@@ -15,7 +15,7 @@ from sync.service import SyncService, SyncStatus
 from tests.support.sync_env import assert_converged, open_replica, sync, upgrade_server
 
 
-async def _until(predicate: Callable[[], object], timeout: float = 10.0) -> float:
+async def _until(predicate: Callable[[], object], timeout: float = 30.0) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if await predicate():  # type: ignore[misc]
@@ -51,7 +51,7 @@ async def test_live_propagation_and_reconnect(pg_database: str, tmp_path: Path) 
         async def b_has_it() -> bool:
             return any(m.id == mission.id for m in await ops.list_missions(b, ida.project_id))
 
-        await _until(b_has_it, timeout=5)
+        await _until(b_has_it)
         assert changes, "on_change must fire after rows arrive"
 
         killer = await asyncpg.connect(pg_database)
@@ -68,7 +68,7 @@ async def test_live_propagation_and_reconnect(pg_database: str, tmp_path: Path) 
         async def a_has_it() -> bool:
             return any(m.id == second.id for m in await ops.list_missions(a, ida.project_id))
 
-        await _until(a_has_it, timeout=10)
+        await _until(a_has_it)
         await _until(lambda: _synced(sa, sb))
         assert sb.status.pending == 0
         assert "synced" in sb.status.describe()
