@@ -142,22 +142,32 @@ async def claim_mission(
     lease_seconds: float,
     repository_id: str | None = None,
     code_agent_name: str | None = None,
+    server_epoch: int | None = None,
 ) -> Mission:
     """Claim a mission for this workstation and move it to Doing.
 
-    Raises :class:`ConflictError` when a live claim exists (ours or anyone's).
+    Raises :class:`ConflictError` when a live claim exists (ours or anyone's). With
+    ``server_epoch`` the claim was already taken on the shared server (see ``sync.claims``),
+    which fixed the epoch: the local record adopts it.
     """
     now = utcnow()
     async with db.write() as conn:
         current = await _mission(conn, mission_id)
-        if claim_is_live(current, now):
+        adopting = (
+            server_epoch is not None
+            and current["claimed_by_workstation_id"] == workstation_id
+            and current["claim_epoch"] == server_epoch
+        )
+        if claim_is_live(current, now) and not adopting:
             raise ConflictError(
                 f"mission {mission_id} is already running (claimed by "
                 f"{current['claimed_by_workstation_id']}); cancel it first"
             )
         fields: dict[str, Any] = {
             "claimed_by_workstation_id": workstation_id,
-            "claim_epoch": int(current["claim_epoch"] or 0) + 1,
+            "claim_epoch": server_epoch
+            if server_epoch is not None
+            else int(current["claim_epoch"] or 0) + 1,
             "claim_expires_at": now + timedelta(seconds=lease_seconds),
             "agent_session_status": "starting",
             "list": "doing",

@@ -31,7 +31,7 @@ from solo_unicorn_tui.runtime.events import (
 )
 from solo_unicorn_tui.runtime.notifications import Notifier, notification_for
 from solo_unicorn_tui.runtime.recovery import RecoveredSession, recover_sessions
-from solo_unicorn_tui.runtime.session_runner import SessionHandle, SessionRunner
+from solo_unicorn_tui.runtime.session_runner import ServerClaims, SessionHandle, SessionRunner
 from solo_unicorn_tui.runtime.snapshot import (
     AgentState,
     RunningSession,
@@ -74,6 +74,7 @@ class Runtime:
         profiles: AgentProfiles | None = None,
         kill_grace_seconds: float = 5.0,
         poll_seconds: float = 2.0,
+        claims: ServerClaims | None = None,
     ) -> None:
         self.db = db
         self.home = home
@@ -94,6 +95,7 @@ class Runtime:
             max_recovery_attempts=settings.max_recovery_attempts,
             emit=self._emit,
             kill_grace_seconds=kill_grace_seconds,
+            claims=claims,
         )
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
         self.notifier = Notifier(settings.notifications.hook)
@@ -103,6 +105,18 @@ class Runtime:
 
     @classmethod
     def from_workspace(cls, ws: Workspace, **options: object) -> Runtime:
+        """A runtime on this workspace; with a server configured, claims are taken there."""
+        if ws.settings.server_url and "claims" not in options:
+            from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+            from sync.claims import ClaimClient
+
+            options["claims"] = ClaimClient(
+                ws.db,
+                ws.settings.server_url,
+                get_secret(SERVER_PASSWORD),
+                ws.identity.organization_id,
+                ws.identity.workstation_id,
+            )
         return cls(
             db=ws.db,
             home=ws.home,

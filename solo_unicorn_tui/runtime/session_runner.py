@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
@@ -49,6 +49,7 @@ from solo_unicorn_tui.runtime.worktree_setup import (
 from storage import sessions as session_ops
 from storage import worktrees as worktree_ops
 from storage.database import Database
+from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.models import Mission
 from storage.repositories import RepositoryLink
@@ -77,6 +78,7 @@ class SessionHandle:
     process: AgentProcess | None = field(default=None, repr=False)
     cancel_reason: str | None = None
     task: asyncio.Task[SessionEnded] | None = field(default=None, repr=False)
+    claim_epoch: int | None = None
 
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self.cancel_reason = reason
@@ -90,6 +92,16 @@ def lock_path(home: Home, session_id: str) -> Path:
 
 def prompt_path(home: Home, session_id: str) -> Path:
     return home.sessions_dir / f"{session_id}.prompt.md"
+
+
+class ServerClaims(Protocol):
+    """Exclusive leased claims on the shared server (``sync.claims.ClaimClient``)."""
+
+    lease_seconds: float
+
+    async def claim(self, mission_id: str) -> int: ...
+    async def renew(self, mission_id: str, epoch: int) -> None: ...
+    async def release(self, mission_id: str, epoch: int) -> None: ...
 
 
 def _log_line(log_file: Path, text: str) -> None:
@@ -118,6 +130,7 @@ class SessionRunner:
         max_recovery_attempts: int,
         emit: Callable[[RuntimeEvent], None],
         kill_grace_seconds: float = 5.0,
+        claims: ServerClaims | None = None,
     ) -> None:
         self.db = db
         self.home = home
@@ -126,18 +139,26 @@ class SessionRunner:
         self.max_recovery_attempts = max_recovery_attempts
         self.emit = emit
         self.kill_grace_seconds = kill_grace_seconds
+        self.claims = claims
 
     async def claim(
         self, mission: Mission, repo: RepositoryLink, profile: AgentProfile
     ) -> tuple[SessionHandle, Mission]:
-        claimed = await session_ops.claim_mission(
-            self.db,
-            mission.id,
-            self.workstation_id,
-            lease_seconds=profile.timeout_seconds + LEASE_MARGIN_SECONDS,
-            repository_id=repo.id,
-            code_agent_name=profile.name,
-        )
+        server_epoch = await self.claims.claim(mission.id) if self.claims else None
+        try:
+            claimed = await session_ops.claim_mission(
+                self.db,
+                mission.id,
+                self.workstation_id,
+                lease_seconds=profile.timeout_seconds + LEASE_MARGIN_SECONDS,
+                repository_id=repo.id,
+                code_agent_name=profile.name,
+                server_epoch=server_epoch,
+            )
+        except BaseException:
+            if self.claims is not None and server_epoch is not None:
+                await self.claims.release(mission.id, server_epoch)
+            raise
         handle = SessionHandle(
             mission_id=claimed.id,
             mission_title=claimed.title,
@@ -145,6 +166,7 @@ class SessionRunner:
             stage=claimed.stage,
             repository_id=repo.id,
             started_at=utcnow(),
+            claim_epoch=claimed.claim_epoch,
         )
         return handle, claimed
 
@@ -156,6 +178,7 @@ class SessionRunner:
         profile: AgentProfile,
         reason: str,
     ) -> SessionEnded:
+        renewer = asyncio.create_task(self._keep_claim(handle)) if self.claims else None
         try:
             return await self._execute(handle, mission, repo, profile, reason)
         except BaseException as error:
@@ -172,6 +195,30 @@ class SessionRunner:
             if isinstance(error, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                 raise
             return self._ended(handle, mission, "failed", None, detail, 0.0)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+            if self.claims is not None and handle.claim_epoch is not None:
+                try:
+                    await self.claims.release(mission.id, handle.claim_epoch)
+                except Exception:
+                    log.exception("releasing the server claim on %s failed", mission.id)
+
+    async def _keep_claim(self, handle: SessionHandle) -> None:
+        """Renew the server lease while the session runs; stop the agent if the claim is lost."""
+        assert self.claims is not None
+        while True:
+            await asyncio.sleep(self.claims.lease_seconds / 3)
+            if handle.claim_epoch is None:
+                return
+            try:
+                await self.claims.renew(handle.mission_id, handle.claim_epoch)
+            except ConflictError as error:
+                log.warning("%s", error)
+                handle.cancel("the claim was lost to another workstation")
+                return
+            except Exception:
+                log.exception("renewing the claim on %s failed", handle.mission_id)
 
     async def _fail_unstarted(self, handle: SessionHandle, mission: Mission, error: str) -> None:
         if handle.session_id is None:
