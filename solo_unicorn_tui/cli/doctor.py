@@ -57,9 +57,8 @@ def check_config(home: Home) -> tuple[Check, Settings | None]:
 
 
 async def check_replica(home: Home) -> list[Check]:
-    exists = home.replica.exists()
     try:
-        db = await Database.open(sqlite_url(home.replica), upgrade=not exists)
+        db = await Database.open(sqlite_url(home.replica))
     except StorageError as error:
         return [Check("replica", True, str(home.replica)), Check("schema", False, str(error))]
     except Exception as error:
@@ -129,22 +128,16 @@ def check_agents(home: Home) -> Check:
 async def check_server(settings: Settings) -> Check:
     if not settings.server_url:
         return Check("server", True, "not configured (working local-only)")
-    import asyncpg
+    from sync.connection import check_server as probe
 
-    url = settings.server_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     try:
-        password = secrets.get_secret(secrets.SERVER_PASSWORD)
-        conn = await asyncpg.connect(url, password=password, timeout=5)
-    except (TimeoutError, OSError) as error:
-        return Check("server", False, f"cannot reach {settings.server_url}: {error}")
-    except asyncpg.InvalidPasswordError:
         return Check(
-            "server", False, "the server rejected the password; run 'solo-unicorn server login'"
+            "server",
+            True,
+            await probe(settings.server_url, secrets.get_secret(secrets.SERVER_PASSWORD)),
         )
-    except (asyncpg.PostgresError, UserError, ValueError) as error:
-        return Check("server", False, f"{settings.server_url}: {error}")
-    await conn.close()
-    return Check("server", True, f"reachable: {settings.server_url}")
+    except (StorageError, UserError) as error:
+        return Check("server", False, str(error))
 
 
 async def run_checks(home: Home) -> list[Check]:
