@@ -162,3 +162,10 @@ def test_doctor_fails_on_missing_git(home: Home, cli, tmp_path: Path) -> None:
     result = cli("doctor", env={"PATH": str(bin_dir)})
     assert result.returncode == 1
     assert "git not found on PATH" in result.stdout
+
+
+def test_doctor_names_an_unreachable_server(home: Home, cli) -> None:
+    result = cli("doctor", env={"SOLO_UNICORN_SERVER_URL": "postgresql://su@127.0.0.1:9/board"})
+    assert result.returncode == 1
+    line = next(x for x in result.stdout.splitlines() if x.startswith("FAIL  server"))
+    assert "cannot reach the sync server postgresql://su@127.0.0.1:9/board" in line
