@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage.changes import ChangeWriter  # noqa: E402
-from storage.database import Database, sqlite_url  # noqa: E402
-from storage.fallback import backlog_count, run_fallback_check, set_config  # noqa: E402
-from storage.identity import Machine, ensure_identity  # noqa: E402
-from storage.models import Mission  # noqa: E402
+from storage.changes import ChangeWriter
+from storage.database import Database, sqlite_url
+from storage.fallback import backlog_count, run_fallback_check, set_config
+from storage.identity import Machine, ensure_identity
+from storage.models import Mission
 
 REPEAT = 200
 LISTS = ("todo", "doing", "review", "done")
