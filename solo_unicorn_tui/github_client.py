@@ -197,6 +197,11 @@ class GitHubClient:
         )
         return PullRequest.from_api(data)
 
+    async def current_user(self) -> str:
+        """The login the token belongs to (checks that the token works)."""
+        data = await self._request("GET", "/user", "the token's user")
+        return str(data.get("login", ""))
+
 
 def client_from_settings(api_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> GitHubClient:
     """A client for ``settings.github_api_url`` with the token stored in the keyring."""

@@ -49,6 +49,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self._reply(401, {"message": "Bad credentials"})
                 return
             parts = self.path.removeprefix(PREFIX).strip("/").split("/")
+            if parts == ["user"]:
+                self._reply(200, {"login": "octo"})
+                return
             if len(parts) < 4 or parts[0] != "repos" or parts[3] != "pulls":
                 self._reply(404, {"message": "Not Found"})
                 return

@@ -163,3 +163,20 @@ def test_parse_github_remote() -> None:
     assert parse_github_remote("git@github.com:acme/widgets.git") == ("acme", "widgets")
     assert parse_github_remote("https://x:y@github.com/acme/widgets") == ("acme", "widgets")
     assert parse_github_remote("/tmp/remote.git") is None
+
+
+def test_github_login_status_logout(home, cli) -> None:
+    with fake_github(token="good-token") as server:
+        env = {"SOLO_UNICORN_GITHUB_API_URL": server.url}
+        bad = cli("github", "login", "--stdin", env=env, input="wrong-token\n")
+        assert bad.returncode == 1 and "401" in bad.stderr and "wrong-token" not in bad.stderr
+        status = cli("github", "status", env=env)
+        assert status.returncode == 1 and "no GitHub token" in status.stderr
+        good = cli("github", "login", "--stdin", "--json", env=env, input="good-token\n")
+        assert good.returncode == 0, good.stderr
+        assert '"user": "octo"' in good.stdout
+        assert "octo" in cli("github", "status", env=env).stdout
+        assert cli("github", "logout", env=env).returncode == 0
+        assert "no GitHub token" in cli("github", "status", env=env).stderr
+    empty = cli("github", "login", "--stdin", input="\n")
+    assert empty.returncode == 1 and "nothing stored" in empty.stderr
