@@ -14,6 +14,7 @@ from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
+from storage.missions import fetch_mission
 from storage.models import Actor, Project
 from storage.rows import fetch_row, resolve_row_id
 
@@ -141,3 +142,9 @@ async def resolve_actor(conn: AsyncConnection, mission: dict[str, Any]) -> Actor
         if row is not None:
             return Actor(**dict(row))
     return None
+
+
+async def actor_for_mission(db: Database, mission_id: str) -> Actor | None:
+    """:func:`resolve_actor` in its own read, by mission id."""
+    async with db.read() as conn:
+        return await resolve_actor(conn, await fetch_mission(conn, mission_id))

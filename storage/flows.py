@@ -18,6 +18,7 @@ from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
 from storage.identity import DEFAULT_FLOW_STAGES
+from storage.missions import fetch_mission
 from storage.models import Flow, Project
 from storage.rows import fetch_row, resolve_row_id
 
@@ -208,3 +209,9 @@ async def set_default_flow(db: Database, project_id: str, flow_id: str) -> Proje
             raise NotFoundError("flow", flow_id)
         await ChangeWriter(db, conn).update(projects, project["id"], {"default_flow_id": flow_id})
         return Project(**await fetch_row(conn, projects, project_id, "project"))
+
+
+async def flow_for_mission(db: Database, mission_id: str) -> Flow:
+    """:func:`resolve_flow` in its own read, by mission id."""
+    async with db.read() as conn:
+        return await resolve_flow(conn, await fetch_mission(conn, mission_id))

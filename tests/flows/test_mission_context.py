@@ -66,3 +66,20 @@ async def test_memory_and_actor_validation(workspace: Workspace) -> None:
     [engineer] = await actors.list_actors(db, pid)
     edited = await actors.edit_actor(db, engineer.id, methodology="TDD", focus_areas="a, b")
     assert (edited.methodology, edited.focus_areas) == ("TDD", ["a", "b"])
+
+
+async def test_resolvers_fall_back_to_project_defaults(workspace: Workspace) -> None:
+    from storage.actors import actor_for_mission
+    from storage.flows import flow_for_mission
+
+    db, pid = workspace.db, workspace.project_id
+    mission = await create_mission(db, pid, MissionDraft("Defaults"))
+    assert (await actor_for_mission(db, mission.id)).name == "Engineer"
+    assert [s["name"] for s in (await flow_for_mission(db, mission.id)).stages] == [
+        "clarify",
+        "plan",
+        "code",
+    ]
+    await update_mission(db, mission.id, actor_id="actor_gone", flow_id="flow_gone")
+    assert (await actor_for_mission(db, mission.id)).name == "Engineer"
+    assert (await flow_for_mission(db, mission.id)).name == "Clarify → plan → code"
