@@ -19,9 +19,10 @@ from solo_unicorn_tui.github_client import GitHubClient, GitHubError
 from storage import pull_requests
 from storage.database import Database
 from storage.missions import get_mission
-from storage.models import GithubPullRequest, Mission, ProjectRepository
+from storage.models import GithubPullRequest, GitWorktree, Mission, ProjectRepository
 
 repositories = ProjectRepository.__table__
+worktrees = GitWorktree.__table__
 BODY_SOLUTION_MAX = 20_000
 
 
@@ -115,3 +116,33 @@ async def refresh_pull_request(
     except GitHubError as error:
         return await pull_requests.update_pull_request_status(db, pr.id, sync_error=str(error))
     return await pull_requests.update_pull_request_status(db, pr.id, status=current.state)
+
+
+async def refresh_open_pull_requests(db: Database, client: GitHubClient) -> int:
+    """Refresh every open pull request whose repository names its GitHub owner and name."""
+    refreshed = 0
+    for pr in await pull_requests.open_pull_requests(db):
+        repo = await _repository(db, pr.project_repository_id)
+        if not repo or not repo["github_owner"] or not repo["github_name"]:
+            continue
+        await refresh_pull_request(db, pr, client, repo["github_owner"], repo["github_name"])
+        refreshed += 1
+    return refreshed
+
+
+async def mission_worktree(db: Database, mission_id: str) -> Path | None:
+    """The mission's live worktree folder on this machine, if it has one."""
+    query = (
+        select(worktrees.c.worktree_path)
+        .where(
+            worktrees.c.mission_id == mission_id,
+            worktrees.c.deleted.is_(False),
+            worktrees.c.removed_at.is_(None),
+        )
+        .order_by(worktrees.c.updated_at.desc())
+    )
+    async with db.read() as conn:
+        for path in (await conn.execute(query)).scalars():
+            if Path(path).is_dir():
+                return Path(path)
+    return None

@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 from typing import Any
 
+from solo_unicorn_tui import pr_mode
 from solo_unicorn_tui.cli.output import add_json_flag, print_json
 from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.github_client import client_from_settings
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret, set_secret
+from solo_unicorn_tui.workspace import workspace_session
+from storage.missions import resolve_mission_id
 
 
 def register(sub: Any) -> None:
@@ -35,6 +39,15 @@ def register(sub: Any) -> None:
     status = commands.add_parser("status", help="check the stored token against the GitHub API")
     add_json_flag(status)
     status.set_defaults(handler=_status)
+
+    pr = commands.add_parser(
+        "pr", help="push a mission's branch and open its pull request (or retry after a failure)"
+    )
+    pr.add_argument("id", help="mission id")
+    pr.add_argument("--worktree", metavar="PATH", help="default: the mission's worktree")
+    pr.add_argument("--remote", default="origin")
+    add_json_flag(pr)
+    pr.set_defaults(handler=_pr)
 
 
 def _api_url() -> str:
@@ -82,4 +95,30 @@ async def _status(args: argparse.Namespace) -> int:
         print_json({"user": user, "api_url": api_url})
     else:
         print(f"logged in to {api_url} as {user}")
+    return 0
+
+
+async def _pr(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        mission_id = await resolve_mission_id(ws.db, args.id)
+        worktree = Path(args.worktree) if args.worktree else None
+        if worktree is None:
+            worktree = await pr_mode.mission_worktree(ws.db, mission_id)
+        if worktree is None or not worktree.is_dir():
+            raise UserError(
+                f"mission {mission_id} has no worktree on this machine; pass --worktree PATH"
+            )
+        async with client_from_settings(ws.settings.github_api_url) as client:
+            outcome = await pr_mode.open_pull_request(
+                ws.db, mission_id, worktree, client, remote=args.remote
+            )
+    pull = outcome.pull_request
+    if outcome.error or pull is None:
+        raise UserError(outcome.error or "the pull request was not opened")
+    if args.json:
+        print_json(
+            {"mission_id": mission_id, "number": pull.github_pr_number, "url": pull.github_pr_url}
+        )
+    else:
+        print(f"pull request #{pull.github_pr_number} opened: {pull.github_pr_url}")
     return 0

@@ -180,3 +180,36 @@ def test_github_login_status_logout(home, cli) -> None:
         assert "no GitHub token" in cli("github", "status", env=env).stderr
     empty = cli("github", "login", "--stdin", input="\n")
     assert empty.returncode == 1 and "nothing stored" in empty.stderr
+
+
+async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
+    from solo_unicorn_tui.workspace import open_workspace
+
+    worktree, bare = _repo_with_remote(tmp_path)
+    ws = await open_workspace(home)
+    try:
+        mission_id = await _mission_in_review(ws)
+    finally:
+        await ws.db.close()
+    with fake_github(token="good-token") as server:
+        env = {"SOLO_UNICORN_GITHUB_API_URL": server.url}
+        no_token = cli("github", "pr", mission_id, "--worktree", str(worktree), env=env)
+        assert no_token.returncode == 1 and "github login" in no_token.stderr
+        set_secret(GITHUB_TOKEN, "good-token")
+        no_worktree = cli("github", "pr", mission_id, env=env)
+        assert no_worktree.returncode == 1 and "--worktree PATH" in no_worktree.stderr
+        opened = cli("github", "pr", mission_id[-6:], "--worktree", str(worktree), env=env)
+        assert opened.returncode == 0, opened.stderr
+        assert "pull request #7 opened" in opened.stdout
+        assert "solo-unicorn/abc123-ship" in [h.name for h in git.Repo(bare).heads]
+
+        server.pulls[7]["state"] = "closed"
+        ws = await open_workspace(home)
+        try:
+            async with GitHubClient("good-token", server.url) as client:
+                assert await pr_mode.refresh_open_pull_requests(ws.db, client) == 1
+                assert await pr_mode.refresh_open_pull_requests(ws.db, client) == 0
+            pr = await pull_requests.pull_request_for_mission(ws.db, mission_id)
+            assert pr is not None and pr.status == "closed"
+        finally:
+            await ws.db.close()
