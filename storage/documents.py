@@ -229,23 +229,21 @@ async def store_mission_documents(
         fields["clarification"] = clean_text(clarification, DOC_MAX_CHARS)
     async with db.write() as conn:
         current = await fetch_mission(conn, mission_id)
+        fields = {k: v for k, v in fields.items() if current[k] != v}
+        if "tasks" in fields and (current["tasks_current"] or 0) > len(tasks or []):
+            fields["tasks_current"] = 0
+        described = [k for k in ("solution", "tasks", "clarification") if k in fields]
         if fields:
-            if "tasks" in fields and (current["tasks_current"] or 0) > len(tasks or []):
-                fields["tasks_current"] = 0
             writer = ChangeWriter(db, conn)
-            changed = await writer.update(
-                missions, mission_id, {**fields, "last_event_at": utcnow()}
+            await writer.update(missions, mission_id, {**fields, "last_event_at": utcnow()})
+            # The texts are on the row; the event only says what changed (no copies).
+            await writer.event(
+                current,
+                "documents",
+                "updated " + (", ".join(described) or "document paths"),
+                origin=origin,
+                payload={"fields": sorted(fields), "task_count": len(tasks or [])},
             )
-            described = [k for k in ("solution", "tasks", "clarification") if k in changed]
-            if described:
-                # The texts are on the row; the event only says what changed (no copies).
-                await writer.event(
-                    current,
-                    "documents",
-                    "updated " + ", ".join(described),
-                    origin=origin,
-                    payload={"fields": described, "task_count": len(tasks or [])},
-                )
         return as_mission(await fetch_mission(conn, mission_id))
 
 

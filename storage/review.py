@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database
@@ -28,7 +30,9 @@ from storage.types import utcnow
 FEEDBACK_MAX = 20_000
 
 
-async def _move_fields(conn: Any, current: dict[str, Any], to_list: str) -> dict[str, Any]:
+async def _move_fields(
+    conn: AsyncConnection, current: dict[str, Any], to_list: str
+) -> dict[str, Any]:
     if current["list"] == to_list:
         return {}
     return {

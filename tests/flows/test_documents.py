@@ -117,3 +117,14 @@ async def test_store_rejects_nothing_on_unknown_mission(workspace: Workspace) ->
         await documents.store_mission_documents(workspace.db, "mission_nope", solution="x")
     mission = await create_mission(workspace.db, workspace.project_id, MissionDraft("T"))
     assert (await get_mission(workspace.db, mission.id)).solution is None
+
+
+async def test_unchanged_documents_write_nothing(workspace: Workspace, tmp_path: Path) -> None:
+    mission = await create_mission(workspace.db, workspace.project_id, MissionDraft("Same"))
+    folder = tmp_path / documents.mission_docs_dir(mission.id)
+    folder.mkdir(parents=True)
+    (folder / "solution.md").write_text("Plan.\n")
+    await documents.sync_documents_from_worktree(workspace.db, mission.id, tmp_path)
+    events = len(await list_events(workspace.db, mission.id))
+    await documents.sync_documents_from_worktree(workspace.db, mission.id, tmp_path)
+    assert len(await list_events(workspace.db, mission.id)) == events
