@@ -149,3 +149,32 @@ async def test_accept_respects_cap_and_bad_input(workspace: Workspace) -> None:
         "Raise test coverage",
         "Tidy docs",
     ]
+
+
+async def test_background_watch_honours_cadence(workspace: Workspace) -> None:
+    import asyncio
+
+    from solo_unicorn_tui.fallback_watch import watch_fallback
+
+    db, pid = workspace.db, workspace.project_id
+    await _templates(workspace)
+    await fallback.set_config(db, pid, backlog_threshold=1, auto_accept=True)
+    ticks = iter([MONDAY, MONDAY + timedelta(minutes=1), MONDAY + timedelta(minutes=20)])
+    stop = asyncio.Event()
+    heard: list[str] = []
+
+    def clock() -> datetime:
+        try:
+            return next(ticks)
+        except StopIteration:
+            stop.set()
+            return MONDAY + timedelta(minutes=21)
+
+    async def on_run(result: fallback.FallbackCheck) -> None:
+        heard.append(result.reason)
+        # Drain the backlog so the next check (after the cadence) has work to do.
+        for mission in result.missions:
+            await fallback_done(workspace, mission.id)
+
+    runs = await watch_fallback(db, pid, stop, interval=0.01, clock=clock, on_run=on_run)
+    assert runs == 2 and len(heard) == 2
