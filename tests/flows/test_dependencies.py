@@ -110,3 +110,41 @@ async def test_chain_dispatches_in_order(workspace: Workspace) -> None:
         order.append(picked.title)
         await move_mission(db, picked.id, "done")
     assert order == ["first", "second", "third"]
+
+
+def _reaches(edges: set[tuple[str, str]], start: str, goal: str) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        for a, b in edges:
+            if a == node and b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return False
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_edges_never_make_a_cycle(workspace: Workspace, seed: int) -> None:
+    """Each edge is accepted exactly when the accepted graph has no path back (model check)."""
+    import random
+
+    rng = random.Random(seed)
+    db, pid = workspace.db, workspace.project_id
+    ids = [(await create_mission(db, pid, MissionDraft(f"m{n}"))).id for n in range(6)]
+    accepted: set[tuple[str, str]] = set()
+    for _ in range(20):
+        a, b = rng.sample(ids, 2)
+        expect_cycle = _reaches(accepted, b, a)
+        try:
+            await deps.add_dependency(db, a, b)
+        except ConflictError:
+            assert expect_cycle
+        else:
+            assert not expect_cycle
+            accepted.add((a, b))
+    for mission_id in ids:
+        waits_on = {m.id for m in await deps.dependencies(db, mission_id)}
+        assert waits_on == {b for a, b in accepted if a == mission_id}
+        assert (await get_mission(db, mission_id)).dependency_count == len(waits_on)
