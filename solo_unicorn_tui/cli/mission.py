@@ -185,8 +185,11 @@ async def _show(args: argparse.Namespace) -> int:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.get_mission(ws.db, mission_id)
         events = await ops.list_events(ws.db, mission_id)
+        waiting_on = await dependencies.blockers(ws.db, mission_id)
     if args.json:
         data = ops.mission_to_json(mission)
+        data["blocked_by"] = [m.id for m in waiting_on]
+        data["github_pr_number"] = mission.github_pr_number
         data["events"] = [
             {
                 "kind": e.kind,
@@ -202,6 +205,14 @@ async def _show(args: argparse.Namespace) -> int:
     if mission.description:
         print()
         print(mission.description)
+    for blocker in waiting_on:
+        print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
+    if mission.review_feedback:
+        print(f"  review feedback: {mission.review_feedback.splitlines()[0][:100]}")
+    if mission.github_pr_url:
+        print(f"  pull request #{mission.github_pr_number}: {mission.github_pr_url}")
+    if mission.last_error:
+        print(f"  last error: {mission.last_error[:200]}")
     print()
     for event in events:
         print(f"  {event.created_at:%Y-%m-%d %H:%M}  {event.origin:<8} {event.summary}")

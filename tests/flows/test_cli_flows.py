@@ -53,6 +53,9 @@ def test_review_walk_and_dependencies(home: Home, cli) -> None:
         "plan",
         None,
     )
+    shown = ok(cli("mission", "show", c["id"], "--json"))
+    assert shown["blocked_by"] == [b["id"]]
+    assert f"blocked by {b['id']}" in cli("mission", "show", c["id"]).stdout
     removed = ok(cli("mission", "depend", c["id"], "--on", b["id"], "--remove", "--json"))
     assert removed["blocked_by"] == []
 
