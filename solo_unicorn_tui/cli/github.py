@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solo_unicorn_tui import pr_mode
 from solo_unicorn_tui.cli.output import add_json_flag, print_json
 from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
@@ -99,6 +98,9 @@ async def _status(args: argparse.Namespace) -> int:
 
 
 async def _pr(args: argparse.Namespace) -> int:
+    # GitPython fails at import when git is missing; only this command needs it.
+    from solo_unicorn_tui import pr_mode
+
     async with workspace_session() as ws:
         mission_id = await resolve_mission_id(ws.db, args.id)
         worktree = Path(args.worktree) if args.worktree else None
