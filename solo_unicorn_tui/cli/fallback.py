@@ -98,6 +98,7 @@ def _template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--effort", type=int, help="estimated effort in minutes")
     parser.add_argument("--flow", help="flow id (default: the project's)")
     parser.add_argument("--actor", help="actor id (default: the project's)")
+    parser.add_argument("--repository", help="project repository id the missions work in")
     enabled = parser.add_mutually_exclusive_group()
     enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
     enabled.add_argument("--disabled", dest="enabled", action="store_false")
@@ -115,6 +116,8 @@ async def _template_values(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
         values["flow_id"] = await flows.resolve_flow_id(ws.db, args.flow)
     if args.actor:
         values["actor_id"] = await actors.resolve_actor_id(ws.db, args.actor)
+    if args.repository:
+        values["repository_id"] = args.repository
     return {key: value for key, value in values.items() if value is not None}
 
 

@@ -171,6 +171,10 @@ def test_fallback_commands(home: Home, cli) -> None:
     one_line_error(cli("fallback", "template", "add", "--name", ""), "name: must not be empty")
     one_line_error(cli("fallback", "template", "add", "--name", "X", "--priority", "9"), "priority")
     one_line_error(cli("fallback", "template", "launch", "fbtpl_nope"), "no fallback template")
+    one_line_error(
+        cli("fallback", "template", "add", "--name", "Y", "--repository", "repo_nope"),
+        "no repository",
+    )
     one_line_error(cli("fallback", "accept", proposals[0]["id"]), "already accepted")
     one_line_error(cli("fallback", "config", "--threshold", "-2"), "backlog_threshold")
     assert _outbox(home) == before
