@@ -213,3 +213,32 @@ async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
             assert pr is not None and pr.status == "closed"
         finally:
             await ws.db.close()
+
+
+async def test_complete_stage_without_token_keeps_review(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from solo_unicorn_tui.stage_completion import complete_stage
+
+    worktree, _ = _repo_with_remote(tmp_path)
+    mission = await create_mission(
+        workspace.db,
+        workspace.project_id,
+        MissionDraft("Needs a token", stage="code", pr_mode="enabled"),
+    )
+    result = await complete_stage(
+        workspace.db,
+        mission.id,
+        worktree,
+        github=lambda: github_client.client_from_settings("http://127.0.0.1:9/api"),
+    )
+    assert result.stage == "code"
+    assert result.pull_request is not None and "no GitHub token" in (
+        result.pull_request.error or ""
+    )
+    assert (result.mission.list, result.mission.last_error) == (
+        "review",
+        result.pull_request.error,
+    )
+    plain = await create_mission(workspace.db, workspace.project_id, MissionDraft("No PR"))
+    assert (await complete_stage(workspace.db, plain.id, worktree)).pull_request is None

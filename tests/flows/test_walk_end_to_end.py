@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import git
 
-from solo_unicorn_tui import pr_mode
 from solo_unicorn_tui.github_client import GitHubClient
+from solo_unicorn_tui.stage_completion import complete_stage
 from solo_unicorn_tui.workspace import Workspace
 from storage import review
 from storage.changes import ChangeWriter
-from storage.documents import sync_documents_from_worktree
 from storage.mission_context import mission_context, render_prompt
 from storage.missions import MissionDraft, create_mission, get_mission, list_events
 from storage.models import ProjectRepository
@@ -40,7 +40,13 @@ def _git_env() -> dict[str, str]:
     }
 
 
-async def _session(ws: Workspace, mission_id: str, worktree: Path, prompts: Path) -> str:
+async def _session(
+    ws: Workspace,
+    mission_id: str,
+    worktree: Path,
+    prompts: Path,
+    github: Callable[[], GitHubClient] | None = None,
+) -> str:
     prompt = render_prompt(await mission_context(ws.db, mission_id))
     path = prompts / f"{len(list(prompts.iterdir())) + 1}.md"
     path.write_text(prompt, encoding="utf-8")
@@ -53,10 +59,10 @@ async def _session(ws: Workspace, mission_id: str, worktree: Path, prompts: Path
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    stage = (await get_mission(ws.db, mission_id)).stage
-    await sync_documents_from_worktree(ws.db, mission_id, worktree)
-    await review.finish_stage(ws.db, mission_id)
-    return stage
+    result = await complete_stage(ws.db, mission_id, worktree, github=github)
+    if result.pull_request is not None:
+        assert result.pull_request.error is None
+    return result.stage
 
 
 async def test_walk(workspace: Workspace, tmp_path: Path) -> None:
@@ -109,14 +115,12 @@ async def test_walk(workspace: Workspace, tmp_path: Path) -> None:
     await review.approve_mission(workspace.db, mid)
 
     with fake_github() as server:
-        stage = await _session(workspace, mid, worktree, prompts)
+        stage = await _session(
+            workspace, mid, worktree, prompts, lambda: GitHubClient(server.token, server.url)
+        )
         m = await get_mission(workspace.db, mid)
-        assert (stage, m.list) == ("code", "review")
+        assert (stage, m.list, m.github_pr_number) == ("code", "review", 7)
         assert "Review feedback" not in (prompts / "4.md").read_text()
-        assert pr_mode.wants_pull_request(m, stage)
-        async with GitHubClient(server.token, server.url) as client:
-            outcome = await pr_mode.open_pull_request(workspace.db, mid, worktree, client)
-        assert outcome.error is None
     assert "search.py" in git.Repo(bare).git.ls_tree("-r", "solo-unicorn/search", "--name-only")
 
     done = await review.approve_mission(workspace.db, mid)
