@@ -59,6 +59,7 @@ async def _advance(
             **extra,
             **await _move_fields(writer.conn, current, "todo"),
             "stage": following,
+            "requires_review": bool((find_stage(flow, following) or {}).get("requires_review")),
             "completed_at": None,
         }
         summary = f"{verb} {current['stage']} → {following}"
@@ -73,7 +74,7 @@ async def finish_stage(db: Database, mission_id: str, *, origin: Origin = "agent
         current = await fetch_mission(conn, mission_id)
         flow = await resolve_flow(conn, current)
         stage = find_stage(flow, current["stage"])
-        needs_review = bool(current["requires_review"]) or bool(stage and stage["requires_review"])
+        needs_review = bool(stage and stage["requires_review"])
         if needs_review:
             await apply_update(
                 writer,
@@ -82,6 +83,7 @@ async def finish_stage(db: Database, mission_id: str, *, origin: Origin = "agent
                     **await _move_fields(conn, current, "review"),
                     "review_status": "pending",
                     "review_requested_at": utcnow(),
+                    "requires_review": True,
                 },
                 kind="review_requested",
                 summary=f"{current['stage']} done; waiting for review",

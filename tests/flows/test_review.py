@@ -106,3 +106,15 @@ async def test_custom_flow_without_review_and_validation(workspace: Workspace) -
     assert project.default_flow_id == flow.id
     newer = await create_mission(db, pid, MissionDraft("Uses default"))
     assert newer.flow_id == flow.id
+
+
+async def test_review_flag_follows_the_stage(workspace: Workspace) -> None:
+    db, pid = workspace.db, workspace.project_id
+    flow = await flows.add_flow(db, pid, "Gate first", flows.parse_stage_spec("build!,ship"))
+    mission = await create_mission(db, pid, MissionDraft("Gated", flow_id=flow.id, stage="build"))
+    mission = await review.finish_stage(db, mission.id)
+    assert (mission.list, mission.requires_review) == ("review", True)
+    mission = await review.approve_mission(db, mission.id)
+    assert (mission.stage, mission.requires_review, mission.list) == ("ship", False, "todo")
+    mission = await review.finish_stage(db, mission.id)
+    assert mission.list == "done"
