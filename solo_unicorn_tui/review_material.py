@@ -1,15 +1,20 @@
 """What a person looks at to review a mission: documents, the branch's diff, the session log.
 
-Headless and blocking (GitPython, file reads): the board calls :func:`gather_review` from a
-worker thread. Everything is capped, so a huge diff or log never stalls the screen.
+Headless: :func:`gather_review` collects it all for the review view (git and file reads run in a
+worker thread). Everything is capped, so a huge diff or log never stalls the screen.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
+
+from storage.database import Database
+from storage.missions import get_mission, list_events
+from storage.models import Mission, MissionEvent
 
 DIFF_MAX_CHARS = 200_000
 LOG_TAIL_BYTES = 64_000
@@ -62,3 +67,34 @@ def log_tail(path: Path | str | None, limit: int = LOG_TAIL_BYTES) -> str:
     if size > limit and "\n" in text:
         text = text.split("\n", 1)[1]
     return text
+
+
+@dataclass(frozen=True)
+class ReviewMaterial:
+    mission: Mission
+    diff: BranchDiff | None
+    """None when the mission has no worktree here."""
+    log: str
+    reviews: list[MissionEvent]
+    """Earlier review decisions (rejections carry the feedback), oldest first."""
+
+
+async def gather_review(
+    db: Database,
+    mission_id: str,
+    worktree: Path | str | None = None,
+    log_path: Path | str | None = None,
+) -> ReviewMaterial:
+    """Solution and tasks (on the mission), the branch diff, the session log and past reviews."""
+    mission = await get_mission(db, mission_id)
+    events = await list_events(db, mission_id)
+    target = mission.target_branch or "main"
+    diff = await asyncio.to_thread(branch_diff, worktree, target) if worktree else None
+    log = await asyncio.to_thread(log_tail, log_path)
+    reviews = [
+        e
+        for e in events
+        if e.kind == "rejected"
+        or (e.kind in ("stage", "done") and e.summary.startswith("approved"))
+    ]
+    return ReviewMaterial(mission, diff, log, reviews)

@@ -36,3 +36,36 @@ def test_branch_diff_and_log_tail(tmp_path: Path) -> None:
     log.write_bytes(b"first\n" + b"x" * 100 + b"\nlast \xff line\n")
     assert log_tail(log, limit=30) == "last \ufffd line\n"
     assert log_tail(tmp_path / "none.log") == ""
+
+
+async def test_gather_review(workspace, tmp_path: Path) -> None:
+    from solo_unicorn_tui.review_material import gather_review
+    from storage import review
+    from storage.missions import MissionDraft, create_mission
+
+    main = tmp_path / "repo"
+    repo = git.Repo.init(main, initial_branch="main")
+    (main / "a.txt").write_text("one\n")
+    repo.index.add(["a.txt"])
+    repo.index.commit("init")
+    worktree = tmp_path / "wt"
+    repo.git.worktree("add", "-b", "feature", str(worktree))
+    (worktree / "a.txt").write_text("changed\n")
+
+    mission = await create_mission(
+        workspace.db, workspace.project_id, MissionDraft("R", stage="plan")
+    )
+    await review.finish_stage(workspace.db, mission.id)
+    await review.reject_mission(workspace.db, mission.id, "More detail.")
+    log = tmp_path / "s.log"
+    log.write_text("agent said hi\n")
+    material = await gather_review(workspace.db, mission.id, worktree, log)
+    assert material.diff is not None and "+changed" in material.diff.patch
+    assert material.log == "agent said hi\n"
+    assert [e.kind for e in material.reviews] == ["rejected"]
+    assert "More detail." in material.reviews[0].summary
+    await review.finish_stage(workspace.db, mission.id)
+    await review.approve_mission(workspace.db, mission.id)
+    bare = await gather_review(workspace.db, mission.id)
+    assert [e.kind for e in bare.reviews] == ["rejected", "stage"]
+    assert (bare.diff, bare.log) == (None, "")
