@@ -613,3 +613,62 @@ async def list_items(
     query = query.order_by(items.c.created_at, items.c.id)
     async with db.read() as conn:
         return [MissionFallbackItem(**dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+@dataclass
+class FallbackArea:
+    """What Todo's Fallback area shows, read at once."""
+
+    config: MissionFallbackConfig
+    backlog: int
+    templates: list[MissionFallbackTemplate]
+    proposals: list[MissionFallbackItem]
+    last_run: MissionFallbackRun | None
+
+
+async def fallback_area(db: Database, project_id: str) -> FallbackArea:
+    async with db.read() as conn:
+        project = await fetch_row(conn, projects, project_id, "project")
+        config = MissionFallbackConfig(
+            **(await _config_row(conn, project) or _default_config(project))
+        )
+        backlog = await backlog_count(conn, project_id)
+        found = (
+            await conn.execute(
+                select(templates)
+                .where(templates.c.project_id == project_id, templates.c.deleted.is_(False))
+                .order_by(templates.c.priority.desc(), templates.c.name, templates.c.id)
+            )
+        ).mappings()
+        template_rows = [MissionFallbackTemplate(**dict(r)) for r in found]
+        proposed = (
+            await conn.execute(
+                select(items)
+                .where(
+                    items.c.project_id == project_id,
+                    items.c.status == "proposed",
+                    items.c.deleted.is_(False),
+                )
+                .order_by(items.c.created_at, items.c.id)
+            )
+        ).mappings()
+        proposal_rows = [MissionFallbackItem(**dict(r)) for r in proposed]
+        last = (
+            (
+                await conn.execute(
+                    select(runs)
+                    .where(runs.c.project_id == project_id, runs.c.deleted.is_(False))
+                    .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return FallbackArea(
+        config=config,
+        backlog=backlog,
+        templates=template_rows,
+        proposals=proposal_rows,
+        last_run=MissionFallbackRun(**dict(last)) if last else None,
+    )

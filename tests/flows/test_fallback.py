@@ -178,3 +178,16 @@ async def test_background_watch_honours_cadence(workspace: Workspace) -> None:
 
     runs = await watch_fallback(db, pid, stop, interval=0.01, clock=clock, on_run=on_run)
     assert runs == 2 and len(heard) == 2
+
+
+async def test_fallback_area_in_one_read(workspace: Workspace) -> None:
+    db, pid = workspace.db, workspace.project_id
+    empty = await fallback.fallback_area(db, pid)
+    assert (empty.backlog, empty.templates, empty.last_run) == (0, [], None)
+    assert empty.config.backlog_threshold == 5
+    await _templates(workspace)
+    check = await fallback.run_fallback_check(db, pid, now=MONDAY)
+    area = await fallback.fallback_area(db, pid)
+    assert [t.name for t in area.templates][:2] == ["Disabled one", "Raise test coverage"]
+    assert len(area.proposals) == 5 and area.last_run is not None
+    assert check.run is not None and area.last_run.id == check.run.id
