@@ -7,6 +7,7 @@ SQLite transaction (see :mod:`storage.changes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -445,3 +446,68 @@ def mission_to_json(mission: Mission) -> dict[str, Any]:
     from storage.codec import encode_value
 
     return {name: encode_value(getattr(mission, name)) for name in MISSION_JSON_FIELDS}
+
+
+# --- for domain modules that work on missions inside their own write transaction ----------------
+
+
+async def fetch_mission(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
+    """The live mission row as a dict, or :class:`NotFoundError`."""
+    return await _fetch(conn, mission_id)
+
+
+async def end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
+    """A ``list_order`` that puts a mission at the end of ``list_name``."""
+    return await _end_of_list(conn, project_id, list_name)
+
+
+async def insert_mission(
+    writer: ChangeWriter,
+    project: dict[str, Any],
+    draft: MissionDraft,
+    *,
+    origin: Origin = "user",
+    summary: str | None = None,
+    payload: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Create a mission (and its ``created`` event) inside an open write transaction.
+
+    ``now`` stamps ``created_at`` so callers with an injected clock (Mission Fallback's weekly
+    cap counts missions created this week) see consistent times.
+    """
+    fields = _clean(
+        {
+            "title": draft.title,
+            "description": draft.description,
+            "priority": draft.priority,
+            "ready": draft.ready,
+            "list": draft.list,
+        }
+    )
+    stamp = now or utcnow()
+    row = await writer.insert(
+        missions,
+        {
+            **fields,
+            "organization_id": project["organization_id"],
+            "project_id": project["id"],
+            "list_order": await _end_of_list(writer.conn, project["id"], fields["list"]),
+            "repository_id": draft.repository_id,
+            "flow_id": draft.flow_id or project["default_flow_id"],
+            "actor_id": draft.actor_id,
+            "stage": draft.stage or "clarify",
+            "target_branch": draft.target_branch,
+            "pr_mode": draft.pr_mode,
+            "origin": draft.origin,
+            "fallback_item_id": draft.fallback_item_id,
+            "created_by_user_id": writer.db.user_id if origin == "user" else None,
+            "last_event_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+        },
+    )
+    await writer.event(
+        row, "created", summary or f"created in {row['list']}", origin=origin, payload=payload
+    )
+    return row

@@ -11,6 +11,7 @@ from typing import Any
 from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
+from storage import dependencies, documents, review
 from storage import missions as ops
 from storage.models import MISSION_LISTS
 
@@ -53,6 +54,7 @@ def register(sub: Any) -> None:
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
+    _document_options(update)
     add_json_flag(update)
     update.set_defaults(handler=_update)
 
@@ -61,6 +63,28 @@ def register(sub: Any) -> None:
     add_json_flag(delete)
     delete.set_defaults(handler=_delete)
 
+    approve = commands.add_parser("approve", help="approve a mission in Review: next stage or Done")
+    approve.add_argument("id")
+    add_json_flag(approve)
+    approve.set_defaults(handler=_approve)
+
+    reject = commands.add_parser(
+        "reject", help="send a mission in Review back to its stage, with feedback for the agent"
+    )
+    reject.add_argument("id")
+    feedback = reject.add_mutually_exclusive_group(required=True)
+    feedback.add_argument("--feedback", help="what to change (goes into the next prompt)")
+    feedback.add_argument("--feedback-file", metavar="FILE", help="read the feedback from FILE")
+    add_json_flag(reject)
+    reject.set_defaults(handler=_reject)
+
+    depend = commands.add_parser("depend", help="make a mission wait until another is done")
+    depend.add_argument("id")
+    depend.add_argument("--on", required=True, metavar="OTHER", help="the mission it waits on")
+    depend.add_argument("--remove", action="store_true", help="remove the dependency instead")
+    add_json_flag(depend)
+    depend.set_defaults(handler=_depend)
+
 
 def _description_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -68,6 +92,42 @@ def _description_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)"
     )
+
+
+def _document_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--solution-file", metavar="FILE", help="store FILE (markdown) as the mission's solution"
+    )
+    parser.add_argument(
+        "--tasks-file",
+        metavar="FILE",
+        help="store the tasks in FILE: markdown (split at headings or list items) or a JSON list",
+    )
+    parser.add_argument("--clarification", help="store the clarified requirements")
+
+
+def _repo_relative(path: Path) -> str:
+    """The path relative to the git repository it sits in (as stored on the mission)."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if (parent / ".git").exists():
+            return resolved.relative_to(parent).as_posix()
+    return str(resolved)
+
+
+def _documents(args: argparse.Namespace) -> dict[str, Any]:
+    """Read and check the document options before anything is written."""
+    found: dict[str, Any] = {}
+    if args.solution_file:
+        found["solution"] = documents.read_text_file(args.solution_file, "--solution-file")
+        found["solution_path"] = _repo_relative(Path(args.solution_file))
+    if args.tasks_file:
+        text = documents.read_text_file(args.tasks_file, "--tasks-file")
+        found["tasks"] = documents.split_tasks(text)
+        found["tasks_path"] = _repo_relative(Path(args.tasks_file))
+    if args.clarification is not None:
+        found["clarification"] = args.clarification
+    return found
 
 
 def _description(args: argparse.Namespace) -> str | None:
@@ -134,8 +194,11 @@ async def _show(args: argparse.Namespace) -> int:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.get_mission(ws.db, mission_id)
         events = await ops.list_events(ws.db, mission_id)
+        waiting_on = await dependencies.blockers(ws.db, mission_id)
     if args.json:
         data = ops.mission_to_json(mission)
+        data["blocked_by"] = [m.id for m in waiting_on]
+        data["github_pr_number"] = mission.github_pr_number
         data["events"] = [
             {
                 "kind": e.kind,
@@ -151,6 +214,14 @@ async def _show(args: argparse.Namespace) -> int:
     if mission.description:
         print()
         print(mission.description)
+    for blocker in waiting_on:
+        print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
+    if mission.review_feedback:
+        print(f"  review feedback: {mission.review_feedback.splitlines()[0][:100]}")
+    if mission.github_pr_url:
+        print(f"  pull request #{mission.github_pr_number}: {mission.github_pr_url}")
+    if mission.last_error:
+        print(f"  last error: {mission.last_error[:200]}")
     print()
     for event in events:
         print(f"  {event.created_at:%Y-%m-%d %H:%M}  {event.origin:<8} {event.summary}")
@@ -176,9 +247,15 @@ async def _update(args: argparse.Namespace) -> int:
         }.items()
         if value is not None
     }
+    docs = _documents(args)
+    if not fields and not docs:
+        raise UserError("nothing to update; give at least one option (see 'mission update --help')")
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
-        mission = await ops.update_mission(ws.db, mission_id, **fields)
+        if fields:
+            mission = await ops.update_mission(ws.db, mission_id, **fields)
+        if docs:
+            mission = await documents.store_mission_documents(ws.db, mission_id, **docs)
     _emit(mission, args.json)
     return 0
 
@@ -191,4 +268,43 @@ async def _delete(args: argparse.Namespace) -> int:
         print_json({"id": mission_id, "deleted": True})
     else:
         print(f"deleted {mission_id}")
+    return 0
+
+
+async def _approve(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await review.approve_mission(ws.db, mission_id)
+    _emit(mission, args.json)
+    return 0
+
+
+async def _reject(args: argparse.Namespace) -> int:
+    feedback = args.feedback
+    if args.feedback_file is not None:
+        feedback = documents.read_text_file(args.feedback_file, "--feedback-file")
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await review.reject_mission(ws.db, mission_id, feedback)
+    _emit(mission, args.json)
+    return 0
+
+
+async def _depend(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        on_id = await ops.resolve_mission_id(ws.db, args.on)
+        if args.remove:
+            mission = await dependencies.remove_dependency(ws.db, mission_id, on_id)
+        else:
+            mission = await dependencies.add_dependency(ws.db, mission_id, on_id)
+        waiting_on = await dependencies.blockers(ws.db, mission_id)
+    if args.json:
+        data = ops.mission_to_json(mission)
+        data["blocked_by"] = [m.id for m in waiting_on]
+        print_json(data)
+    else:
+        _emit(mission, False)
+        for blocker in waiting_on:
+            print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
     return 0

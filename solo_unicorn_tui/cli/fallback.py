@@ -1,0 +1,355 @@
+"""``solo-unicorn fallback …``: Mission Fallback templates, checks, runs and proposals."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.workspace import workspace_session
+from storage import actors, fallback, flows
+from storage import missions as mission_ops
+from storage.codec import encode_value
+from storage.models import (
+    MissionFallbackConfig,
+    MissionFallbackItem,
+    MissionFallbackRun,
+    MissionFallbackTemplate,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "fallback", help="Mission Fallback: templates that refill a low backlog"
+    )
+    commands = parser.add_subparsers(dest="fallback_command", metavar="ACTION", required=True)
+
+    template = commands.add_parser("template", help="add, list, edit, launch, delete templates")
+    actions = template.add_subparsers(dest="template_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="create a template")
+    add.add_argument("--name", required=True)
+    _template_options(add)
+    add_json_flag(add)
+    add.set_defaults(handler=_template_add)
+    listing = actions.add_parser("list", help="list templates (the Fallback area)")
+    add_json_flag(listing)
+    listing.set_defaults(handler=_template_list)
+    edit = actions.add_parser("edit", help="change a template")
+    edit.add_argument("id")
+    edit.add_argument("--name")
+    _template_options(edit)
+    add_json_flag(edit)
+    edit.set_defaults(handler=_template_edit)
+    launch = actions.add_parser("launch", help="create a mission from a template now")
+    launch.add_argument("id")
+    add_json_flag(launch)
+    launch.set_defaults(handler=_template_launch)
+    delete = actions.add_parser("delete", help="delete a template")
+    delete.add_argument("id")
+    add_json_flag(delete)
+    delete.set_defaults(handler=_template_delete)
+
+    check = commands.add_parser(
+        "check", help="compare the ready backlog with the threshold and refill it if low"
+    )
+    add_json_flag(check)
+    check.set_defaults(handler=_check)
+
+    runs = commands.add_parser("runs", help="list recent fallback runs")
+    runs.add_argument("--limit", type=int, default=20)
+    add_json_flag(runs)
+    runs.set_defaults(handler=_runs)
+
+    items = commands.add_parser("items", help="list proposals (default: the undecided ones)")
+    items.add_argument("--status", default="proposed", help="proposed|accepted|discarded|all")
+    add_json_flag(items)
+    items.set_defaults(handler=_items)
+
+    accept = commands.add_parser("accept", help="accept a proposal: create its mission")
+    accept.add_argument("id")
+    add_json_flag(accept)
+    accept.set_defaults(handler=_accept)
+
+    discard = commands.add_parser("discard", help="discard a proposal")
+    discard.add_argument("id")
+    discard.add_argument("--feedback")
+    add_json_flag(discard)
+    discard.set_defaults(handler=_discard)
+
+    config = commands.add_parser("config", help="show or change the project's fallback settings")
+    config.add_argument("--threshold", type=int, help="refill when fewer ready missions wait")
+    config.add_argument("--cadence", type=int, help="minutes between automatic runs")
+    config.add_argument("--weekly-cap", type=int, help="most fallback missions per ISO week")
+    auto = config.add_mutually_exclusive_group()
+    auto.add_argument("--auto-accept", dest="auto_accept", action="store_true", default=None)
+    auto.add_argument("--no-auto-accept", dest="auto_accept", action="store_false")
+    state = config.add_mutually_exclusive_group()
+    state.add_argument("--pause", dest="status", action="store_const", const="paused")
+    state.add_argument("--resume", dest="status", action="store_const", const="active")
+    add_json_flag(config)
+    config.set_defaults(handler=_config)
+
+
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--description")
+    parser.add_argument("--criteria", help="acceptance criteria")
+    parser.add_argument("--priority", help="1 (lowest) to 5 (highest)")
+    parser.add_argument("--effort", type=int, help="estimated effort in minutes")
+    parser.add_argument("--flow", help="flow id (default: the project's)")
+    parser.add_argument("--actor", help="actor id (default: the project's)")
+    parser.add_argument("--repository", help="project repository id the missions work in")
+    enabled = parser.add_mutually_exclusive_group()
+    enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
+    enabled.add_argument("--disabled", dest="enabled", action="store_false")
+
+
+async def _template_values(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "description": args.description,
+        "acceptance_criteria": args.criteria,
+        "priority": args.priority,
+        "estimated_effort_minutes": args.effort,
+        "enabled": args.enabled,
+    }
+    if args.flow:
+        values["flow_id"] = await flows.resolve_flow_id(ws.db, args.flow)
+    if args.actor:
+        values["actor_id"] = await actors.resolve_actor_id(ws.db, args.actor)
+    if args.repository:
+        values["repository_id"] = args.repository
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _json(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: encode_value(getattr(row, name)) for name in fields}
+
+
+TEMPLATE_FIELDS = ("id", "name", *fallback.TEMPLATE_FIELDS[1:])
+RUN_FIELDS = (
+    "id",
+    "triggered_by",
+    "status",
+    "backlog_count_before",
+    "backlog_threshold",
+    "generated_count",
+    "accepted_count",
+    "discarded_count",
+    "started_at",
+    "completed_at",
+)
+ITEM_FIELDS = (
+    "id",
+    "mission_fallback_run_id",
+    "template_id",
+    "title",
+    "priority",
+    "estimated_effort_minutes",
+    "status",
+    "mission_id",
+    "feedback",
+)
+CONFIG_FIELDS = (
+    "backlog_threshold",
+    "check_cadence_minutes",
+    "auto_accept",
+    "weekly_mission_cap",
+    "status",
+    "last_run_at",
+)
+
+
+def _emit_template(template: MissionFallbackTemplate, as_json: bool) -> None:
+    if as_json:
+        print_json(_json(template, TEMPLATE_FIELDS))
+    else:
+        state = "" if template.enabled else "  (disabled)"
+        print(f"{template.id}  P{template.priority} {template.name}{state}")
+
+
+async def _template_add(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        values = await _template_values(ws, args)
+        template = await fallback.add_template(
+            ws.db, ws.project_id, fallback.TemplateDraft(name=args.name, **values)
+        )
+    _emit_template(template, args.json)
+    return 0
+
+
+async def _template_list(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        found = await fallback.list_templates(ws.db, ws.project_id)
+    if args.json:
+        print_json([_json(t, TEMPLATE_FIELDS) for t in found])
+    else:
+        print_table(
+            ["id", "pri", "effort", "enabled", "name"],
+            [
+                (
+                    t.id,
+                    t.priority,
+                    f"{t.estimated_effort_minutes} min" if t.estimated_effort_minutes else "",
+                    "yes" if t.enabled else "no",
+                    t.name,
+                )
+                for t in found
+            ],
+        )
+    return 0
+
+
+async def _template_edit(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        template_id = await fallback.resolve_template_id(ws.db, args.id)
+        values = await _template_values(ws, args)
+        if args.name is not None:
+            values["name"] = args.name
+        if not values:
+            raise UserError("nothing to change; give at least one option")
+        template = await fallback.edit_template(ws.db, template_id, **values)
+    _emit_template(template, args.json)
+    return 0
+
+
+async def _template_launch(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        template_id = await fallback.resolve_template_id(ws.db, args.id)
+        mission = await fallback.launch_template(ws.db, template_id)
+    if args.json:
+        print_json(mission_ops.mission_to_json(mission))
+    else:
+        print(f"{mission.id}  [todo] P{mission.priority} {mission.title}")
+    return 0
+
+
+async def _template_delete(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        template_id = await fallback.resolve_template_id(ws.db, args.id)
+        await fallback.delete_template(ws.db, template_id)
+    if args.json:
+        print_json({"id": template_id, "deleted": True})
+    else:
+        print(f"deleted {template_id}")
+    return 0
+
+
+async def _check(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        result = await fallback.run_fallback_check(ws.db, ws.project_id, triggered_by="manual")
+    if args.json:
+        print_json(
+            {
+                "backlog": result.backlog,
+                "threshold": result.threshold,
+                "reason": result.reason,
+                "run": _json(result.run, RUN_FIELDS) if result.run else None,
+                "items": [_json(i, ITEM_FIELDS) for i in result.items],
+                "missions": [mission_ops.mission_to_json(m) for m in result.missions],
+            }
+        )
+    else:
+        print(result.reason)
+        for item in result.items:
+            print(f"  {item.id}  {item.status:<9} P{item.priority} {item.title}")
+    return 0
+
+
+def _emit_runs(found: list[MissionFallbackRun]) -> None:
+    print_table(
+        ["id", "started", "by", "status", "backlog", "made", "accepted", "discarded"],
+        [
+            (
+                r.id,
+                r.started_at.strftime("%Y-%m-%d %H:%M") if r.started_at else "",
+                r.triggered_by,
+                r.status,
+                ""
+                if r.backlog_count_before is None
+                else f"{r.backlog_count_before}/{r.backlog_threshold}",
+                r.generated_count,
+                r.accepted_count,
+                r.discarded_count,
+            )
+            for r in found
+        ],
+    )
+
+
+async def _runs(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        found = await fallback.list_runs(ws.db, ws.project_id, limit=max(1, args.limit))
+    if args.json:
+        print_json([_json(r, RUN_FIELDS) for r in found])
+    else:
+        _emit_runs(found)
+    return 0
+
+
+def _emit_item(item: MissionFallbackItem, as_json: bool) -> None:
+    if as_json:
+        print_json(_json(item, ITEM_FIELDS))
+    else:
+        print(f"{item.id}  {item.status}  {item.title}")
+
+
+async def _items(args: argparse.Namespace) -> int:
+    status = None if args.status == "all" else args.status
+    if status not in (None, "proposed", "accepted", "discarded"):
+        raise UserError(f"--status {args.status!r}: use proposed, accepted, discarded or all")
+    async with workspace_session() as ws:
+        found = await fallback.list_items(ws.db, ws.project_id, status=status)
+    if args.json:
+        print_json([_json(i, ITEM_FIELDS) for i in found])
+    else:
+        print_table(
+            ["id", "status", "pri", "title", "mission"],
+            [(i.id, i.status, i.priority, i.title, i.mission_id or "") for i in found],
+        )
+    return 0
+
+
+async def _accept(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        item_id = await fallback.resolve_item_id(ws.db, args.id)
+        mission = await fallback.accept_item(ws.db, item_id)
+    if args.json:
+        print_json(mission_ops.mission_to_json(mission))
+    else:
+        print(f"{mission.id}  [todo] P{mission.priority} {mission.title}")
+    return 0
+
+
+async def _discard(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        item_id = await fallback.resolve_item_id(ws.db, args.id)
+        item = await fallback.discard_item(ws.db, item_id, args.feedback)
+    _emit_item(item, args.json)
+    return 0
+
+
+def _emit_config(config: MissionFallbackConfig, as_json: bool) -> None:
+    if as_json:
+        print_json(_json(config, CONFIG_FIELDS))
+        return
+    for name in CONFIG_FIELDS:
+        value = getattr(config, name)
+        print(f"{name}: {'never' if value is None else encode_value(value)}")
+
+
+async def _config(args: argparse.Namespace) -> int:
+    changes = {
+        "backlog_threshold": args.threshold,
+        "check_cadence_minutes": args.cadence,
+        "weekly_mission_cap": args.weekly_cap,
+        "auto_accept": args.auto_accept,
+        "status": args.status,
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    async with workspace_session() as ws:
+        if changes:
+            config = await fallback.set_config(ws.db, ws.project_id, **changes)
+        else:
+            config = await fallback.get_config(ws.db, ws.project_id)
+    _emit_config(config, args.json)
+    return 0

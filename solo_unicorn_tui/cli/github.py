@@ -1,0 +1,126 @@
+"""``solo-unicorn github login|logout|status``: the token PR mode uses, kept in the OS keyring.
+
+The token is read from the terminal without echo, or from stdin (``--stdin``) — never from the
+command line, where other users could see it in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.config import load_settings
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.github_client import client_from_settings
+from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret, set_secret
+from solo_unicorn_tui.workspace import workspace_session
+from storage.missions import resolve_mission_id
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("github", help="store or check the GitHub token used by PR mode")
+    commands = parser.add_subparsers(dest="github_command", metavar="ACTION", required=True)
+
+    login = commands.add_parser("login", help="store a GitHub token in the OS keyring")
+    login.add_argument("--stdin", action="store_true", help="read the token from stdin")
+    login.add_argument("--no-check", action="store_true", help="store without asking GitHub")
+    add_json_flag(login)
+    login.set_defaults(handler=_login)
+
+    logout = commands.add_parser("logout", help="remove the stored token")
+    logout.set_defaults(handler=_logout)
+
+    status = commands.add_parser("status", help="check the stored token against the GitHub API")
+    add_json_flag(status)
+    status.set_defaults(handler=_status)
+
+    pr = commands.add_parser(
+        "pr", help="push a mission's branch and open its pull request (or retry after a failure)"
+    )
+    pr.add_argument("id", help="mission id")
+    pr.add_argument("--worktree", metavar="PATH", help="default: the mission's worktree")
+    pr.add_argument("--remote", default="origin")
+    add_json_flag(pr)
+    pr.set_defaults(handler=_pr)
+
+
+def _api_url() -> str:
+    return load_settings(Home.locate()).github_api_url
+
+
+async def _who(api_url: str) -> str:
+    async with client_from_settings(api_url) as client:
+        return await client.current_user()
+
+
+async def _login(args: argparse.Namespace) -> int:
+    if args.stdin:
+        token = sys.stdin.readline().strip()
+    else:
+        token = getpass.getpass("GitHub token (input hidden): ").strip()
+    if not token or any(c.isspace() for c in token):
+        raise UserError("that is not a GitHub token (empty or contains spaces); nothing stored")
+    set_secret(GITHUB_TOKEN, token)
+    api_url = _api_url()
+    user = None
+    if not args.no_check:
+        try:
+            user = await _who(api_url)
+        except UserError:
+            delete_secret(GITHUB_TOKEN)
+            raise
+    if args.json:
+        print_json({"stored": True, "user": user, "api_url": api_url})
+    else:
+        print(f"token stored{f' for {user}' if user else ''} ({api_url})")
+    return 0
+
+
+async def _logout(args: argparse.Namespace) -> int:
+    delete_secret(GITHUB_TOKEN)
+    print("GitHub token removed")
+    return 0
+
+
+async def _status(args: argparse.Namespace) -> int:
+    api_url = _api_url()
+    user = await _who(api_url)
+    if args.json:
+        print_json({"user": user, "api_url": api_url})
+    else:
+        print(f"logged in to {api_url} as {user}")
+    return 0
+
+
+async def _pr(args: argparse.Namespace) -> int:
+    # GitPython fails at import when git is missing; only this command needs it.
+    from solo_unicorn_tui import pr_mode
+
+    async with workspace_session() as ws:
+        mission_id = await resolve_mission_id(ws.db, args.id)
+        worktree = Path(args.worktree) if args.worktree else None
+        if worktree is None:
+            worktree = await pr_mode.mission_worktree(ws.db, mission_id)
+        if worktree is None or not worktree.is_dir():
+            raise UserError(
+                f"mission {mission_id} has no worktree on this machine; pass --worktree PATH"
+            )
+        async with client_from_settings(ws.settings.github_api_url) as client:
+            outcome = await pr_mode.open_pull_request(
+                ws.db, mission_id, worktree, client, remote=args.remote
+            )
+    pull = outcome.pull_request
+    if outcome.error or pull is None:
+        raise UserError(outcome.error or "the pull request was not opened")
+    if args.json:
+        print_json(
+            {"mission_id": mission_id, "number": pull.github_pr_number, "url": pull.github_pr_url}
+        )
+    else:
+        print(f"pull request #{pull.github_pr_number} opened: {pull.github_pr_url}")
+    return 0

@@ -1,0 +1,59 @@
+"""``solo-unicorn stats``: per agent profile figures from recorded sessions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.workspace import workspace_session
+from storage.agent_stats import AgentStats, agent_stats
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "stats", help="per agent: missions completed, failure rate, mean duration, last used"
+    )
+    parser.add_argument("--all-projects", action="store_true", help="not only this project")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
+def _or_unknown(value: Any, fmt: str = "{}") -> str:
+    return "unknown" if value is None else fmt.format(value)
+
+
+def rows(stats: list[AgentStats]) -> list[tuple[str, ...]]:
+    return [
+        (
+            s.agent,
+            str(s.missions_completed),
+            str(s.sessions),
+            _or_unknown(s.failure_rate, "{:.0%}"),
+            _or_unknown(s.mean_duration_seconds, "{:.1f} s"),
+            s.last_used_at.strftime("%Y-%m-%d %H:%M") if s.last_used_at else "never",
+            _or_unknown(
+                None
+                if s.input_tokens is None and s.output_tokens is None
+                else (s.input_tokens or 0) + (s.output_tokens or 0),
+                "{:,}",
+            ),
+            _or_unknown(s.cost_usd, "${:.2f}"),
+        )
+        for s in stats
+    ]
+
+
+async def run(args: argparse.Namespace) -> int:
+    async with workspace_session() as ws:
+        stats = await agent_stats(ws.db, None if args.all_projects else ws.project_id)
+    if args.json:
+        print_json([s.to_json() for s in stats])
+    elif not stats:
+        print("no agent sessions recorded yet")
+    else:
+        print_table(
+            ["agent", "missions", "sessions", "failures", "mean", "last used", "tokens", "cost"],
+            rows(stats),
+        )
+    return 0

@@ -1,0 +1,119 @@
+"""Per agent profile figures, computed from recorded sessions only (seed 004's KPIs).
+
+An agent profile is ``code_agent_sessions.code_agent_name`` (its type when no name was
+recorded). Figures that were never recorded stay None (shown as "unknown"), never estimated.
+
+- ``missions_completed``: distinct missions now in Done that the agent ran a successful
+  session for (a mission two agents worked on counts for both);
+- ``failure_rate``: failed and timed-out sessions over finished ones (cancelled and still
+  running sessions are not judged);
+- ``mean_duration_seconds``: over sessions with a recorded duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from storage.codec import encode_value
+from storage.database import Database
+from storage.models import CodeAgentSession, Mission
+
+sessions = CodeAgentSession.__table__
+missions = Mission.__table__
+FAILED = ("failed", "timeout")
+FINISHED = ("completed", *FAILED)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AgentStats:
+    agent: str
+    sessions: int
+    finished_sessions: int
+    failed_sessions: int
+    missions_completed: int
+    failure_rate: float | None
+    mean_duration_seconds: float | None
+    last_used_at: datetime | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: encode_value(value) for key, value in asdict(self).items()}
+
+
+async def agent_stats(db: Database, project_id: str | None = None) -> list[AgentStats]:
+    """One row per agent profile, most recently used first."""
+    agent = func.coalesce(sessions.c.code_agent_name, sessions.c.code_agent_type).label("agent")
+    in_project = [sessions.c.deleted.is_(False)]
+    if project_id:
+        in_project.append(
+            sessions.c.mission_id.in_(
+                select(missions.c.id).where(missions.c.project_id == project_id)
+            )
+        )
+    totals = (
+        select(
+            agent,
+            func.count().label("sessions"),
+            func.sum(case((sessions.c.status.in_(FINISHED), 1), else_=0)).label("finished"),
+            func.sum(case((sessions.c.status.in_(FAILED), 1), else_=0)).label("failed"),
+            func.avg(sessions.c.duration_seconds).label("mean_duration"),
+            func.max(func.coalesce(sessions.c.started_at, sessions.c.created_at)).label("last"),
+            func.sum(sessions.c.input_tokens).label("input_tokens"),
+            func.sum(sessions.c.output_tokens).label("output_tokens"),
+            func.sum(sessions.c.cost_usd).label("cost_usd"),
+        )
+        .where(*in_project)
+        .group_by(agent)
+    )
+    completed = (
+        select(agent, func.count(func.distinct(sessions.c.mission_id)))
+        .join(missions, missions.c.id == sessions.c.mission_id)
+        .where(
+            *in_project,
+            and_(
+                sessions.c.status == "completed",
+                missions.c.list == "done",
+                missions.c.deleted.is_(False),
+            ),
+        )
+        .group_by(agent)
+    )
+    async with db.read() as conn:
+        done = dict((await conn.execute(completed)).all())
+        rows = (await conn.execute(totals)).mappings().all()
+    stats = []
+    for row in rows:
+        last = row["last"]
+        if isinstance(last, str):
+            last = datetime.fromisoformat(last)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        finished = int(row["finished"] or 0)
+        failed = int(row["failed"] or 0)
+        stats.append(
+            AgentStats(
+                agent=row["agent"],
+                sessions=int(row["sessions"]),
+                finished_sessions=finished,
+                failed_sessions=failed,
+                missions_completed=int(done.get(row["agent"], 0)),
+                failure_rate=failed / finished if finished else None,
+                mean_duration_seconds=(
+                    float(row["mean_duration"]) if row["mean_duration"] is not None else None
+                ),
+                last_used_at=last,
+                input_tokens=row["input_tokens"],
+                output_tokens=row["output_tokens"],
+                cost_usd=row["cost_usd"],
+            )
+        )
+    stats.sort(key=lambda s: s.agent)
+    stats.sort(key=lambda s: s.last_used_at or _EPOCH, reverse=True)
+    return stats

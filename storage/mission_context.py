@@ -1,0 +1,142 @@
+"""Everything a stage's prompt needs about a mission, gathered in one read.
+
+The runtime builds the prompt file from this (project memory, actor, stage instructions, the
+mission text, documents so far, review feedback, what it waits on); :func:`prompt_sections`
+gives the same as ordered markdown sections, so the prompt and a review screen agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.actors import resolve_actor
+from storage.database import Database
+from storage.dependencies import BLOCKS, deps
+from storage.documents import mission_docs_dir
+from storage.flows import find_stage, resolve_flow, stage_after
+from storage.missions import as_mission, fetch_mission, missions
+from storage.models import Actor, Flow, Mission, Project
+from storage.rows import fetch_row
+
+
+@dataclass(frozen=True)
+class MissionContext:
+    mission: Mission
+    flow: Flow
+    stage: dict[str, Any]
+    """``{"name", "requires_review", "instructions"}`` of the mission's current stage."""
+    next_stage: str | None
+    actor: Actor | None
+    memory: str
+    review_feedback: str | None
+    blockers: list[Mission]
+
+    @property
+    def docs_dir(self) -> str:
+        return mission_docs_dir(self.mission.id)
+
+
+async def mission_context(db: Database, mission_id: str) -> MissionContext:
+    async with db.read() as conn:
+        row = await fetch_mission(conn, mission_id)
+        flow = await resolve_flow(conn, row)
+        stage = find_stage(flow, row["stage"]) or {
+            "name": row["stage"],
+            "requires_review": False,
+            "instructions": "",
+        }
+        actor = await resolve_actor(conn, row)
+        project = await fetch_row(conn, Project.__table__, row["project_id"], "project")
+        waiting = (
+            await conn.execute(
+                select(missions)
+                .join(deps, deps.c.depends_on_mission_id == missions.c.id)
+                .where(
+                    deps.c.mission_id == mission_id,
+                    deps.c.deleted.is_(False),
+                    deps.c.dependency_type == BLOCKS,
+                    missions.c.deleted.is_(False),
+                    missions.c.list != "done",
+                )
+            )
+        ).mappings()
+        blockers = [as_mission(r) for r in waiting]
+    return MissionContext(
+        mission=as_mission(row),
+        flow=flow,
+        stage=stage,
+        next_stage=stage_after(flow, row["stage"]),
+        actor=actor,
+        memory=project["memory"] or "",
+        review_feedback=row["review_feedback"],
+        blockers=blockers,
+    )
+
+
+def prompt_sections(context: MissionContext) -> list[tuple[str, str]]:
+    """Ordered ``(heading, markdown)`` sections; empty ones are left out."""
+    mission = context.mission
+    sections: list[tuple[str, str]] = []
+    if context.actor is not None:
+        actor = context.actor
+        lines = [actor.system_prompt or ""]
+        if actor.methodology:
+            lines.append(f"Methodology: {actor.methodology}")
+        if actor.focus_areas:
+            lines.append("Focus areas: " + ", ".join(actor.focus_areas))
+        sections.append((f"Your role: {actor.name}", "\n\n".join(x for x in lines if x)))
+    if context.memory.strip():
+        sections.append(("Project memory", context.memory.strip()))
+    text = [f"# {mission.title}", mission.description or ""]
+    if mission.clarification:
+        text.append("## Clarification\n\n" + mission.clarification)
+    sections.append(("Mission", "\n\n".join(x for x in text if x)))
+    stage = context.stage
+    following = (
+        f"After this stage comes {context.next_stage}."
+        if context.next_stage
+        else "This is the last stage."
+    )
+    review = (
+        " A person reviews your work before the mission moves on."
+        if stage["requires_review"]
+        else ""
+    )
+    sections.append(
+        (
+            f"Stage: {stage['name']}",
+            "\n\n".join(
+                x
+                for x in (
+                    stage["instructions"],
+                    f"Work on this stage only. {following}{review}",
+                    f"Write the solution to `{context.docs_dir}/solution.md` and one file per "
+                    f"task to `{context.docs_dir}/tasks/1.md`, `2.md`, … in this worktree.",
+                )
+                if x
+            ),
+        )
+    )
+    if context.review_feedback:
+        sections.append(
+            (
+                "Review feedback to address",
+                "Your previous attempt at this stage was sent back with this feedback:\n\n"
+                + context.review_feedback,
+            )
+        )
+    if mission.solution:
+        sections.append(("Solution so far", mission.solution))
+    if mission.tasks:
+        listed = "\n".join(f"{t['number']}. {t['title']}" for t in mission.tasks)
+        sections.append(("Tasks so far", listed))
+    return sections
+
+
+def render_prompt(context: MissionContext) -> str:
+    return (
+        "\n\n".join(f"## {heading}\n\n{body}" for heading, body in prompt_sections(context)) + "\n"
+    )
