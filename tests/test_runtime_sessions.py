@@ -303,7 +303,8 @@ async def test_recovery_marks_sessions_of_dead_runners_failed(workspace, tmp_pat
 
 async def test_review_reject_reruns_stage_with_feedback_then_approve(workspace, tmp_path):
     from storage.errors import ConflictError, ValidationError
-    from storage.reviews import approve_review, reject_review
+    from storage.review import approve_mission as approve_review
+    from storage.review import reject_mission as reject_review
 
     runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
     mission_id = await _mission(workspace, "Reviewed work")
@@ -321,7 +322,7 @@ async def test_review_reject_reruns_stage_with_feedback_then_approve(workspace, 
     mission = await ops.get_mission(workspace.db, mission_id)
     assert mission.list == "review" and mission.review_feedback is None
     approved = await approve_review(workspace.db, mission_id)
-    assert (approved.list, approved.stage) == ("doing", "code")
+    assert (approved.list, approved.stage, approved.ready) == ("todo", "code", True)
     await runtime.run_once()
     approved = await approve_review(workspace.db, mission_id)
     assert approved.list == "done" and approved.completed_at is not None
