@@ -225,6 +225,18 @@ async def test_agent_environment_has_no_secrets(workspace, tmp_path, monkeypatch
         assert leaked not in text
 
 
+async def test_profile_can_ask_for_a_secret_by_name(workspace, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-wanted")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    profile = script_profile("env", pass_env=["ANTHROPIC_API_KEY"])
+    runtime, _ = await _setup(workspace, tmp_path, profile)
+    handle = await runtime.run_mission(await _mission(workspace))
+    await handle.task
+    text = Path(handle.log_path).read_text()
+    assert "env ANTHROPIC_API_KEY=sk-ant-wanted" in text
+    assert "ghp_secret" not in text
+
+
 async def test_second_mission_waits_for_repository_slot(workspace, tmp_path):
     profile = script_profile("sleep", timeout=60, max_concurrency=4)
     runtime, _ = await _setup(workspace, tmp_path, profile, max_concurrent=1)

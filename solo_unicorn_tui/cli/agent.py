@@ -98,6 +98,13 @@ def _add_options() -> argparse.ArgumentParser:
     parser.add_argument("--type", default="command")
     parser.add_argument("--default", action="store_true")
     parser.add_argument("--env", action="append", default=[])
+    parser.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="inherit this variable (an API key, say) from the environment the agent starts in",
+    )
     parser.add_argument("--max-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--json", action="store_true")
@@ -127,6 +134,7 @@ async def _add(raw: argparse.Namespace) -> int:
             type=args.type,
             argv=argv,
             env=_parse_env(args.env),
+            pass_env=args.pass_env,
             max_concurrency=args.max_concurrency,
             timeout_seconds=args.timeout,
         )

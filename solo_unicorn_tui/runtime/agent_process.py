@@ -16,7 +16,7 @@ import re
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,16 +56,20 @@ def looks_secret(name: str) -> bool:
 
 
 def agent_environment(
-    profile_env: Mapping[str, str], extra: Mapping[str, str] | None = None
+    profile_env: Mapping[str, str],
+    extra: Mapping[str, str] | None = None,
+    pass_env: Sequence[str] = (),
 ) -> dict[str, str]:
     """A minimal environment: safe base variables, the profile's env, then ``extra``.
 
-    Nothing that looks like a secret passes, whatever its source: secrets live in the keyring.
+    Nothing that looks like a secret passes unless the profile names it in ``pass_env``:
+    secrets live in the keyring and reach an agent only when its profile asks for them.
     """
     env = {name: os.environ[name] for name in SAFE_ENV_NAMES if name in os.environ}
     env.setdefault("PATH", os.defpath)
     for source in (profile_env, extra or {}):
         env.update({k: str(v) for k, v in source.items() if not looks_secret(k)})
+    env.update({name: os.environ[name] for name in pass_env if name in os.environ})
     return env
 
 

@@ -36,7 +36,10 @@ class AgentProfile(BaseModel):
     argv: list[str] = Field(min_length=1)
     """Command and arguments; items may use {prompt} {prompt_file} {mission_id} {worktree}."""
     env: dict[str, str] = {}
-    """Extra environment variables for the agent (no secrets: those stay in the keyring)."""
+    """Extra environment variables for the agent (put no secret values in this file)."""
+    pass_env: list[str] = []
+    """Variables the agent inherits from this process by name, secrets included (for example
+    ``ANTHROPIC_API_KEY``): the one way a secret reaches an agent, because its profile asks."""
     max_concurrency: int = Field(default=1, ge=1)
     """How many sessions of this profile may run at once on this workstation."""
     timeout_seconds: float = Field(default=3600.0, gt=0)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from solo_unicorn_tui.config import Settings
 from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.github_client import client_from_settings
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
@@ -96,6 +97,7 @@ class Runtime:
             emit=self._emit,
             kill_grace_seconds=kill_grace_seconds,
             claims=claims,
+            github=lambda: client_from_settings(settings.github_api_url),
         )
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
         self.notifier = Notifier(settings.notifications.hook)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.github_client import GitHubClient
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import (
@@ -46,12 +47,15 @@ from solo_unicorn_tui.runtime.worktree_setup import (
     include_patterns,
     run_script,
 )
+from storage import missions as mission_ops
 from storage import sessions as session_ops
 from storage import worktrees as worktree_ops
 from storage.database import Database
+from storage.documents import sync_documents_from_worktree
 from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.models import Mission
+from storage.pull_requests import record_pr_error
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
@@ -131,6 +135,7 @@ class SessionRunner:
         emit: Callable[[RuntimeEvent], None],
         kill_grace_seconds: float = 5.0,
         claims: ServerClaims | None = None,
+        github: Callable[[], GitHubClient] | None = None,
     ) -> None:
         self.db = db
         self.home = home
@@ -140,6 +145,7 @@ class SessionRunner:
         self.emit = emit
         self.kill_grace_seconds = kill_grace_seconds
         self.claims = claims
+        self.github = github
 
     async def claim(
         self, mission: Mission, repo: RepositoryLink, profile: AgentProfile
@@ -454,6 +460,7 @@ class SessionRunner:
                 "SOLO_UNICORN_STAGE": mission.stage,
                 "SOLO_UNICORN_PROMPT_FILE": str(prompt_file),
             },
+            profile.pass_env,
         )
         process = AgentProcess(
             argv,
@@ -495,6 +502,28 @@ class SessionRunner:
         return await self._record(
             handle, mission, worktree_id, info, base_commit, result, error, usage.usage()
         )
+
+    async def _read_documents(self, mission: Mission, worktree: Path) -> None:
+        """Bring solution.md and tasks/ the agent wrote back into the mission."""
+        try:
+            await sync_documents_from_worktree(self.db, mission.id, worktree)
+        except Exception:
+            log.exception("reading the mission documents of %s failed", mission.id)
+
+    async def _open_pull_request(self, mission: Mission, stage: str, worktree: Path) -> Mission:
+        """After the code stage in PR mode: push and open the PR; errors stay on the mission."""
+        from solo_unicorn_tui.pr_mode import open_pull_request, wants_pull_request
+
+        if self.github is None or not wants_pull_request(mission, stage):
+            return mission
+        try:
+            client = self.github()
+        except UserError as error:
+            await record_pr_error(self.db, mission.id, str(error))
+        else:
+            async with client:
+                await open_pull_request(self.db, mission.id, worktree, client)
+        return await mission_ops.get_mission(self.db, mission.id)
 
     def _on_output(
         self, usage: UsageParser, session_id: str, mission_id: str, lines: list[str]
@@ -550,9 +579,13 @@ class SessionRunner:
                 output_tokens=usage.output_tokens,
                 cost_usd=usage.cost_usd,
             )
+        if outcome.status == session_ops.SUCCESS:
+            await self._read_documents(mission, info.path)
         moved = await session_ops.finish_session(
             self.db, handle.session_id, outcome, max_recovery_attempts=self.max_recovery_attempts
         )
+        if outcome.status == session_ops.SUCCESS:
+            moved = await self._open_pull_request(moved, mission.stage, info.path)
         await worktree_ops.touch_worktree(self.db, worktree_id)
         return self._ended(
             handle,
