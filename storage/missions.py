@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import validation
 from storage.changes import ChangeWriter
+from storage.codec import encode_row
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Mission, MissionEvent, Project
@@ -269,7 +270,7 @@ async def apply_update(
             kind,
             summary or _describe(meaningful),
             origin=origin,
-            payload={"before": before, "after": meaningful},
+            payload={"before": encode_row(before), "after": encode_row(meaningful)},
         )
     return changed
 

@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.ui.board_data import BoardData
 from solo_unicorn_tui.ui.messages import BoardChanged, BoardReady
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
@@ -104,12 +105,13 @@ class BoardScreen(Screen[None]):
     async def _open(self) -> None:
         try:
             self.data = await self._open_data()
-        except StorageError as error:
+        except (StorageError, UserError) as error:
             self.notify(str(error), title="Cannot open the replica", severity="error")
             return
         for column in self._columns():
             column.mission_list.data = self.data
         self.reload_all()
+        await self.data.changed_elsewhere()
         self._load_header()
         self.set_interval(POLL_SECONDS, self._poll)
 
