@@ -14,8 +14,8 @@ SKIP = {"clear_filter"}
 class BoardCommands(Provider):
     def _commands(self) -> list[tuple[str, str, str]]:
         return [
-            (description, action, keys.split(",")[0])
-            for keys, action, description, _id, _show in BOARD_KEYS
+            (text, action, keys.split(",")[0])
+            for keys, action, text, _label in BOARD_KEYS
             if action not in SKIP
         ]
 

@@ -368,7 +368,7 @@ async def test_help_and_quit(replica) -> None:
         await pilot.press("question_mark")
         await settle(pilot)
         text = str(app.screen.query_one("#help-keys").render())
-        assert "Move card to next list" in text
+        assert "Move the card to the next list" in text
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("q")

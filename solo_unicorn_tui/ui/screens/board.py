@@ -34,46 +34,46 @@ from storage.models import MISSION_LISTS
 POLL_SECONDS = 0.5
 RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
 
-#: (key, action, description, id, show in footer)
-BOARD_KEYS: list[tuple[str, str, str, str, bool]] = [
-    ("left,h", "cursor_left", "Previous list", "cursor_left", False),
-    ("right,l", "cursor_right", "Next list", "cursor_right", False),
-    ("up,k", "cursor_up", "Previous card", "cursor_up", False),
-    ("down,j", "cursor_down", "Next card", "cursor_down", False),
-    ("home", "cursor_first", "First card", "cursor_first", False),
-    ("end", "cursor_last", "Last card", "cursor_last", False),
-    ("pageup", "page_up", "Page up", "page_up", False),
-    ("pagedown", "page_down", "Page down", "page_down", False),
-    ("H,shift+left", "move_prev", "Move card to previous list", "move_prev", False),
-    ("L,shift+right", "move_next", "Move card to next list", "move_next", True),
-    ("K,shift+up", "reorder_up", "Move card up", "reorder_up", False),
-    ("J,shift+down", "reorder_down", "Move card down", "reorder_down", False),
-    ("enter", "open_mission", "Open mission", "open_mission", True),
-    ("e", "edit_mission", "Edit mission", "edit_mission", False),
-    ("n", "new_mission", "New", "new_mission", True),
-    ("d", "delete_mission", "Delete", "delete_mission", True),
-    ("space", "toggle_ready", "Ready", "toggle_ready", True),
-    ("plus,+", "priority_up", "Priority up", "priority_up", False),
-    ("minus,-", "priority_down", "Priority down", "priority_down", False),
-    ("a", "approve", "Approve", "approve", True),
-    ("x", "reject", "Reject", "reject", True),
-    ("r", "run_mission", "Run mission now", "run_mission", False),
-    ("c", "cancel_session", "Cancel running session", "cancel_session", False),
-    ("g", "session_logs", "Session logs", "session_logs", False),
-    ("s", "sync_now", "Sync now", "sync_now", False),
-    ("w", "toggle_workstation", "Workstation panel", "toggle_workstation", False),
-    ("slash", "filter", "Filter", "filter", True),
-    ("escape", "clear_filter", "Clear filter", "clear_filter", False),
-    ("p", "switch_project", "Project", "switch_project", True),
-    ("question_mark", "help", "Help", "help", True),
-    ("q", "quit", "Quit", "quit", True),
+#: (keys, action, help text, footer label or "" to keep it out of the footer); id = action
+BOARD_KEYS: list[tuple[str, str, str, str]] = [
+    ("left,h", "cursor_left", "Select the previous list", ""),
+    ("right,l", "cursor_right", "Select the next list", ""),
+    ("up,k", "cursor_up", "Select the previous card", ""),
+    ("down,j", "cursor_down", "Select the next card", ""),
+    ("home", "cursor_first", "First card", ""),
+    ("end", "cursor_last", "Last card", ""),
+    ("pageup", "page_up", "Page up", ""),
+    ("pagedown", "page_down", "Page down", ""),
+    ("H,shift+left", "move_prev", "Move the card to the previous list", ""),
+    ("L,shift+right", "move_next", "Move the card to the next list", "Move"),
+    ("K,shift+up", "reorder_up", "Move the card up in its list", ""),
+    ("J,shift+down", "reorder_down", "Move the card down in its list", ""),
+    ("enter", "open_mission", "Open the mission", "Open"),
+    ("e", "edit_mission", "Edit the mission", ""),
+    ("n", "new_mission", "New mission", "New"),
+    ("d", "delete_mission", "Delete the mission (asks first)", "Delete"),
+    ("space", "toggle_ready", "Toggle ready (only ready missions are run)", "Ready"),
+    ("plus,+", "priority_up", "Raise priority", ""),
+    ("minus,-", "priority_down", "Lower priority", ""),
+    ("a", "approve", "Approve a mission in Review (next stage or done)", "Approve"),
+    ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
+    ("r", "run_mission", "Run the selected mission now", ""),
+    ("c", "cancel_session", "Cancel its running session", ""),
+    ("g", "session_logs", "Session logs", ""),
+    ("s", "sync_now", "Sync now", ""),
+    ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
+    ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
+    ("escape", "clear_filter", "Clear the filter", ""),
+    ("p", "switch_project", "Switch project", "Project"),
+    ("question_mark", "help", "Help: all keys", "Help"),
+    ("q", "quit", "Quit", "Quit"),
 ]
 
 
 class BoardScreen(Screen[None]):
     BINDINGS = [
-        Binding(key, action, description, show=show, id=binding_id)
-        for key, action, description, binding_id, show in BOARD_KEYS
+        Binding(keys, action, label or text, show=bool(label), id=action, tooltip=text)
+        for keys, action, text, label in BOARD_KEYS
     ]
 
     def __init__(self, open_data: Callable[[], Awaitable[BoardData]]) -> None:
@@ -143,7 +143,7 @@ class BoardScreen(Screen[None]):
             return
         for mission_list in (c.mission_list for c in self._columns()):
             mission_list.filtered = self.data.filter.active
-            mission_list.reload(follow)
+            mission_list.reload(follow if mission_list is self.current else None)
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
@@ -177,8 +177,7 @@ class BoardScreen(Screen[None]):
     async def _check_changes(self) -> None:
         try:
             if self.data is not None and await self.data.changed_elsewhere():
-                card = self.current.selected_card
-                self.reload_all(card.id if card else None)
+                self.reload_all()
         finally:
             self._polling = False
 
@@ -444,13 +443,14 @@ class BoardScreen(Screen[None]):
     def action_help(self) -> None:
         from solo_unicorn_tui.ui.screens.help import HelpScreen
 
-        rows: dict[str, list[str]] = {}
-        descriptions: dict[str, str] = {}
+        texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
+        rows: dict[str, list[str]] = {action: [] for action in texts}
         for bindings in self._bindings.key_to_bindings.values():
             for binding in bindings:
-                rows.setdefault(binding.action, []).append(self.app.get_key_display(binding))
-                descriptions[binding.action] = binding.description
-        help_rows = [(" ".join(keys), descriptions[action]) for action, keys in rows.items()]
+                shown = self.app.get_key_display(binding)
+                if binding.action in rows and shown not in rows[binding.action]:
+                    rows[binding.action].append(shown)
+        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
         self.app.push_screen(HelpScreen(help_rows))
 
     def action_quit(self) -> None:

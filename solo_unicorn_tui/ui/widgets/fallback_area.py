@@ -6,16 +6,13 @@ from textual.widgets import Static
 
 from storage.board_queries import TemplateRow
 
-EMPTY = (
-    "No fallback templates. Templates are standing missions (refactors, tests, docs) that "
-    "refill Todo when the ready backlog runs low."
-)
+EMPTY = "No templates yet: standing missions that refill Todo when the backlog runs low."
 
 
 class FallbackArea(Static):
     DEFAULT_CSS = """
     FallbackArea {
-        height: auto; max-height: 6; border-top: solid $primary 50%;
+        height: auto; max-height: 5; border-top: solid $primary 50%;
         color: $text-muted; padding: 0 1;
     }
     """

@@ -7,6 +7,7 @@ rendered, each from an LRU cache of strips, so a list of 100k missions scrolls l
 
 from __future__ import annotations
 
+import textwrap
 from collections import OrderedDict
 from dataclasses import astuple
 from pathlib import Path
@@ -90,6 +91,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         self._strips: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
         self._styles: dict[str, Style] = {}
         self._wanted: int | None = None
+        #: The card the selection stays on across reloads (the latest intent wins).
+        self.follow_id: str | None = None
 
     # --- model -----------------------------------------------------------------------------
 
@@ -117,6 +120,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         del self.rows[self.selected - self.start]
         self.count -= 1
         self.selected = max(0, min(self.selected, self.count - 1))
+        card = self.card(self.selected)
+        self.follow_id = card.id if card else None
         self._update_virtual_size()
         self.refresh()
         self.post_message(self.Loaded(self))
@@ -130,6 +135,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
             self.start, self.rows = self.count, [row]
         self.count += 1
         self.selected = self.count - 1
+        self.follow_id = row.id
         self._update_virtual_size()
         self.refresh()
         self.scroll_to_selected()
@@ -151,6 +157,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
             return
         index = max(0, min(index, self.count - 1))
         previous, self.selected = self.selected, index
+        card = self.card(index)
+        self.follow_id = card.id if card else None
         self.refresh_lines(previous * CARD_HEIGHT, CARD_HEIGHT)
         self.refresh_lines(index * CARD_HEIGHT, CARD_HEIGHT)
         self.scroll_to_selected()
@@ -178,14 +186,17 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
 
     def reload(self, follow: str | None = None) -> None:
         """Fetch the count and the window around the viewport (or around ``follow``'s card)."""
+        if follow is not None:
+            self.follow_id = follow
         if self.data is not None:
-            self._load(follow, None)
+            self._load(None)
 
     @work(exclusive=True, group="load")
-    async def _load(self, follow: str | None, around: int | None) -> None:
+    async def _load(self, around: int | None) -> None:
         data = self.data
         if data is None:
             return
+        follow = self.follow_id if around is None else None
         if follow is not None:
             position = await data.position(follow)
             if position is not None and position[0] == self.list_name:
@@ -198,13 +209,16 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         count, rows = await data.window(self.list_name, start, WINDOW)
         self._wanted = None
         self.set_window(count, start, rows)
+        if around is None:
+            card = self.card(self.selected)
+            self.follow_id = card.id if card else None
         if follow is not None and self.card(self.selected) and self.active:
             self.scroll_to_selected()
 
     def _want(self, index: int) -> None:
         if self._wanted is None:
             self._wanted = index
-            self.call_later(self._load, None, index)
+            self.call_later(self._load, index)
 
     # --- rendering -------------------------------------------------------------------------
 
@@ -234,15 +248,15 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         line = int(self.scroll_offset.y) + y
         base = self._style("card")
         if not self.loaded or not self.count:
-            if line == 0:
-                if not self.loaded:
-                    return self._text_line("Loading…", width)
-                text = (
-                    "No missions match the filter"
-                    if self.filtered
-                    else EMPTY_TEXT.get(self.list_name, "Empty")
-                )
-                return self._text_line(text, width)
+            if not self.loaded:
+                text = "Loading…"
+            elif self.filtered:
+                text = "No missions match the filter"
+            else:
+                text = EMPTY_TEXT.get(self.list_name, "Empty")
+            lines = textwrap.wrap(text, max(8, width - 2))
+            if line < len(lines):
+                return self._text_line(lines[line], width)
             return Strip.blank(width, base)
         index, part = divmod(line, CARD_HEIGHT)
         if index >= self.count:
@@ -269,30 +283,23 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         else:
             base = self._style("card")
         dim = base + self._style("dim")
+        priority = base + self._style(f"p{row.priority}")
         if part == 0:
-            segments = [
-                Segment("▌", base + self._style(f"p{row.priority}")),
-                Segment(f"P{row.priority} ", base + self._style(f"p{row.priority}")),
-                Segment(
-                    "● " if row.ready else "○ ", base + self._style("ready") if row.ready else dim
-                ),
-                Segment(row.title, base),
-            ]
+            segments = [Segment("▌", priority), Segment(row.title, base)]
         else:
-            segments = [Segment("  " + row.stage, dim)]
+            segments = [Segment(f"  P{row.priority}", priority), Segment(f" {row.stage}", dim)]
             if row.ready:
-                segments.append(Segment("  ready", base + self._style("ready")))
+                segments.append(Segment(" ● ready", base + self._style("ready")))
             if row.blocked:
-                segments.append(Segment("  ⛔ blocked", base + self._style("blocked")))
+                segments.append(Segment(" ⊘ blocked", base + self._style("blocked")))
             mark = SESSION_MARKS.get(row.agent_session_status)
             if mark:
-                segments.append(Segment(f"  {mark}", base + self._style("badge")))
+                segments.append(Segment(f" {mark}", base + self._style("badge")))
             if row.review_status == "rejected":
-                segments.append(Segment("  ↺ rejected", base + self._style("blocked")))
+                segments.append(Segment(" ↺ rejected", base + self._style("blocked")))
             if row.github_pr_number:
-                segments.append(
-                    Segment(f"  PR #{row.github_pr_number}", base + self._style("badge"))
-                )
+                pr = f" PR #{row.github_pr_number}"
+                segments.append(Segment(pr, base + self._style("badge")))
         strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
         return strip
 
