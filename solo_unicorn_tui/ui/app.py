@@ -12,6 +12,8 @@ import time
 STARTED = time.perf_counter()
 
 from collections.abc import Awaitable, Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 from textual.app import App  # noqa: E402
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class SoloUnicornApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "Solo Unicorn"
     COMMANDS = App.COMMANDS | {BoardCommands}
 
@@ -59,6 +61,15 @@ class SoloUnicornApp(App[None]):
     def on_board_ready(self, _message: BoardReady) -> None:
         self.ready_seconds = time.perf_counter() - self.started
         log.info("board interactive %.3f s after import", self.ready_seconds)
+
+    def apply_settings(self, settings: Any) -> None:
+        """Theme and key map from the validated settings (they arrive once the replica opens)."""
+        theme = getattr(settings, "theme", None)
+        if theme and theme in self.available_themes and theme != self.theme:
+            self.theme = theme
+        keymap = getattr(settings, "keymap", None)
+        if keymap:
+            self.set_keymap(keymap)
 
     async def on_unmount(self) -> None:
         if self.board is not None and self.board.data is not None:

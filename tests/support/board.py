@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from solo_unicorn_tui.ui.app import SoloUnicornApp
-from solo_unicorn_tui.ui.board_data import BoardData
+from solo_unicorn_tui.ui.board_data import BoardData, Writer
 from storage import missions as ops
 from storage.changes import ChangeWriter
 from storage.database import Database, sqlite_url
@@ -107,14 +107,15 @@ def app_on_path(path: Path, **kwargs: Any) -> SoloUnicornApp:
 
     async def open_data() -> BoardData:
         db, identity = await open_replica(path)
-        return BoardData(db, identity.organization_id, identity.project_id, on_close=db.close)
+        writer = Writer(db, identity.organization_id, identity.project_id, close=db.close)
+        return await BoardData.for_writer(writer)
 
     return quiet(SoloUnicornApp(open_data, **kwargs))
 
 
 def app_on_db(db: Database, identity: Identity, **kwargs: Any) -> SoloUnicornApp:
     async def open_data() -> BoardData:
-        return BoardData(db, identity.organization_id, identity.project_id)
+        return await BoardData.for_writer(Writer(db, identity.organization_id, identity.project_id))
 
     return quiet(SoloUnicornApp(open_data, **kwargs))
 

@@ -28,8 +28,8 @@ from solo_unicorn_tui.ui.widgets.fallback_area import FallbackArea
 from solo_unicorn_tui.ui.widgets.log_pane import LogPane
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
 from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
+from storage.board_queries import LISTS as MISSION_LISTS
 from storage.errors import StorageError
-from storage.models import MISSION_LISTS
 
 POLL_SECONDS = 0.5
 RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
@@ -114,6 +114,24 @@ class BoardScreen(Screen[None]):
         await self.data.changed_elsewhere()
         self._load_header()
         self.set_interval(POLL_SECONDS, self._poll)
+        if not self.data.connected:
+            self._connect_writer(self.data)
+
+    @work(group="connect")
+    async def _connect_writer(self, data: BoardData) -> None:
+        """Open the replica for writing (imports SQLAlchemy) while the board is already usable."""
+        try:
+            writer = await data.connect()
+        except (StorageError, UserError) as error:
+            self.notify(str(error), title="Cannot open the replica", severity="error")
+            return
+        apply = getattr(self.app, "apply_settings", None)
+        if apply is not None and writer.settings is not None:
+            apply(writer.settings)
+        if writer.project_id != data.project_id:
+            data.project_id = writer.project_id
+            self.reload_all()
+        self._load_header()
 
     @work(group="header")
     async def _load_header(self) -> None:
@@ -139,11 +157,22 @@ class BoardScreen(Screen[None]):
         return self.query_one(f"#list-{name}", MissionList)
 
     def reload_all(self, follow: str | None = None) -> None:
+        """Reload every column in one worker on one connection, keeping each selection."""
         if self.data is None:
             return
-        for mission_list in (c.mission_list for c in self._columns()):
+        lists = [c.mission_list for c in self._columns()]
+        for mission_list in lists:
             mission_list.filtered = self.data.filter.active
-            mission_list.reload(follow if mission_list is self.current else None)
+        if follow is not None:
+            self.current.follow_id = follow
+        self._reload(self.data)
+
+    @work(exclusive=True, group="reload")
+    async def _reload(self, data: BoardData) -> None:
+        lists = [c.mission_list for c in self._columns()]
+        windows = await data.windows([m.window_request() for m in lists])
+        for mission_list in lists:
+            mission_list.apply_window(windows[mission_list.list_name])
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
@@ -184,7 +213,8 @@ class BoardScreen(Screen[None]):
     def _write(
         self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str = ""
     ) -> None:
-        self._run_write(operation, follow, done)
+        # After the frame that shows the change: the write must not delay that frame.
+        self.call_after_refresh(self._run_write, operation, follow, done)
 
     @work(group="write")
     async def _run_write(

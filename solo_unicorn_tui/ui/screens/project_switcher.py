@@ -33,15 +33,12 @@ class ProjectSwitcher(ModalScreen[str | None]):
     async def _load(self) -> None:
         projects = await self.data.projects()
         options = self.query_one(OptionList)
-        for project in projects:
-            mark = "● " if project.id == self.data.project_id else "  "
-            options.add_option(Option(mark + project.name, id=project.id))
-        current = (
-            [p.id for p in projects].index(self.data.project_id)
-            if any(p.id == self.data.project_id for p in projects)
-            else 0
-        )
-        options.highlighted = current
+        ids = [project_id for project_id, _name in projects]
+        for project_id, name in projects:
+            mark = "● " if project_id == self.data.project_id else "  "
+            options.add_option(Option(mark + name, id=project_id))
+        if self.data.project_id in ids:
+            options.highlighted = ids.index(self.data.project_id)
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from solo_unicorn_tui.ui.board_data import BoardData
+from solo_unicorn_tui.ui.board_data import BoardData, Window, WindowRequest
 from storage.board_queries import CardRow
 
 CARD_HEIGHT = 2
@@ -184,6 +184,26 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
 
     # --- loading ---------------------------------------------------------------------------
 
+    def window_request(self) -> WindowRequest:
+        """What to fetch to show this list again: the viewport, or the followed card."""
+        top = int(self.scroll_offset.y) // CARD_HEIGHT
+        anchor = top
+        if not top <= self.selected < top + self.visible_cards:
+            anchor = self.selected
+        return WindowRequest(
+            self.list_name, max(0, anchor - MARGIN), WINDOW, self.follow_id, MARGIN
+        )
+
+    def apply_window(self, window: Window) -> None:
+        if window.selected is not None:
+            self.selected = window.selected
+        self._wanted = None
+        self.set_window(window.count, window.start, window.rows)
+        card = self.card(self.selected)
+        self.follow_id = card.id if card else None
+        if window.selected is not None and self.active:
+            self.scroll_to_selected()
+
     def reload(self, follow: str | None = None) -> None:
         """Fetch the count and the window around the viewport (or around ``follow``'s card)."""
         if follow is not None:
@@ -196,24 +216,14 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         data = self.data
         if data is None:
             return
-        follow = self.follow_id if around is None else None
-        if follow is not None:
-            position = await data.position(follow)
-            if position is not None and position[0] == self.list_name:
-                self.selected = position[1]
-        top = int(self.scroll_offset.y) // CARD_HEIGHT
-        anchor = around if around is not None else min(top, self.selected)
-        start = max(0, anchor - MARGIN)
-        if around is None and not (top <= self.selected < top + self.visible_cards):
-            start = max(0, self.selected - MARGIN)
-        count, rows = await data.window(self.list_name, start, WINDOW)
-        self._wanted = None
-        self.set_window(count, start, rows)
         if around is None:
-            card = self.card(self.selected)
-            self.follow_id = card.id if card else None
-        if follow is not None and self.card(self.selected) and self.active:
-            self.scroll_to_selected()
+            request = self.window_request()
+        else:
+            request = WindowRequest(self.list_name, max(0, around - MARGIN), WINDOW)
+        window = (await data.windows([request]))[self.list_name]
+        if around is not None:
+            window.selected = None
+        self.apply_window(window)
 
     def _want(self, index: int) -> None:
         if self._wanted is None:
