@@ -97,14 +97,8 @@ async def _open_reader_fast(home: Home, config: dict[str, Any]) -> Any | None:
     )
 
 
-async def run_board(
-    home: Home,
-    *,
-    seed_if_empty: bool,
-    app_class: type[Any] | None = None,
-    headless_size: tuple[int, int] | None = None,
-) -> int:
-    """Run the board on ``home``'s replica (``app_class``/``headless_size``: for the benchmark)."""
+def board_app(home: Home, *, seed_if_empty: bool, app_class: type[Any] | None = None) -> Any:
+    """The board app on ``home``'s replica, as the ``board`` and ``demo`` commands run it."""
     from solo_unicorn_tui.ui.app import SoloUnicornApp
     from solo_unicorn_tui.ui.board_data import BoardData
 
@@ -119,7 +113,18 @@ async def run_board(
 
     keymap = config.get("keymap") if isinstance(config.get("keymap"), dict) else None
     theme = config.get("theme") if isinstance(config.get("theme"), str) else None
-    app = (app_class or SoloUnicornApp)(open_data, keymap=keymap, theme=theme)
+    return (app_class or SoloUnicornApp)(open_data, keymap=keymap, theme=theme)
+
+
+async def run_board(
+    home: Home,
+    *,
+    seed_if_empty: bool,
+    app_class: type[Any] | None = None,
+    headless_size: tuple[int, int] | None = None,
+) -> int:
+    """Run the board (``app_class``/``headless_size``: for the benchmark)."""
+    app = board_app(home, seed_if_empty=seed_if_empty, app_class=app_class)
     if headless_size is not None:
         await app.run_async(headless=True, size=headless_size)
     else:

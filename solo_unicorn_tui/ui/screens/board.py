@@ -81,6 +81,7 @@ class BoardScreen(Screen[None]):
         self._open_data = open_data
         self.data: BoardData | None = None
         self.column = 0
+        self._column_cache: list[BoardColumn] = []
         self._polling = False
         self._ready_sent = False
         self.ready_at: float | None = None
@@ -147,7 +148,9 @@ class BoardScreen(Screen[None]):
     # --- helpers ----------------------------------------------------------------------------
 
     def _columns(self) -> list[BoardColumn]:
-        return list(self.query(BoardColumn))
+        if not self._column_cache:
+            self._column_cache = list(self.query(BoardColumn))
+        return self._column_cache
 
     @property
     def current(self) -> MissionList:

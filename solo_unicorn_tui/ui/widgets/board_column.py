@@ -29,7 +29,8 @@ class BoardColumn(Vertical):
 
     def on_mission_list_loaded(self, message: MissionList.Loaded) -> None:
         count = message.mission_list.count if message.mission_list.loaded else "…"
-        self.query_one(".column-title", Static).update(f"{TITLES[self.list_name]}  {count}")
+        title = self.query_one(".column-title", Static)
+        title.update(f"{TITLES[self.list_name]}  {count}", layout=False)
 
     def set_active(self, active: bool) -> None:
         self.set_class(active, "-active")
