@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
-from solo_unicorn_tui.workspace import workspace_session
-from storage import missions as ops
-from storage.models import MISSION_LISTS
+from storage.board_queries import LISTS as MISSION_LISTS
+
+# SQLAlchemy and the workspace are imported by the handlers, not here: every command's parser
+# imports this module, and `solo-unicorn` (the board) must not pay for them before its first frame.
 
 
 def register(sub: Any) -> None:
@@ -58,6 +59,8 @@ def register(sub: Any) -> None:
 
 
 def _emit(mission: Any, as_json: bool) -> None:
+    from storage import missions as ops
+
     if as_json:
         print_json(ops.mission_to_json(mission))
     else:
@@ -67,6 +70,9 @@ def _emit(mission: Any, as_json: bool) -> None:
 
 
 async def _add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     draft = ops.MissionDraft(
         title=args.title,
         description=args.description,
@@ -81,6 +87,9 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         found = await ops.list_missions(ws.db, ws.project_id, args.list_name)
     if args.json:
@@ -97,6 +106,9 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.get_mission(ws.db, mission_id)
@@ -125,6 +137,9 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _move(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.move_mission(ws.db, mission_id, args.to)
@@ -133,6 +148,9 @@ async def _move(args: argparse.Namespace) -> int:
 
 
 async def _update(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     fields = {
         key: value
         for key, value in {
@@ -151,6 +169,9 @@ async def _update(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         await ops.delete_mission(ws.db, mission_id)
