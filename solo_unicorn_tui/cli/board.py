@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import json
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,15 @@ async def _open_reader_fast(home: Home, config: dict[str, Any]) -> Any | None:
 
     if not home.replica.exists():
         return None
-    reader = await ReplicaReader.open(home.replica)
-    meta = await q.replica_meta(reader.run)
-    revision = await q.schema_revision(reader.run)
+    try:
+        reader = await ReplicaReader.open(home.replica)
+    except sqlite3.Error:
+        return None
+    try:
+        meta = await q.replica_meta(reader.run)
+        revision = await q.schema_revision(reader.run)
+    except sqlite3.Error:
+        meta, revision = {}, None
     needed = ("organization_id", "project_id", "workstation_id")
     if revision not in head_revisions() or not all(meta.get(k) for k in needed):
         await reader.close()

@@ -78,9 +78,16 @@ async def test_arrows_and_hjkl_move_selection(replica) -> None:
         assert board(app).current.list_name == "doing"
         await pilot.press("end")
         assert selected_title(app) == "Refactor the dispatcher"
+        await pilot.press("left", "pagedown")
+        assert selected_title(app) == "Add CSV export"
+        await pilot.press("pageup")
+        assert selected_title(app) == "Write the README"
 
 
-@pytest.mark.parametrize(("keys", "expected"), [(("L",), "doing"), (("shift+right",), "doing")])
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [(("L",), "doing"), (("shift+right",), "doing"), (("L", "L", "shift+left"), "doing")],
+)
 async def test_move_card_to_next_list(replica, keys: tuple[str, ...], expected: str) -> None:
     db, identity, ids = replica
     app = app_on_db(db, identity)
@@ -114,8 +121,8 @@ async def test_move_card_across_all_lists_to_done(replica) -> None:
         assert selected_title(app) == "Write the README"
 
 
-@pytest.mark.parametrize("key", ["J", "shift+down"])
-async def test_reorder_down_and_up(replica, key: str) -> None:
+@pytest.mark.parametrize(("key", "up"), [("J", "K"), ("shift+down", "shift+up")])
+async def test_reorder_down_and_up(replica, key: str, up: str) -> None:
     db, identity, ids = replica
     app = app_on_db(db, identity)
     async with app.run_test(size=SIZE) as pilot:
@@ -126,7 +133,7 @@ async def test_reorder_down_and_up(replica, key: str) -> None:
         assert [m.title for m in todo][:2] == ["Fix login timeout", "Write the README"]
         assert "reordered" in await kinds(db, ids["Write the README"])
         assert selected_title(app) == "Write the README"
-        await pilot.press("K")
+        await pilot.press(up)
         await settle(pilot)
         todo = await ops.list_missions(db, identity.project_id, "todo")
         assert todo[0].title == "Write the README"
@@ -381,11 +388,12 @@ async def test_runtime_keys_say_the_runtime_is_not_connected(replica) -> None:
     app = app_on_db(db, identity)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("r", "c", "g"):
+        for key in ("r", "c", "g", "s"):
             await pilot.press(key)
         await settle(pilot)
         messages = [n.message for n in app._notifications]
         assert sum("agent runtime is not connected" in m for m in messages) == 3
+        assert sum("local only" in m for m in messages) == 1
 
 
 async def test_workstation_panel_toggles(replica) -> None:

@@ -19,8 +19,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.ui.board_data import BoardData
+from solo_unicorn_tui.ui.errors import describe_error
 from solo_unicorn_tui.ui.messages import BoardChanged, BoardReady
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
@@ -29,7 +29,6 @@ from solo_unicorn_tui.ui.widgets.log_pane import LogPane
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
 from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
 from storage.board_queries import LISTS as MISSION_LISTS
-from storage.errors import StorageError
 
 POLL_SECONDS = 0.5
 RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
@@ -106,8 +105,8 @@ class BoardScreen(Screen[None]):
     async def _open(self) -> None:
         try:
             self.data = await self._open_data()
-        except (StorageError, UserError) as error:
-            self.notify(str(error), title="Cannot open the replica", severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
             return
         for column in self._columns():
             column.mission_list.data = self.data
@@ -123,8 +122,8 @@ class BoardScreen(Screen[None]):
         """Open the replica for writing (imports SQLAlchemy) while the board is already usable."""
         try:
             writer = await data.connect()
-        except (StorageError, UserError) as error:
-            self.notify(str(error), title="Cannot open the replica", severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
             return
         apply = getattr(self.app, "apply_settings", None)
         if apply is not None and writer.settings is not None:
@@ -216,6 +215,11 @@ class BoardScreen(Screen[None]):
     def _write(
         self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str = ""
     ) -> None:
+        """Run a domain write, then reload every column from the replica.
+
+        ``follow`` moves the selection to that card afterwards; changes already shown on the
+        cards pass None, so a key pressed while the write runs is not undone by the reload.
+        """
         # After the frame that shows the change: the write must not delay that frame.
         self.call_after_refresh(self._run_write, operation, follow, done)
 
@@ -225,8 +229,8 @@ class BoardScreen(Screen[None]):
     ) -> None:
         try:
             await operation()
-        except StorageError as error:
-            self.notify(str(error), severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
         else:
             if done:
                 self.notify(done)
@@ -276,7 +280,7 @@ class BoardScreen(Screen[None]):
         self._columns()[target].mission_list.append(card)
         self._focus_column(target)
         data, to_list = self.data, MISSION_LISTS[target]
-        self._write(lambda: data.move(card.id, to_list), card.id)
+        self._write(lambda: data.move(card.id, to_list), None)
 
     def action_move_prev(self) -> None:
         self._move(-1)
@@ -291,7 +295,7 @@ class BoardScreen(Screen[None]):
         if not self.current.swap_selected(step):
             return
         data = self.data
-        self._write(lambda: data.reorder(card.id, step), card.id)
+        self._write(lambda: data.reorder(card.id, step), None)
 
     def action_reorder_up(self) -> None:
         self._reorder(-1)
@@ -306,7 +310,7 @@ class BoardScreen(Screen[None]):
         card.ready = not card.ready
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.toggle_ready(card.id), card.id)
+        self._write(lambda: data.toggle_ready(card.id), None)
 
     def _priority(self, delta: int) -> None:
         card = self._selected()
@@ -315,7 +319,7 @@ class BoardScreen(Screen[None]):
         card.priority = min(5, max(1, card.priority + delta))
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.bump_priority(card.id, delta), card.id)
+        self._write(lambda: data.bump_priority(card.id, delta), None)
 
     def action_priority_up(self) -> None:
         self._priority(+1)
@@ -357,8 +361,8 @@ class BoardScreen(Screen[None]):
     async def _create(self, data: BoardData, draft: Any) -> None:
         try:
             mission = await data.create(draft)
-        except StorageError as error:
-            self.notify(str(error), severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
             return
         self._focus_column(MISSION_LISTS.index(mission.list))
         self.reload_all(mission.id)

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
+from solo_unicorn_tui.ui.errors import describe_error
 from solo_unicorn_tui.ui.messages import BoardChanged
-from storage.errors import StorageError
 from storage.ids import short_id
 
 
@@ -102,8 +102,8 @@ class MissionScreen(Screen[None]):
     async def _load(self) -> None:
         try:
             self.detail = await self.data.detail(self.mission_id)
-        except StorageError as error:
-            self.notify(str(error), severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
             self.dismiss(None)
             return
         head, body = render_detail(self.detail)
@@ -132,8 +132,8 @@ class MissionScreen(Screen[None]):
     async def _save(self, fields: dict[str, Any]) -> None:
         try:
             await self.data.update(self.mission_id, **fields)
-        except StorageError as error:
-            self.notify(str(error), severity="error")
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
             return
         self.notify("Saved")
         for screen in self.app.screen_stack:
