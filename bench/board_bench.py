@@ -289,14 +289,20 @@ def main() -> None:
             run_child(path, "board")  # warm-up: file cache and bytecode, not counted
             boards = [run_child(path, "board") for _ in range(args.runs)]
             base = run_child(path, "baseline")
-            cli_cold = statistics.median(run_child(path, "cli")["cold"] for _ in range(args.runs))
-            cold = statistics.median(b["cold"] for b in boards)
+            cli_runs = [run_child(path, "cli")["cold"] for _ in range(args.runs)]
+            cli_cold = (statistics.median(cli_runs), min(cli_runs))
+            colds = [b["cold"] for b in boards]
+            cold = (statistics.median(colds), min(colds))
             select = [v for b in boards for v in b["select"]]
             shown = [v for b in boards for v in b["move_shown"]]
             saved = [v for b in boards for v in b["move_saved"]]
             rows.append((size, cold, cli_cold, base["cold"], select, base["select"], shown, saved))
     print()
-    print(f"machine: {os.cpu_count()} cpus, Python {sys.version.split()[0]}; terminal {SIZE}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} cpus, load average {load}; Python {sys.version.split()[0]}; "
+        f"terminal {SIZE}; cold starts: median (best) of {args.runs}"
+    )
     print(
         "missions | cold start board | via `solo-unicorn board` | cold start 4×OptionList | "
         "select j/k median/p95 ms (board vs OptionList) | move card L/H shown median/p95 ms | "
@@ -308,7 +314,9 @@ def main() -> None:
         m_med, m_p95 = _median_p95(shown)
         v_med, v_p95 = _median_p95(saved)
         print(
-            f"{size:>8,} | {cold:14.2f} s | {cli_cold:22.2f} s | {base_cold:21.2f} s | "
+            f"{size:>8,} | {cold[0]:.2f} s ({cold[1]:.2f}) | "
+            f"{cli_cold[0]:.2f} s ({cli_cold[1]:.2f}) | "
+            f"{base_cold:.2f} s | "
             f"{ms(s_med)} /{ms(s_p95)}  vs {ms(b_med)} /{ms(b_p95)} | "
             f"{ms(m_med)} /{ms(m_p95)} | {ms(v_med)} /{ms(v_p95)}"
         )

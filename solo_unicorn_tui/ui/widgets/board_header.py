@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -25,7 +26,9 @@ class BoardHeader(Horizontal):
         yield SyncStatus(id="sync-status")
 
     def show_place(self, project: str, workstation: str) -> None:
-        self.query_one("#header-place", Static).update(f"{project}  ·  {workstation}")
+        self.query_one("#header-place", Static).update(
+            f"[dim]project[/] {escape(project)}  [dim]on[/] {escape(workstation)}"
+        )
 
     def show_filter(self, description: str) -> None:
         text = f"filter: {description} (esc clears)" if description else ""
