@@ -27,11 +27,17 @@ class BoardColumn(Vertical):
     def mission_list(self) -> MissionList:
         return self.query_one(MissionList)
 
-    def on_mission_list_loaded(self, message: MissionList.Loaded) -> None:
-        count = message.mission_list.count if message.mission_list.loaded else "…"
-        title = self.query_one(".column-title", Static)
-        title.update(f"{TITLES[self.list_name]}  {count}", layout=False)
+    def on_mission_list_loaded(self, _message: MissionList.Loaded) -> None:
+        self._show_title()
+
+    def _show_title(self) -> None:
+        mission_list = self.mission_list
+        count = mission_list.count if mission_list.loaded else "…"
+        name = TITLES[self.list_name]
+        text = f"[b $accent]▸ {name}[/]  {count}" if mission_list.active else f"  {name}  {count}"
+        self.query_one(".column-title", Static).update(text, layout=False)
 
     def set_active(self, active: bool) -> None:
-        self.set_class(active, "-active")
+        """Mark the column with the selection (no CSS class: restyling costs ~10 ms a column)."""
         self.mission_list.set_active(active)
+        self._show_title()

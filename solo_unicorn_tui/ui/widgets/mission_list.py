@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import textwrap
 from collections import OrderedDict
-from dataclasses import astuple
 from pathlib import Path
 
 from rich.segment import Segment
@@ -290,7 +289,21 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
             self._want(index)
             return self._text_line("…" if part == 0 else "", width)
         selected = index == self.selected
-        key = (astuple(row), part, width, selected, selected and self.active)
+        key = (
+            row.id,
+            row.title,
+            row.priority,
+            row.stage,
+            row.ready,
+            row.agent_session_status,
+            row.github_pr_number,
+            row.review_status,
+            row.blocked,
+            part,
+            width,
+            selected,
+            selected and self.active,
+        )
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_card(row, part, width, selected)
