@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
-from storage.board_queries import LISTS, BoardFilter, BoardHeader, CardRow, TemplateRow
+from storage.board_queries import BoardFilter, BoardHeader, CardRow, TemplateRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
@@ -186,12 +186,6 @@ class BoardData:
         from storage import missions as ops
 
         return await ops.move_mission(await self._db(), mission_id, to_list)
-
-    async def move_by(self, mission_id: str, from_list: str, step: int) -> Mission | None:
-        index = LISTS.index(from_list) + step
-        if not 0 <= index < len(LISTS):
-            return None
-        return await self.move(mission_id, LISTS[index])
 
     async def reorder(self, mission_id: str, direction: int) -> Mission:
         from storage import missions as ops

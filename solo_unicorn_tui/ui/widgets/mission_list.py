@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -340,8 +340,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
         return strip
 
-    def on_click(self, event: object) -> None:
-        y = getattr(event, "y", 0)
-        index = (int(self.scroll_offset.y) + y) // CARD_HEIGHT
+    def on_click(self, event: events.Click) -> None:
+        index = (int(self.scroll_offset.y) + event.y) // CARD_HEIGHT
         if 0 <= index < self.count:
             self.post_message(self.Clicked(self, index))
