@@ -141,7 +141,10 @@ def child(path: str, mode: str, spawned_at: float) -> None:
 
     async def idle(app: App[Any]) -> None:
         await asyncio.sleep(0.005)
-        while any(w.is_running and w.group != "poll" for w in app.workers):
+        board = getattr(app, "board", None)
+        while (board is not None and board.pending_writes) or any(
+            w.is_running and w.group != "poll" for w in app.workers
+        ):
             await asyncio.sleep(0.001)
         await asyncio.sleep(0.02)
 

@@ -132,7 +132,9 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
+        board = getattr(app, "board", None)
+        pending = board.pending_writes if board is not None else 0
+        if not pending and not any(worker.is_running for worker in app.workers):
             break
     for screen in app.screen_stack:
         for inp in screen.query("Input"):

@@ -81,6 +81,8 @@ class BoardScreen(Screen[None]):
         self.data: BoardData | None = None
         self.column = 0
         self._column_cache: list[BoardColumn] = []
+        #: Writes shown on screen but not yet committed (tests and the benchmark wait on it).
+        self.pending_writes = 0
         self._polling = False
         self._ready_sent = False
         self.ready_at: float | None = None
@@ -221,6 +223,7 @@ class BoardScreen(Screen[None]):
         cards pass None, so a key pressed while the write runs is not undone by the reload.
         """
         # After the frame that shows the change: the write must not delay that frame.
+        self.pending_writes += 1
         self.call_after_refresh(self._run_write, operation, follow, done)
 
     @work(group="write")
@@ -234,6 +237,8 @@ class BoardScreen(Screen[None]):
         else:
             if done:
                 self.notify(done)
+        finally:
+            self.pending_writes -= 1
         self.reload_all(follow)
 
     def _selected(self) -> Any:
