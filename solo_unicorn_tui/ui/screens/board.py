@@ -116,8 +116,6 @@ class BoardScreen(Screen[None]):
         await self.data.changed_elsewhere()
         self._load_header()
         self.set_interval(POLL_SECONDS, self._poll)
-        if not self.data.connected:
-            self._connect_writer(self.data)
 
     @work(group="connect")
     async def _connect_writer(self, data: BoardData) -> None:
@@ -175,6 +173,8 @@ class BoardScreen(Screen[None]):
     async def _reload(self, data: BoardData) -> None:
         lists = [c.mission_list for c in self._columns()]
         windows = await data.windows([m.window_request() for m in lists])
+        if self.pending_writes:
+            return  # a change shown meanwhile is not committed yet; its write reloads after
         for mission_list in lists:
             mission_list.apply_window(windows[mission_list.list_name])
 
@@ -191,6 +191,9 @@ class BoardScreen(Screen[None]):
             self._ready_sent = True
             self.ready_at = time.perf_counter()
             self.post_message(BoardReady())
+            if self.data is not None and not self.data.connected:
+                # Only now: its imports would otherwise compete with the first cards.
+                self.call_after_refresh(self._connect_writer, self.data)
 
     @on(MissionList.Clicked)
     def _clicked(self, message: MissionList.Clicked) -> None:
@@ -209,7 +212,8 @@ class BoardScreen(Screen[None]):
     @work(group="poll")
     async def _check_changes(self) -> None:
         try:
-            if self.data is not None and await self.data.changed_elsewhere():
+            changed = self.data is not None and await self.data.changed_elsewhere()
+            if changed and not self.pending_writes:
                 self.reload_all()
         finally:
             self._polling = False
@@ -239,7 +243,9 @@ class BoardScreen(Screen[None]):
                 self.notify(done)
         finally:
             self.pending_writes -= 1
-        self.reload_all(follow)
+        if not self.pending_writes:
+            # The last of a burst of writes reloads; earlier ones would show half-done states.
+            self.reload_all(follow)
 
     def _selected(self) -> Any:
         card = self.current.selected_card
