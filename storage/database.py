@@ -81,9 +81,12 @@ class Database:
         engine = create_engine(url)
         try:
             if upgrade:
-                from storage.migrate import upgrade_to_head
+                from storage.schema_head import at_head
 
-                await upgrade_to_head(engine)
+                if not await at_head(engine):
+                    from storage.migrate import upgrade_to_head
+
+                    await upgrade_to_head(engine)
             else:
                 from storage.migrate import check_schema_version
 

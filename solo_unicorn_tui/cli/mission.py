@@ -144,6 +144,8 @@ def _description(args: argparse.Namespace) -> str | None:
 
 
 def _emit(mission: Any, as_json: bool) -> None:
+    from storage import missions as ops
+
     if as_json:
         print_json(ops.mission_to_json(mission))
     else:
@@ -153,6 +155,9 @@ def _emit(mission: Any, as_json: bool) -> None:
 
 
 async def _add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     draft = ops.MissionDraft(
         title=args.title,
         description=_description(args),
@@ -174,6 +179,9 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         found = await ops.list_missions(ws.db, ws.project_id, args.list_name)
     if args.json:
@@ -190,6 +198,9 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.get_mission(ws.db, mission_id)
@@ -229,6 +240,9 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _move(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.move_mission(ws.db, mission_id, args.to)
@@ -237,6 +251,9 @@ async def _move(args: argparse.Namespace) -> int:
 
 
 async def _update(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     fields = {
         key: value
         for key, value in {
@@ -261,6 +278,9 @@ async def _update(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         await ops.delete_mission(ws.db, mission_id)

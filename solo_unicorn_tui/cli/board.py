@@ -1,0 +1,148 @@
+"""``solo-unicorn board`` (the default command) and ``solo-unicorn demo``.
+
+The board starts on a read-only view of the replica (no SQLAlchemy, no Alembic) when the replica
+already exists at the current schema, and opens the full workspace for writing in the
+background; a new or outdated replica is opened (and migrated) first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from solo_unicorn_tui.home import Home
+
+
+def register(sub: Any) -> None:
+    board = sub.add_parser("board", help="open the board on the local replica (the default)")
+    board.add_argument(
+        "--demo-if-empty",
+        action="store_true",
+        help="fill the replica with sample missions first if it has none",
+    )
+    board.set_defaults(handler=_board)
+    demo = sub.add_parser(
+        "demo", help="open the board on a throwaway replica filled with sample missions"
+    )
+    demo.set_defaults(handler=_demo)
+
+
+def _quick_config(home: Home) -> dict[str, Any]:
+    """Theme, key map and project from config.json/env without pydantic (validated later)."""
+    try:
+        data = json.loads(home.config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    for key in ("theme", "project_id"):
+        value = os.environ.get(f"SOLO_UNICORN_{key.upper()}")
+        if value:
+            data[key] = value
+    return data
+
+
+async def _has_missions(db: Any) -> bool:
+    from sqlalchemy import text
+
+    async with db.read() as conn:
+        found = await conn.execute(text("SELECT 1 FROM missions WHERE deleted = 0 LIMIT 1"))
+        return found.first() is not None
+
+
+async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
+    from solo_unicorn_tui.ui.board_data import Writer
+
+    # The heavy imports (SQLAlchemy, Alembic, pydantic) happen off the UI loop's thread.
+    await asyncio.to_thread(importlib.import_module, "solo_unicorn_tui.workspace")
+    from solo_unicorn_tui.workspace import open_workspace
+
+    ws = await open_workspace(home)
+    project_id = ws.project_id
+    if seed_if_empty and not await _has_missions(ws.db):
+        from solo_unicorn_tui.demo import seed_demo
+
+        project_id = await seed_demo(ws.db, ws.identity)
+    return Writer(ws.db, ws.identity.organization_id, project_id, ws.settings, ws.db.close)
+
+
+async def _open_reader_fast(home: Home, config: dict[str, Any]) -> Any | None:
+    """The board over a read-only view, or None when the replica must be opened fully first."""
+    from solo_unicorn_tui.ui.board_data import BoardData
+    from storage import board_queries as q
+    from storage.replica_reader import ReplicaReader
+    from storage.schema_head import head_revisions
+
+    if not home.replica.exists():
+        return None
+    try:
+        reader = await ReplicaReader.open(home.replica)
+    except sqlite3.Error:
+        return None
+    try:
+        meta = await q.replica_meta(reader.run)
+        revision = await q.schema_revision(reader.run)
+    except sqlite3.Error:
+        meta, revision = {}, None
+    needed = ("organization_id", "project_id", "workstation_id")
+    if revision not in head_revisions() or not all(meta.get(k) for k in needed):
+        await reader.close()
+        return None
+    return BoardData(
+        reader,
+        organization_id=meta["organization_id"],
+        project_id=str(config.get("project_id") or meta["project_id"]),
+        workstation_id=meta["workstation_id"],
+        connect=lambda: _open_writer(home, False),
+    )
+
+
+def board_app(home: Home, *, seed_if_empty: bool, app_class: type[Any] | None = None) -> Any:
+    """The board app on ``home``'s replica, as the ``board`` and ``demo`` commands run it."""
+    from solo_unicorn_tui.ui.app import SoloUnicornApp
+    from solo_unicorn_tui.ui.board_data import BoardData
+
+    config = _quick_config(home)
+
+    async def open_data() -> BoardData:
+        if not seed_if_empty:
+            fast = await _open_reader_fast(home, config)
+            if fast is not None:
+                return fast
+        return await BoardData.for_writer(await _open_writer(home, seed_if_empty))
+
+    keymap = config.get("keymap") if isinstance(config.get("keymap"), dict) else None
+    theme = config.get("theme") if isinstance(config.get("theme"), str) else None
+    return (app_class or SoloUnicornApp)(open_data, keymap=keymap, theme=theme)
+
+
+async def run_board(
+    home: Home,
+    *,
+    seed_if_empty: bool,
+    app_class: type[Any] | None = None,
+    headless_size: tuple[int, int] | None = None,
+) -> int:
+    """Run the board (``app_class``/``headless_size``: for the benchmark)."""
+    app = board_app(home, seed_if_empty=seed_if_empty, app_class=app_class)
+    if headless_size is not None:
+        await app.run_async(headless=True, size=headless_size)
+    else:
+        await app.run_async()
+    return app.return_code or 0
+
+
+async def _board(args: argparse.Namespace) -> int:
+    return await run_board(Home.locate(), seed_if_empty=args.demo_if_empty)
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="solo-unicorn-demo-") as root:
+        return await run_board(Home(Path(root)), seed_if_empty=True)

@@ -1,0 +1,235 @@
+"""The board's data layer: every read and write the widgets need, as async calls.
+
+Reads go through a :class:`~storage.replica_reader.ReplicaReader` (stdlib ``sqlite3`` on its own
+thread) with the minimal-column queries of :mod:`storage.board_queries`, so the first cards need
+neither SQLAlchemy nor Alembic. Writes go through the storage domain operations (row + event +
+outbox in one transaction) on the full :class:`~storage.database.Database`, which is opened in
+the background (``connect``) while the board is already on screen; a write made before it is
+ready simply waits for it. Nothing here touches Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from storage import board_queries as q
+from storage.board_queries import BoardFilter, BoardHeader, CardRow, TemplateRow
+from storage.replica_reader import ReplicaReader
+
+if TYPE_CHECKING:
+    from storage.database import Database
+    from storage.missions import MissionDraft
+    from storage.models import Mission, MissionEvent
+
+
+@dataclass
+class Writer:
+    """The open replica for writes, and the settings that came with it."""
+
+    db: Database
+    organization_id: str
+    project_id: str
+    settings: Any = None
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass
+class MissionDetail:
+    mission: Mission
+    events: list[MissionEvent]
+    blockers: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class WindowRequest:
+    list_name: str
+    start: int
+    limit: int
+    follow: str | None = None
+    margin: int = 60
+
+
+@dataclass
+class Window:
+    count: int
+    start: int
+    rows: list[CardRow]
+    selected: int | None = None
+
+
+class BoardData:
+    """One replica seen as a board of one project, under one filter."""
+
+    def __init__(
+        self,
+        reader: ReplicaReader,
+        *,
+        organization_id: str,
+        project_id: str,
+        workstation_id: str | None = None,
+        connect: Callable[[], Awaitable[Writer]] | None = None,
+        writer: Writer | None = None,
+    ) -> None:
+        self.reader = reader
+        self.organization_id = organization_id
+        self.project_id = project_id
+        self.workstation_id = workstation_id
+        self.filter = BoardFilter()
+        self._connect = connect
+        self._writer = writer
+        self._connecting: asyncio.Task[Writer] | None = None
+        self._last_version: int | None = None
+
+    @classmethod
+    async def for_writer(cls, writer: Writer) -> BoardData:
+        """A board over an already open replica (``writer.close`` runs when the board closes)."""
+        reader = await ReplicaReader.open(str(writer.db.engine.url.database))
+        return cls(
+            reader,
+            organization_id=writer.organization_id,
+            project_id=writer.project_id,
+            workstation_id=writer.db.workstation_id,
+            writer=writer,
+        )
+
+    # --- the write side, opened in the background ------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None
+
+    async def connect(self) -> Writer:
+        if self._writer is not None:
+            return self._writer
+        if self._connect is None:
+            raise RuntimeError("this board has no way to open the replica for writing")
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._connect())
+        self._writer = await asyncio.shield(self._connecting)
+        self.workstation_id = self._writer.db.workstation_id
+        return self._writer
+
+    async def _db(self) -> Database:
+        return (await self.connect()).db
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def counts(self) -> dict[str, int]:
+        return await q.list_counts(self.reader.run, self.project_id, self.filter)
+
+    async def window(self, list_name: str, start: int, limit: int) -> tuple[int, list[CardRow]]:
+        """The list's count under the filter and its cards ``start`` … ``start + limit``."""
+        window = (await self.windows([WindowRequest(list_name, start, limit)]))[list_name]
+        return window.count, window.rows
+
+    async def windows(self, requests: list[WindowRequest]) -> dict[str, Window]:
+        """Several lists' windows (the board's initial load and reloads).
+
+        A request that follows a card finds its index first and centres the window on it when
+        the card is in that list.
+        """
+        run, found = self.reader.run, {}
+        for request in requests:
+            selected = None
+            if request.follow is not None:
+                position = await q.position_of(run, self.project_id, request.follow, self.filter)
+                if position is not None and position[0] == request.list_name:
+                    selected = position[1]
+                    if not request.start <= selected < request.start + request.limit // 2:
+                        start = max(0, selected - request.margin)
+                        request = WindowRequest(request.list_name, start, request.limit)
+            count = await q.list_count(run, self.project_id, request.list_name, self.filter)
+            rows = await q.card_window(
+                run, self.project_id, request.list_name, request.start, request.limit, self.filter
+            )
+            found[request.list_name] = Window(count, request.start, rows, selected)
+        return found
+
+    async def position(self, mission_id: str) -> tuple[str, int] | None:
+        return await q.position_of(self.reader.run, self.project_id, mission_id, self.filter)
+
+    async def header(self) -> BoardHeader:
+        return await q.board_header(self.reader.run, self.project_id, self.workstation_id)
+
+    async def templates(self) -> list[TemplateRow]:
+        return await q.fallback_templates(self.reader.run, self.project_id)
+
+    async def stages(self) -> list[str]:
+        return await q.flow_stage_names(self.reader.run, self.project_id)
+
+    async def projects(self) -> list[tuple[str, str]]:
+        """(id, name) of every project of this organization."""
+        return await q.projects(self.reader.run, self.organization_id)
+
+    async def detail(self, mission_id: str) -> MissionDetail:
+        from storage import missions as ops
+
+        db = await self._db()
+        mission = await ops.get_mission(db, mission_id)
+        events = await ops.list_events(db, mission_id)
+        blocked_by = await q.blockers(self.reader.run, mission_id)
+        return MissionDetail(mission, events, blocked_by)
+
+    async def changed_elsewhere(self) -> bool:
+        """True when anything committed to the replica since the last call."""
+        version = await q.data_version(self.reader.run)
+        changed = self._last_version is not None and version != self._last_version
+        self._last_version = version
+        return changed
+
+    # --- writes (domain operations) -------------------------------------------------------------
+
+    async def move(self, mission_id: str, to_list: str) -> Mission:
+        from storage import missions as ops
+
+        return await ops.move_mission(await self._db(), mission_id, to_list)
+
+    async def reorder(self, mission_id: str, direction: int) -> Mission:
+        from storage import missions as ops
+
+        return await ops.reorder_mission(await self._db(), mission_id, direction)
+
+    async def toggle_ready(self, mission_id: str) -> Mission:
+        from storage import missions as ops
+
+        return await ops.toggle_ready(await self._db(), mission_id)
+
+    async def bump_priority(self, mission_id: str, delta: int) -> Mission:
+        from storage import missions as ops
+
+        return await ops.bump_priority(await self._db(), mission_id, delta)
+
+    async def delete(self, mission_id: str) -> None:
+        from storage import missions as ops
+
+        await ops.delete_mission(await self._db(), mission_id)
+
+    async def create(self, draft: MissionDraft) -> Mission:
+        from storage import missions as ops
+
+        return await ops.create_mission(await self._db(), self.project_id, draft)
+
+    async def update(self, mission_id: str, **fields: Any) -> Mission:
+        from storage import missions as ops
+
+        return await ops.update_mission(await self._db(), mission_id, **fields)
+
+    async def approve(self, mission_id: str) -> Mission:
+        from storage import review
+
+        return await review.approve_mission(await self._db(), mission_id)
+
+    async def reject(self, mission_id: str, feedback: str) -> Mission:
+        from storage import review
+
+        return await review.reject_mission(await self._db(), mission_id, feedback)
+
+    async def close(self) -> None:
+        await self.reader.close()
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+        if self._writer is not None and self._writer.close is not None:
+            await self._writer.close()

@@ -1,0 +1,505 @@
+"""The main screen: four columns of missions and keyboard triage.
+
+Every change is shown at once on the cards held in memory, then written through the domain
+operations in a worker; when the write commits the touched columns reload from the replica, so
+what you see is what was stored. Changes by other processes are noticed by polling SQLite's
+``data_version`` (a counter, no table read) twice a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from solo_unicorn_tui.ui.board_data import BoardData
+from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.messages import BoardChanged, BoardReady
+from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
+from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
+from solo_unicorn_tui.ui.widgets.fallback_area import FallbackArea
+from solo_unicorn_tui.ui.widgets.log_pane import LogPane
+from solo_unicorn_tui.ui.widgets.mission_list import MissionList
+from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
+from storage.board_queries import LISTS as MISSION_LISTS
+
+POLL_SECONDS = 0.5
+RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
+
+#: (keys, action, help text, footer label or "" to keep it out of the footer); id = action
+BOARD_KEYS: list[tuple[str, str, str, str]] = [
+    ("left,h", "cursor_left", "Select the previous list", ""),
+    ("right,l", "cursor_right", "Select the next list", ""),
+    ("up,k", "cursor_up", "Select the previous card", ""),
+    ("down,j", "cursor_down", "Select the next card", ""),
+    ("home", "cursor_first", "First card", ""),
+    ("end", "cursor_last", "Last card", ""),
+    ("pageup", "page_up", "Page up", ""),
+    ("pagedown", "page_down", "Page down", ""),
+    ("H,shift+left", "move_prev", "Move the card to the previous list", ""),
+    ("L,shift+right", "move_next", "Move the card to the next list", "Move"),
+    ("K,shift+up", "reorder_up", "Move the card up in its list", ""),
+    ("J,shift+down", "reorder_down", "Move the card down in its list", ""),
+    ("enter", "open_mission", "Open the mission", "Open"),
+    ("e", "edit_mission", "Edit the mission", ""),
+    ("n", "new_mission", "New mission", "New"),
+    ("d", "delete_mission", "Delete the mission (asks first)", "Delete"),
+    ("space", "toggle_ready", "Toggle ready (only ready missions are run)", "Ready"),
+    ("plus,+", "priority_up", "Raise priority", ""),
+    ("minus,-", "priority_down", "Lower priority", ""),
+    ("a", "approve", "Approve a mission in Review (next stage or done)", "Approve"),
+    ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
+    ("r", "run_mission", "Run the selected mission now", ""),
+    ("c", "cancel_session", "Cancel its running session", ""),
+    ("g", "session_logs", "Session logs", ""),
+    ("s", "sync_now", "Sync now", ""),
+    ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
+    ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
+    ("escape", "clear_filter", "Clear the filter", ""),
+    ("p", "switch_project", "Switch project", "Project"),
+    ("question_mark", "help", "Help: all keys", "Help"),
+    ("q", "quit", "Quit", "Quit"),
+]
+
+
+class BoardScreen(Screen[None]):
+    BINDINGS = [
+        Binding(keys, action, label or text, show=bool(label), id=action, tooltip=text)
+        for keys, action, text, label in BOARD_KEYS
+    ]
+
+    def __init__(self, open_data: Callable[[], Awaitable[BoardData]]) -> None:
+        super().__init__(id="board")
+        self._open_data = open_data
+        self.data: BoardData | None = None
+        self.column = 0
+        self._column_cache: list[BoardColumn] = []
+        #: Writes shown on screen but not yet committed (tests and the benchmark wait on it).
+        self.pending_writes = 0
+        self._polling = False
+        self._ready_sent = False
+        self.ready_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        yield BoardHeader(id="board-header")
+        yield WorkstationPanel(id="workstation-panel")
+        yield LogPane(id="log-pane")
+        with Horizontal(id="columns"):
+            for name in MISSION_LISTS:
+                extra = (FallbackArea(id="fallback-area"),) if name == "todo" else ()
+                yield BoardColumn(name, *extra)
+        yield Footer()
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._columns()[0].set_active(True)
+        self.call_after_refresh(self._open)
+
+    @work(group="open")
+    async def _open(self) -> None:
+        try:
+            self.data = await self._open_data()
+        except Exception as error:
+            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
+            return
+        for column in self._columns():
+            column.mission_list.data = self.data
+        self.reload_all()
+        await self.data.changed_elsewhere()
+        self._load_header()
+        self.set_interval(POLL_SECONDS, self._poll)
+
+    @work(group="connect")
+    async def _connect_writer(self, data: BoardData) -> None:
+        """Open the replica for writing (imports SQLAlchemy) while the board is already usable."""
+        try:
+            writer = await data.connect()
+        except Exception as error:
+            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
+            return
+        apply = getattr(self.app, "apply_settings", None)
+        if apply is not None and writer.settings is not None:
+            apply(writer.settings)
+        if writer.project_id != data.project_id:
+            data.project_id = writer.project_id
+            self.reload_all()
+        self._load_header()
+
+    @work(group="header")
+    async def _load_header(self) -> None:
+        if self.data is None:
+            return
+        header = await self.data.header()
+        self.query_one(BoardHeader).show_place(header.project_name, header.workstation_name)
+        self.query_one(FallbackArea).show(await self.data.templates())
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 30, "-short")
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _columns(self) -> list[BoardColumn]:
+        if not self._column_cache:
+            self._column_cache = list(self.query(BoardColumn))
+        return self._column_cache
+
+    @property
+    def current(self) -> MissionList:
+        return self._columns()[self.column].mission_list
+
+    def list_for(self, name: str) -> MissionList:
+        return self.query_one(f"#list-{name}", MissionList)
+
+    def reload_all(self, follow: str | None = None) -> None:
+        """Reload every column in one worker on one connection, keeping each selection."""
+        if self.data is None:
+            return
+        lists = [c.mission_list for c in self._columns()]
+        for mission_list in lists:
+            mission_list.filtered = self.data.filter.active
+        if follow is not None:
+            self.current.follow_id = follow
+        self._reload(self.data)
+
+    @work(exclusive=True, group="reload")
+    async def _reload(self, data: BoardData) -> None:
+        lists = [c.mission_list for c in self._columns()]
+        windows = await data.windows([m.window_request() for m in lists])
+        if self.pending_writes:
+            return  # a change shown meanwhile is not committed yet; its write reloads after
+        for mission_list in lists:
+            mission_list.apply_window(windows[mission_list.list_name])
+
+    def _focus_column(self, index: int) -> None:
+        columns = self._columns()
+        index = max(0, min(index, len(columns) - 1))
+        columns[self.column].set_active(False)
+        self.column = index
+        columns[index].set_active(True)
+        columns[index].mission_list.scroll_to_selected()
+
+    def on_mission_list_loaded(self, message: MissionList.Loaded) -> None:
+        if not self._ready_sent and all(c.mission_list.loaded for c in self._columns()):
+            self._ready_sent = True
+            self.ready_at = time.perf_counter()
+            self.post_message(BoardReady())
+            if self.data is not None and not self.data.connected:
+                # Only now: its imports would otherwise compete with the first cards.
+                self.call_after_refresh(self._connect_writer, self.data)
+
+    @on(MissionList.Clicked)
+    def _clicked(self, message: MissionList.Clicked) -> None:
+        self._focus_column(MISSION_LISTS.index(message.mission_list.list_name))
+        message.mission_list.select(message.index)
+
+    def on_board_changed(self, message: BoardChanged) -> None:
+        self.reload_all(message.follow)
+        self._load_header()
+
+    def _poll(self) -> None:
+        if not self._polling and self.data is not None:
+            self._polling = True
+            self._check_changes()
+
+    @work(group="poll")
+    async def _check_changes(self) -> None:
+        try:
+            changed = self.data is not None and await self.data.changed_elsewhere()
+            if changed and not self.pending_writes:
+                self.reload_all()
+        finally:
+            self._polling = False
+
+    def _write(
+        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str = ""
+    ) -> None:
+        """Run a domain write, then reload every column from the replica.
+
+        ``follow`` moves the selection to that card afterwards; changes already shown on the
+        cards pass None, so a key pressed while the write runs is not undone by the reload.
+        """
+        # After the frame that shows the change: the write must not delay that frame.
+        self.pending_writes += 1
+        self.call_after_refresh(self._run_write, operation, follow, done)
+
+    @work(group="write")
+    async def _run_write(
+        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str
+    ) -> None:
+        try:
+            await operation()
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
+        else:
+            if done:
+                self.notify(done)
+        finally:
+            self.pending_writes -= 1
+        if not self.pending_writes:
+            # The last of a burst of writes reloads; earlier ones would show half-done states.
+            self.reload_all(follow)
+
+    def _selected(self) -> Any:
+        card = self.current.selected_card
+        if card is None:
+            self.app.bell()
+        return card
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def action_cursor_left(self) -> None:
+        self._focus_column(self.column - 1)
+
+    def action_cursor_right(self) -> None:
+        self._focus_column(self.column + 1)
+
+    def action_cursor_up(self) -> None:
+        self.current.select(self.current.selected - 1)
+
+    def action_cursor_down(self) -> None:
+        self.current.select(self.current.selected + 1)
+
+    def action_cursor_first(self) -> None:
+        self.current.select(0)
+
+    def action_cursor_last(self) -> None:
+        self.current.select(self.current.count - 1)
+
+    def action_page_up(self) -> None:
+        self.current.select(self.current.selected - self.current.visible_cards)
+
+    def action_page_down(self) -> None:
+        self.current.select(self.current.selected + self.current.visible_cards)
+
+    # --- triage -------------------------------------------------------------------------------
+
+    def _move(self, step: int) -> None:
+        target = self.column + step
+        card = self._selected()
+        if card is None or not 0 <= target < len(MISSION_LISTS) or self.data is None:
+            return
+        source = self.current
+        source.remove_selected()
+        self._columns()[target].mission_list.append(card)
+        self._focus_column(target)
+        data, to_list = self.data, MISSION_LISTS[target]
+        self._write(lambda: data.move(card.id, to_list), None)
+
+    def action_move_prev(self) -> None:
+        self._move(-1)
+
+    def action_move_next(self) -> None:
+        self._move(+1)
+
+    def _reorder(self, step: int) -> None:
+        card = self._selected()
+        if card is None or self.data is None:
+            return
+        if not self.current.swap_selected(step):
+            return
+        data = self.data
+        self._write(lambda: data.reorder(card.id, step), None)
+
+    def action_reorder_up(self) -> None:
+        self._reorder(-1)
+
+    def action_reorder_down(self) -> None:
+        self._reorder(+1)
+
+    def action_toggle_ready(self) -> None:
+        card = self._selected()
+        if card is None or self.data is None:
+            return
+        card.ready = not card.ready
+        self.current.refresh()
+        data = self.data
+        self._write(lambda: data.toggle_ready(card.id), None)
+
+    def _priority(self, delta: int) -> None:
+        card = self._selected()
+        if card is None or self.data is None:
+            return
+        card.priority = min(5, max(1, card.priority + delta))
+        self.current.refresh()
+        data = self.data
+        self._write(lambda: data.bump_priority(card.id, delta), None)
+
+    def action_priority_up(self) -> None:
+        self._priority(+1)
+
+    def action_priority_down(self) -> None:
+        self._priority(-1)
+
+    def action_delete_mission(self) -> None:
+        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+
+        card = self._selected()
+        if card is None or self.data is None:
+            return
+        data = self.data
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda: data.delete(card.id), None, f"Deleted “{card.title}”")
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete “{card.title}”?", "It leaves the board (the history stays)."),
+            confirmed,
+        )
+
+    def action_new_mission(self) -> None:
+        from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
+
+        if self.data is None:
+            return
+        data = self.data
+
+        def created(draft: Any) -> None:
+            if draft is not None:
+                self._create(data, draft)
+
+        self.app.push_screen(MissionFormScreen(), created)
+
+    @work(group="write")
+    async def _create(self, data: BoardData, draft: Any) -> None:
+        try:
+            mission = await data.create(draft)
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
+            return
+        self._focus_column(MISSION_LISTS.index(mission.list))
+        self.reload_all(mission.id)
+
+    def action_open_mission(self) -> None:
+        from solo_unicorn_tui.ui.screens.mission import MissionScreen
+
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self.app.push_screen(MissionScreen(self.data, card.id))
+
+    def action_edit_mission(self) -> None:
+        from solo_unicorn_tui.ui.screens.mission import MissionScreen
+
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self.app.push_screen(MissionScreen(self.data, card.id, edit=True))
+
+    def _in_review(self, verb: str) -> Any:
+        card = self._selected()
+        if card is None:
+            return None
+        if self.current.list_name != "review":
+            self.notify(f"Only missions in Review can be {verb}.", severity="warning")
+            return None
+        return card
+
+    def action_approve(self) -> None:
+        card = self._in_review("approved")
+        if card is not None and self.data is not None:
+            data = self.data
+            self._write(lambda: data.approve(card.id), None, f"Approved “{card.title}”")
+
+    def action_reject(self) -> None:
+        from solo_unicorn_tui.ui.screens.feedback import FeedbackScreen
+
+        card = self._in_review("rejected")
+        if card is None or self.data is None:
+            return
+        data = self.data
+
+        def given(feedback: str | None) -> None:
+            if feedback:
+                self._write(
+                    lambda: data.reject(card.id, feedback), None, f"Rejected “{card.title}”"
+                )
+
+        self.app.push_screen(FeedbackScreen(card.title), given)
+
+    def _runtime(self, what: str) -> bool:
+        runtime = getattr(self.app, "runtime", None)
+        if runtime is None:
+            self.notify(RUNTIME_MISSING.format(what=what), severity="warning")
+            return False
+        return True
+
+    def action_run_mission(self) -> None:
+        self._runtime("running a mission")
+
+    def action_cancel_session(self) -> None:
+        self._runtime("cancelling a session")
+
+    def action_session_logs(self) -> None:
+        self._runtime("the session log")
+
+    def action_sync_now(self) -> None:
+        self.notify("No server is configured: this board is local only.", severity="warning")
+
+    def action_toggle_workstation(self) -> None:
+        self.query_one(WorkstationPanel).toggle_class("-shown")
+
+    # --- filter, projects, help -------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        from solo_unicorn_tui.ui.screens.filter import FilterScreen
+
+        if self.data is None:
+            return
+        self.app.push_screen(FilterScreen(self.data.filter, self.data), self._apply_filter)
+
+    def _apply_filter(self, flt: Any) -> None:
+        if flt is None or self.data is None:
+            return
+        self.data.filter = flt
+        self.query_one(BoardHeader).show_filter(flt.describe())
+        for column in self._columns():
+            column.mission_list.selected = 0
+            column.mission_list.scroll_to(y=0, animate=False)
+        self.reload_all()
+
+    def action_clear_filter(self) -> None:
+        from storage.board_queries import BoardFilter
+
+        if self.data is not None and self.data.filter.active:
+            self._apply_filter(BoardFilter())
+
+    def action_switch_project(self) -> None:
+        from solo_unicorn_tui.ui.screens.project_switcher import ProjectSwitcher
+
+        if self.data is None:
+            return
+        data = self.data
+
+        def chosen(project_id: str | None) -> None:
+            if project_id and project_id != data.project_id:
+                data.project_id = project_id
+                for column in self._columns():
+                    column.mission_list.selected = 0
+                    column.mission_list.scroll_to(y=0, animate=False)
+                self.reload_all()
+                self._load_header()
+
+        self.app.push_screen(ProjectSwitcher(data), chosen)
+
+    def action_help(self) -> None:
+        from solo_unicorn_tui.ui.screens.help import HelpScreen
+
+        texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
+        rows: dict[str, list[str]] = {action: [] for action in texts}
+        for bindings in self._bindings.key_to_bindings.values():
+            for binding in bindings:
+                shown = self.app.get_key_display(binding)
+                if binding.action in rows and shown not in rows[binding.action]:
+                    rows[binding.action].append(shown)
+        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
+        self.app.push_screen(HelpScreen(help_rows))
+
+    def action_quit(self) -> None:
+        self.app.exit()

@@ -1,0 +1,141 @@
+"""One mission in full: description, clarification, solution, tasks and the events timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
+from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.messages import BoardChanged
+from storage.ids import short_id
+
+
+def _section(title: str, body: str | None, empty: str) -> str:
+    text = escape(body) if body and body.strip() else f"[dim]{empty}[/dim]"
+    return f"[b $accent]{title}[/]\n{text}\n"
+
+
+def _tasks(tasks: Any) -> str | None:
+    if not tasks:
+        return None
+    lines = []
+    for number, task in enumerate(tasks, start=1):
+        if isinstance(task, dict):
+            done = "✓" if task.get("done") else "·"
+            lines.append(f"{done} {number}. {task.get('title') or task.get('name') or task}")
+        else:
+            lines.append(f"· {number}. {task}")
+    return "\n".join(lines)
+
+
+def render_detail(detail: MissionDetail) -> tuple[str, str]:
+    m = detail.mission
+    flags = [
+        f"{m.list.title()}",
+        f"stage {m.stage}",
+        f"P{m.priority}",
+        "ready" if m.ready else "not ready",
+        f"agent {m.agent_session_status}",
+    ]
+    if m.review_status:
+        flags.append(f"review {m.review_status}")
+    if m.github_pr_number:
+        flags.append(f"PR #{m.github_pr_number}")
+    flags.append(f"#{short_id(m.id)}")
+    head = f"[b]{escape(m.title)}[/b]\n[dim]{' · '.join(flags)}[/dim]\n"
+    if detail.blockers:
+        waiting = [
+            f"  ⛔ {escape(title)} ({lst})" for _id, title, lst in detail.blockers if lst != "done"
+        ]
+        if waiting:
+            head += "[b $error]Blocked by[/]\n" + "\n".join(waiting) + "\n"
+    body = "\n".join(
+        [
+            _section("Description", m.description, "No description."),
+            _section("Clarification", m.clarification, "Not clarified yet."),
+            _section("Solution", m.solution, "No solution yet (written in the plan stage)."),
+            _section("Tasks", _tasks(m.tasks), "No tasks yet."),
+        ]
+    )
+    if m.review_feedback:
+        body += "\n" + _section("Review feedback", m.review_feedback, "")
+    events = [
+        f"[dim]{e.created_at:%Y-%m-%d %H:%M} UTC[/dim]  {escape(e.kind):<10} "
+        f"{escape(e.summary)} [dim]({e.origin})[/dim]"
+        for e in detail.events
+    ]
+    body += "\n[b $accent]Timeline[/]\n" + ("\n".join(events) or "[dim]No events.[/dim]")
+    return head, body
+
+
+class MissionScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="mission_back"),
+        Binding("e", "edit", "Edit", id="mission_edit"),
+    ]
+
+    def __init__(self, data: BoardData, mission_id: str, *, edit: bool = False) -> None:
+        super().__init__()
+        self.data = data
+        self.mission_id = mission_id
+        self.detail: MissionDetail | None = None
+        self._edit_on_load = edit
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", id="mission-head")
+        with VerticalScroll(id="mission-body-scroll"):
+            yield Static("", id="mission-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="mission")
+    async def _load(self) -> None:
+        try:
+            self.detail = await self.data.detail(self.mission_id)
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
+            self.dismiss(None)
+            return
+        head, body = render_detail(self.detail)
+        self.query_one("#mission-head", Static).update(head)
+        self.query_one("#mission-body", Static).update(body)
+        if self._edit_on_load:
+            self._edit_on_load = False
+            self.action_edit()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_edit(self) -> None:
+        from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
+
+        if self.detail is None:
+            return
+
+        def saved(fields: Any) -> None:
+            if fields:
+                self._save(fields)
+
+        self.app.push_screen(MissionFormScreen(self.detail.mission), saved)
+
+    @work(group="write")
+    async def _save(self, fields: dict[str, Any]) -> None:
+        try:
+            await self.data.update(self.mission_id, **fields)
+        except Exception as error:
+            self.notify(describe_error(error), severity="error")
+            return
+        self.notify("Saved")
+        for screen in self.app.screen_stack:
+            screen.post_message(BoardChanged(self.mission_id))
+        self._load()

@@ -1,0 +1,154 @@
+"""Create or edit a mission, with inline validation; cancelling with edits asks first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from storage import validation
+from storage.errors import ValidationError
+from storage.missions import MissionDraft
+from storage.models import Mission
+
+
+class MissionFormScreen(ModalScreen[Any]):
+    """Dismisses with a :class:`MissionDraft` (new), a dict of changed fields (edit), or None."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form_save"),
+        Binding("escape", "cancel", "Cancel", id="form_cancel"),
+    ]
+
+    def __init__(self, mission: Mission | None = None) -> None:
+        super().__init__()
+        self.mission = mission
+        self._tried = False
+
+    def compose(self) -> ComposeResult:
+        m = self.mission
+        with Vertical(classes="dialog form-dialog"):
+            yield Static("Edit mission" if m else "New mission", classes="dialog-title")
+            yield Label("Title")
+            yield Input(m.title if m else "", placeholder="what should be done", id="form-title")
+            yield Static("", id="title-error", classes="field-error")
+            yield Label("Description")
+            yield TextArea((m.description or "") if m else "", id="form-description")
+            yield Static("", id="description-error", classes="field-error")
+            with Horizontal(classes="form-row"):
+                yield Label("Priority ")
+                yield Select(
+                    [
+                        (f"P{p}{' highest' if p == 5 else ' lowest' if p == 1 else ''}", p)
+                        for p in range(5, 0, -1)
+                    ],
+                    value=m.priority if m else 3,
+                    allow_blank=False,
+                    id="form-priority",
+                )
+                yield Checkbox("Ready", m.ready if m else False, id="form-ready")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self._initial = self._values()
+        self.query_one("#form-title", Input).focus()
+
+    def _values(self) -> dict[str, Any]:
+        return {
+            "title": self.query_one("#form-title", Input).value,
+            "description": self.query_one("#form-description", TextArea).text,
+            "priority": self.query_one("#form-priority", Select).value,
+            "ready": self.query_one("#form-ready", Checkbox).value,
+        }
+
+    @property
+    def dirty(self) -> bool:
+        return self._values() != self._initial
+
+    def validate_form(self) -> dict[str, Any] | None:
+        """Check every field, show each problem under its field; the cleaned values or None."""
+        values = self._values()
+        ok = True
+        title_error = self.query_one("#title-error", Static)
+        try:
+            values["title"] = validation.title(values["title"])
+            wide = cell_len(values["title"]) != len(values["title"])
+            title_error.update(
+                "ⓘ emoji and wide characters take two columns on the cards" if wide else ""
+            )
+            title_error.set_class(False, "-error")
+        except ValidationError as error:
+            title_error.update(f"✗ {error}")
+            title_error.set_class(True, "-error")
+            ok = False
+        description_error = self.query_one("#description-error", Static)
+        try:
+            values["description"] = validation.long_text(values["description"], "description")
+            description_error.update("")
+        except ValidationError as error:
+            description_error.update(f"✗ {error}")
+            ok = False
+        return values if ok else None
+
+    def on_input_changed(self) -> None:
+        if self._tried:
+            self.validate_form()
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        self._tried = True
+        values = self.validate_form()
+        if values is None:
+            return
+        description = values["description"] or None
+        if self.mission is None:
+            self.dismiss(
+                MissionDraft(
+                    title=values["title"],
+                    description=description,
+                    priority=int(values["priority"]),
+                    ready=bool(values["ready"]),
+                )
+            )
+            return
+        fields = {
+            "title": values["title"],
+            "description": description,
+            "priority": int(values["priority"]),
+            "ready": bool(values["ready"]),
+        }
+        m = self.mission
+        self.dismiss({k: v for k, v in fields.items() if getattr(m, k) != v})
+
+    def action_cancel(self) -> None:
+        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard your changes?", "What you typed will be lost.", "Discard", "Keep editing"
+            ),
+            answered,
+        )

@@ -1,0 +1,269 @@
+"""Read-only queries for the board: minimal columns, one window of a list at a time.
+
+The board never loads a whole list: it asks for counts, then for the window of cards around
+what is visible. Each query is one indexed statement (``ix_missions_board``) in plain SQL, run
+through a :data:`Runner` — :class:`storage.replica_reader.ReplicaReader` on the replica, or
+:func:`sqlalchemy_runner` on any SQLAlchemy connection — so this module imports no driver and
+the board can show cards before SQLAlchemy has even been imported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+#: The board's lists, in order (the same as ``storage.models.MISSION_LISTS``; a test checks).
+LISTS = ("todo", "doing", "review", "done")
+
+Runner = Callable[[str, dict[str, Any]], Awaitable[Sequence[Sequence[Any]]]]
+
+_BLOCKED = (
+    "EXISTS (SELECT 1 FROM mission_dependencies d JOIN missions b "
+    "ON b.id = d.depends_on_mission_id WHERE d.mission_id = m.id AND d.deleted = 0 "
+    "AND d.dependency_type = 'blocks' AND b.deleted = 0 AND b.list != 'done')"
+)
+_CARD_COLUMNS = (
+    "m.id, m.title, m.priority, m.stage, m.ready, m.agent_session_status, "
+    f"m.github_pr_number, m.review_status, m.list_order, {_BLOCKED} AS blocked"
+)
+
+
+def sqlalchemy_runner(conn: AsyncConnection) -> Runner:
+    from sqlalchemy import text
+
+    async def run(sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        return (await conn.execute(text(sql), params)).all()
+
+    return run
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """What the board shows: every field narrows; the default shows everything."""
+
+    text: str = ""
+    priority: int | None = None
+    stage: str | None = None
+    ready: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text) or any(
+            v is not None for v in (self.priority, self.stage, self.ready)
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.text:
+            parts.append(f"“{self.text}”")
+        if self.priority is not None:
+            parts.append(f"P{self.priority}")
+        if self.stage:
+            parts.append(f"stage {self.stage}")
+        if self.ready is not None:
+            parts.append("ready" if self.ready else "not ready")
+        return ", ".join(parts)
+
+
+@dataclass
+class CardRow:
+    """What one card shows (mutable so the board can apply a change before the write commits)."""
+
+    id: str
+    title: str
+    priority: int
+    stage: str
+    ready: bool
+    agent_session_status: str
+    github_pr_number: int | None
+    review_status: str | None
+    list_order: float
+    blocked: bool
+
+
+@dataclass
+class TemplateRow:
+    id: str
+    name: str
+    priority: int
+    enabled: bool
+
+
+@dataclass
+class BoardHeader:
+    project_name: str
+    workstation_name: str
+    project_count: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(project_id: str, flt: BoardFilter) -> tuple[str, dict[str, Any]]:
+    clauses = ["m.project_id = :project_id", "m.deleted = 0"]
+    params: dict[str, Any] = {"project_id": project_id}
+    if flt.text:
+        clauses.append("m.title LIKE :text ESCAPE '\\'")
+        params["text"] = f"%{_escape_like(flt.text)}%"
+    if flt.priority is not None:
+        clauses.append("m.priority = :priority")
+        params["priority"] = flt.priority
+    if flt.stage:
+        clauses.append("m.stage = :stage")
+        params["stage"] = flt.stage
+    if flt.ready is not None:
+        clauses.append("m.ready = :ready")
+        params["ready"] = 1 if flt.ready else 0
+    return " AND ".join(clauses), params
+
+
+async def list_counts(
+    run: Runner, project_id: str, flt: BoardFilter = BoardFilter()
+) -> dict[str, int]:
+    where, params = _where(project_id, flt)
+    rows = await run(
+        f"SELECT m.list, count(*) FROM missions m WHERE {where} GROUP BY m.list", params
+    )
+    counts = dict.fromkeys(LISTS, 0)
+    counts.update({name: int(count) for name, count in rows})
+    return counts
+
+
+async def list_count(
+    run: Runner, project_id: str, list_name: str, flt: BoardFilter = BoardFilter()
+) -> int:
+    where, params = _where(project_id, flt)
+    rows = await run(
+        f"SELECT count(*) FROM missions m WHERE {where} AND m.list = :list",
+        {**params, "list": list_name},
+    )
+    return int(rows[0][0])
+
+
+async def card_window(
+    run: Runner,
+    project_id: str,
+    list_name: str,
+    start: int,
+    limit: int,
+    flt: BoardFilter = BoardFilter(),
+) -> list[CardRow]:
+    """Cards ``start`` … ``start + limit`` of one list, in board order."""
+    where, params = _where(project_id, flt)
+    rows = await run(
+        f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
+        "ORDER BY m.list_order, m.id LIMIT :limit OFFSET :start",
+        {**params, "list": list_name, "limit": limit, "start": max(0, start)},
+    )
+    return [
+        CardRow(
+            id=row[0],
+            title=row[1],
+            priority=row[2],
+            stage=row[3],
+            ready=bool(row[4]),
+            agent_session_status=row[5],
+            github_pr_number=row[6],
+            review_status=row[7],
+            list_order=row[8],
+            blocked=bool(row[9]),
+        )
+        for row in rows
+    ]
+
+
+async def position_of(
+    run: Runner, project_id: str, mission_id: str, flt: BoardFilter = BoardFilter()
+) -> tuple[str, int] | None:
+    """The list a mission is in and its index there (under the filter), or None if hidden."""
+    where, params = _where(project_id, flt)
+    found = await run(
+        f"SELECT m.list, m.list_order FROM missions m WHERE {where} AND m.id = :id",
+        {**params, "id": mission_id},
+    )
+    if not found:
+        return None
+    list_name, order = found[0]
+    before = await run(
+        f"SELECT count(*) FROM missions m WHERE {where} AND m.list = :list AND "
+        "(m.list_order < :order OR (m.list_order = :order AND m.id < :id))",
+        {**params, "list": list_name, "order": order, "id": mission_id},
+    )
+    return list_name, int(before[0][0])
+
+
+async def fallback_templates(run: Runner, project_id: str) -> list[TemplateRow]:
+    rows = await run(
+        "SELECT id, name, priority, enabled FROM mission_fallback_templates "
+        "WHERE project_id = :p AND deleted = 0 ORDER BY priority DESC, name",
+        {"p": project_id},
+    )
+    return [TemplateRow(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+async def board_header(run: Runner, project_id: str, workstation_id: str | None) -> BoardHeader:
+    project = await run("SELECT name FROM projects WHERE id = :p", {"p": project_id})
+    station = await run("SELECT name FROM workstations WHERE id = :w", {"w": workstation_id or ""})
+    projects = await run("SELECT count(*) FROM projects WHERE deleted = 0", {})
+    return BoardHeader(
+        project[0][0] if project else "(unknown project)",
+        station[0][0] if station else "this workstation",
+        int(projects[0][0]),
+    )
+
+
+async def projects(run: Runner, organization_id: str) -> list[tuple[str, str]]:
+    rows = await run(
+        "SELECT id, name FROM projects WHERE organization_id = :o AND deleted = 0 ORDER BY name",
+        {"o": organization_id},
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def blockers(run: Runner, mission_id: str) -> list[tuple[str, str, str]]:
+    """Missions this one waits for: (id, title, list) of each ``blocks`` dependency."""
+    rows = await run(
+        "SELECT b.id, b.title, b.list FROM mission_dependencies d JOIN missions b "
+        "ON b.id = d.depends_on_mission_id WHERE d.mission_id = :id AND d.deleted = 0 "
+        "AND d.dependency_type = 'blocks' AND b.deleted = 0 ORDER BY b.list_order",
+        {"id": mission_id},
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def flow_stage_names(run: Runner, project_id: str) -> list[str]:
+    """Stage names used by the project's flows, in flow order (for the filter's choices)."""
+    rows = await run(
+        "SELECT stages FROM flows WHERE (project_id = :p OR project_id IS NULL) AND deleted = 0",
+        {"p": project_id},
+    )
+    names: list[str] = []
+    for (stages,) in rows:
+        for stage in json.loads(stages) if isinstance(stages, str) else stages or []:
+            if stage.get("name") and stage["name"] not in names:
+                names.append(stage["name"])
+    return names
+
+
+async def data_version(run: Runner) -> int:
+    """SQLite's counter of commits by *other* connections (cheap: no table is read)."""
+    return int((await run("PRAGMA data_version", {}))[0][0])
+
+
+async def replica_meta(run: Runner) -> dict[str, str]:
+    return {key: value for key, value in await run("SELECT key, value FROM replica_meta", {})}
+
+
+async def schema_revision(run: Runner) -> str | None:
+    try:
+        rows = await run("SELECT version_num FROM alembic_version", {})
+    except Exception:
+        return None
+    return rows[0][0] if len(rows) == 1 else None

@@ -1,0 +1,87 @@
+"""Snapshots of the board and its screens, with frozen ids, time and workstation name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.support.board import app_on_path, build_replica, freeze_ids_and_time, settle
+
+
+@pytest.fixture
+def replica_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    freeze_ids_and_time(monkeypatch)
+    path = tmp_path / "replica.db"
+    asyncio.run(build_replica(path))
+    return path
+
+
+@pytest.fixture
+def empty_replica_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    freeze_ids_and_time(monkeypatch)
+    path = tmp_path / "replica.db"
+    asyncio.run(build_replica(path, missions=False))
+    return path
+
+
+def keys(*pressed: str, after: Callable[[Pilot[Any]], Awaitable[None]] | None = None):
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot)
+        if after is not None:
+            await after(pilot)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_board_80x24(snap_compare, replica_path: Path) -> None:
+    assert snap_compare(app_on_path(replica_path), terminal_size=(80, 24), run_before=keys())
+
+
+def test_board_160x48(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=keys("j", "l"))
+
+
+def test_board_light_theme(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path, theme="textual-light")
+    assert snap_compare(app, terminal_size=(120, 32), run_before=keys("j"))
+
+
+def test_empty_board(snap_compare, empty_replica_path: Path) -> None:
+    app = app_on_path(empty_replica_path)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=keys())
+
+
+def test_mission_screen(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=keys("l", "l", "enter"))
+
+
+def test_new_mission_form_with_validation_error(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=keys("n", "ctrl+s"))
+
+
+def test_help_screen(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=(100, 40), run_before=keys("question_mark"))
+
+
+def test_filter_screen(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=keys("slash", "l", "o", "g"))
+
+
+def test_filtered_board(snap_compare, replica_path: Path) -> None:
+    app = app_on_path(replica_path)
+    run = keys("slash", "l", "o", "g", "i", "n", "enter")
+    assert snap_compare(app, terminal_size=(100, 24), run_before=run)
