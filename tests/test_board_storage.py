@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from storage import missions as ops
-from storage import review
 from storage.board_queries import (
     BoardFilter,
     card_window,
@@ -14,7 +11,6 @@ from storage.board_queries import (
     sqlalchemy_runner,
 )
 from storage.changes import ChangeWriter
-from storage.errors import ValidationError
 from storage.models import MissionDependency, OutboxEntry
 from storage.replica_reader import ReplicaReader
 
@@ -33,33 +29,6 @@ async def _outbox_count(workspace) -> int:
 
     async with workspace.db.read() as conn:
         return (await conn.execute(select(func.count()).select_from(OutboxEntry))).scalar_one()
-
-
-async def test_approve_walks_the_flow_to_done(workspace) -> None:
-    mission = await _mission(workspace, "Plan it", "review", stage="plan")
-    before = await _outbox_count(workspace)
-    approved = await review.approve(workspace.db, mission.id)
-    assert (approved.list, approved.stage, approved.review_status) == ("doing", "code", "approved")
-    assert await _outbox_count(workspace) > before
-    await ops.move_mission(workspace.db, mission.id, "review")
-    done = await review.approve(workspace.db, mission.id)
-    assert (done.list, done.stage) == ("done", "code")
-    assert done.completed_at is not None
-    kinds = [e.kind for e in await ops.list_events(workspace.db, mission.id)]
-    assert kinds.count("approved") == 2
-
-
-async def test_reject_needs_feedback_and_review(workspace) -> None:
-    mission = await _mission(workspace, "Code it", "review", stage="code")
-    with pytest.raises(ValidationError, match="feedback"):
-        await review.reject(workspace.db, mission.id, "   ")
-    rejected = await review.reject(workspace.db, mission.id, "Add tests\nand docs")
-    assert (rejected.list, rejected.stage, rejected.review_status) == ("todo", "code", "rejected")
-    assert rejected.review_feedback == "Add tests\nand docs"
-    with pytest.raises(ValidationError, match="only missions in Review"):
-        await review.approve(workspace.db, mission.id)
-    with pytest.raises(ValidationError, match="only missions in Review"):
-        await review.reject(workspace.db, mission.id, "again")
 
 
 async def test_blocked_only_while_the_blocker_is_unfinished(workspace) -> None:

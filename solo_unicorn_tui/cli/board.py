@@ -70,7 +70,9 @@ async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
         from solo_unicorn_tui.demo import seed_demo
 
         project_id = await seed_demo(ws.db, ws.identity)
-    return Writer(ws.db, ws.identity.organization_id, project_id, ws.settings, ws.db.close)
+    return Writer(
+        ws.db, ws.identity.organization_id, project_id, ws.settings, ws.db.close, workspace=ws
+    )
 
 
 async def _open_reader_fast(home: Home, config: dict[str, Any]) -> Any | None:

@@ -34,6 +34,8 @@ class Writer:
     project_id: str
     settings: Any = None
     close: Callable[[], Awaitable[None]] | None = None
+    workspace: Any = None
+    """The whole workspace (home, settings, identity) when opened by the app: runs the runtime."""
 
 
 @dataclass

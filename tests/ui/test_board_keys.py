@@ -292,7 +292,7 @@ async def test_approve_moves_to_next_stage(replica) -> None:
         await pilot.press("l", "l", "a")
         await settle(pilot)
         mission = await ops.get_mission(db, ids["Review the sync protocol"])
-        assert (mission.list, mission.stage, mission.review_status) == ("doing", "code", "approved")
+        assert (mission.list, mission.stage, mission.review_status) == ("todo", "code", "approved")
         assert "approved" in await kinds(db, mission.id)
 
 

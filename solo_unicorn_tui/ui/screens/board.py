@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,10 +25,18 @@ from solo_unicorn_tui.ui.messages import BoardChanged, BoardReady
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
 from solo_unicorn_tui.ui.widgets.fallback_area import FallbackArea
-from solo_unicorn_tui.ui.widgets.log_pane import LogPane
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
-from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
+from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
+from solo_unicorn_tui.ui.widgets.workstation_sidebar import WorkstationSidebar
 from storage.board_queries import LISTS as MISSION_LISTS
+
+if TYPE_CHECKING:
+    # The runtime and sync pull in SQLAlchemy: imported once the replica is open, not before
+    # the first frame.
+    from solo_unicorn_tui.ui.runtime_bridge import RuntimeEventMessage
+    from solo_unicorn_tui.ui.runtime_host import RuntimeHost
+    from solo_unicorn_tui.ui.sync_host import SyncHost
+    from solo_unicorn_tui.workspace import Workspace
 
 POLL_SECONDS = 0.5
 RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
@@ -59,6 +67,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session", ""),
     ("g", "session_logs", "Session logs", ""),
+    ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
     ("s", "sync_now", "Sync now", ""),
     ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
     ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
@@ -86,11 +95,13 @@ class BoardScreen(Screen[None]):
         self._polling = False
         self._ready_sent = False
         self.ready_at: float | None = None
+        self.runtime_host: RuntimeHost | None = None
+        self.sync_host: SyncHost | None = None
 
     def compose(self) -> ComposeResult:
         yield BoardHeader(id="board-header")
-        yield WorkstationPanel(id="workstation-panel")
-        yield LogPane(id="log-pane")
+        yield WorkstationSidebar(id="workstation-panel")
+        yield MissionLogPane(id="log-pane", max_lines=2000)
         with Horizontal(id="columns"):
             for name in MISSION_LISTS:
                 extra = (FallbackArea(id="fallback-area"),) if name == "todo" else ()
@@ -132,6 +143,8 @@ class BoardScreen(Screen[None]):
             data.project_id = writer.project_id
             self.reload_all()
         self._load_header()
+        if writer.workspace is not None:
+            await self._start_runtime(writer.workspace)
 
     @work(group="header")
     async def _load_header(self) -> None:
@@ -423,27 +436,87 @@ class BoardScreen(Screen[None]):
 
         self.app.push_screen(FeedbackScreen(card.title), given)
 
-    def _runtime(self, what: str) -> bool:
-        runtime = getattr(self.app, "runtime", None)
-        if runtime is None:
+    def _runtime(self, what: str) -> RuntimeHost | None:
+        if self.runtime_host is None:
             self.notify(RUNTIME_MISSING.format(what=what), severity="warning")
-            return False
-        return True
+        return self.runtime_host
 
     def action_run_mission(self) -> None:
-        self._runtime("running a mission")
+        host = self._runtime("running a mission")
+        card = self.current.selected_card
+        if host is not None and card is not None:
+            self.run_worker(host.run(card.id), group="runtime")
 
     def action_cancel_session(self) -> None:
-        self._runtime("cancelling a session")
+        host = self._runtime("cancelling a session")
+        card = self.current.selected_card
+        if host is not None and card is not None:
+            host.cancel(card.id)
+
+    def action_toggle_dispatcher(self) -> None:
+        host = self._runtime("the dispatcher")
+        if host is not None:
+            self.run_worker(host.toggle_dispatcher(), group="runtime")
 
     def action_session_logs(self) -> None:
-        self._runtime("the session log")
+        from solo_unicorn_tui.ui.screens.session_logs import (
+            SessionLogsScreen,
+            storage_session_loader,
+        )
+
+        host = self._runtime("the session log")
+        if host is None:
+            return
+        card = self.current.selected_card
+        session_id = None
+        pane = self.query_one(MissionLogPane)
+        if card is not None and pane.session_id is not None:
+            session_id = pane.session_id
+        self.app.push_screen(
+            SessionLogsScreen(storage_session_loader(host.workspace.db), session_id=session_id)
+        )
 
     def action_sync_now(self) -> None:
-        self.notify("No server is configured: this board is local only.", severity="warning")
+        if self.sync_host is None:
+            self.notify("No server is configured: this board is local only.", severity="warning")
+            return
+        self.sync_host.sync_now()
+        self.notify("Syncing…")
+
+    def on_runtime_event_message(self, message: RuntimeEventMessage) -> None:
+        self.reload_all()
+        if self.runtime_host is not None:
+            self.run_worker(self.runtime_host.refresh_panel(), group="panel")
+
+    async def _start_runtime(self, workspace: Workspace) -> None:
+        from solo_unicorn_tui.ui.runtime_host import RuntimeHost
+
+        host = RuntimeHost(self, workspace)
+        try:
+            await host.start()
+        except Exception as error:
+            self.notify(
+                describe_error(error), title="The agent runtime did not start", severity="error"
+            )
+            return
+        self.runtime_host = host
+        self.query_one(WorkstationSidebar).runtime_started()
+        if workspace.settings.server_url:
+            from solo_unicorn_tui.ui.sync_host import SyncHost
+
+            self.sync_host = SyncHost(self, workspace, lambda: self.reload_all())
+            self.run_worker(self.sync_host.run(), group="sync", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self.sync_host is not None:
+            self.sync_host.stop()
+        if self.runtime_host is not None:
+            await self.runtime_host.shutdown()
 
     def action_toggle_workstation(self) -> None:
-        self.query_one(WorkstationPanel).toggle_class("-shown")
+        self.query_one(WorkstationSidebar).toggle_class("-shown")
+        if self.runtime_host is not None:
+            self.run_worker(self.runtime_host.refresh_panel(), group="panel")
 
     # --- filter, projects, help -------------------------------------------------------------
 
