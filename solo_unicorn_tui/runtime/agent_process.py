@@ -18,12 +18,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from solo_unicorn_tui.errors import UserError
-from storage.types import utcnow
 
 MAX_LINE_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
@@ -159,7 +158,7 @@ class AgentProcess:
         self._cancel_reason = "cancelled"
         self._tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._bytes = 0
-        self._started_at = utcnow()
+        self._started_at = datetime.now(UTC)
         self._t0 = time.monotonic()
 
     @property
@@ -187,7 +186,7 @@ class AgentProcess:
             raise AgentStartError(
                 f"agent program {self.argv[0]!r} is not executable; check its permissions"
             ) from None
-        self._started_at = utcnow()
+        self._started_at = datetime.now(UTC)
         self._t0 = time.monotonic()
         return self.process.pid
 
@@ -239,7 +238,7 @@ class AgentProcess:
             exit_code=exit_code,
             reason=reason or status,
             started_at=self._started_at,
-            ended_at=utcnow(),
+            ended_at=datetime.now(UTC),
             duration_seconds=time.monotonic() - self._t0,
             tail=tuple(self._tail),
             bytes_out=self._bytes,

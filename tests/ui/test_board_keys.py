@@ -293,7 +293,8 @@ async def test_approve_moves_to_next_stage(replica) -> None:
         await settle(pilot)
         mission = await ops.get_mission(db, ids["Review the sync protocol"])
         assert (mission.list, mission.stage, mission.review_status) == ("todo", "code", "approved")
-        assert "approved" in await kinds(db, mission.id)
+        last = (await ops.list_events(db, mission.id))[-1]
+        assert (last.kind, last.summary) == ("stage", "approved plan → code")
 
 
 async def test_reject_asks_for_feedback_and_returns_to_todo(replica) -> None:

@@ -8,7 +8,7 @@ touches the database or git itself. Elapsed times tick once a second from an inj
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Group, RenderableType
@@ -19,9 +19,12 @@ from textual.widget import Widget
 from solo_unicorn_tui.runtime.disk import human_size
 from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot
 from storage.ids import short_id
-from storage.types import utcnow
 
 Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def format_elapsed(seconds: float) -> str:
