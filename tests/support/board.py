@@ -128,13 +128,17 @@ def quiet(app: SoloUnicornApp) -> SoloUnicornApp:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker runs (loads and writes finished) and the screen has refreshed."""
     app = pilot.app
-    for _ in range(100):
+    idle_rounds = 0
+    for _ in range(200):
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
         board = getattr(app, "board", None)
         pending = board.pending_writes if board is not None else 0
-        if not pending and not any(worker.is_running for worker in app.workers):
+        idle = not pending and not any(worker.is_running for worker in app.workers)
+        # Twice in a row: a write's follow-up reload may be scheduled just after the first check.
+        idle_rounds = idle_rounds + 1 if idle else 0
+        if idle_rounds >= 2:
             break
     for screen in app.screen_stack:
         for inp in screen.query("Input"):
