@@ -30,7 +30,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"solo-unicorn: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands that open the board: their start-up skips importing every other command group
+#: (SQLAlchemy, the runtime, sync …), which the first frame does not need.
+BOARD_COMMANDS = ("board", "demo")
+
+
+def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="solo-unicorn",
         description="A terminal kanban board that runs AI code agents on missions. "
@@ -40,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     package = importlib.import_module("solo_unicorn_tui.cli")
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name in ("main", "output"):
+        if info.name in ("main", "output") or (only is not None and info.name not in only):
             continue
         module = importlib.import_module(f"solo_unicorn_tui.cli.{info.name}")
         register = getattr(module, "register", None)
@@ -54,11 +59,19 @@ def fail(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
+def _opens_board(arguments: list[str]) -> bool:
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    if first is None:
+        return not {"-h", "--help", "--version"} & set(arguments)
+    return first in BOARD_COMMANDS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=("board",) if _opens_board(arguments) else None)
+    args = parser.parse_args(arguments)
     if args.command is None:
-        args = parser.parse_args(["board", *(argv or sys.argv[1:])])
+        args = parser.parse_args(["board", *arguments])
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.parse_args([args.command, "--help"])

@@ -85,3 +85,19 @@ def test_board_command_is_registered(cli) -> None:
     assert done.returncode == 0 and "--demo-if-empty" in done.stdout
     done = cli("demo", "--help")
     assert done.returncode == 0
+
+
+def test_opening_the_board_from_the_cli_loads_no_other_command_group() -> None:
+    code = (
+        "import sys; from solo_unicorn_tui.cli import main;"
+        "assert main._opens_board([]) and main._opens_board(['--demo-if-empty']);"
+        "assert main._opens_board(['demo']) and not main._opens_board(['mission', 'list']);"
+        "assert not main._opens_board(['--help']);"
+        "main.build_parser(only=('board',));"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'pydantic') if m in sys.modules];"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
