@@ -105,6 +105,10 @@ class RuntimeHost:
             self.screen.notify("Dispatcher on: ready missions run by priority.")
         await self.refresh_panel()
 
+    def refollow(self) -> None:
+        """Look the selected mission's latest session up again (one started or ended)."""
+        self._followed_mission = None
+
     async def _follow_selection(self) -> None:
         panes = self.screen.query(MissionLogPane)
         current = getattr(self.screen, "current", None)

@@ -486,6 +486,7 @@ class BoardScreen(Screen[None]):
     def on_runtime_event_message(self, message: RuntimeEventMessage) -> None:
         self.reload_all()
         if self.runtime_host is not None:
+            self.runtime_host.refollow()
             self.run_worker(self.runtime_host.refresh_panel(), group="panel")
 
     async def _start_runtime(self, workspace: Workspace) -> None:
