@@ -204,8 +204,9 @@ class BoardScreen(Screen[None]):
             self._ready_sent = True
             self.ready_at = time.perf_counter()
             self.post_message(BoardReady())
-            if self.data is not None and not self.data.connected:
-                # Only now: its imports would otherwise compete with the first cards.
+            if self.data is not None:
+                # Only now: its imports would otherwise compete with the first cards. Already
+                # connected (a new replica), it returns at once and starts the runtime.
                 self.call_after_refresh(self._connect_writer, self.data)
 
     @on(MissionList.Clicked)

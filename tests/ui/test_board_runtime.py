@@ -1,0 +1,118 @@
+"""The board drives the runtime: r runs the selected mission, c cancels, D dispatches, g logs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+from solo_unicorn_tui.runtime.git_repos import inspect_repository
+from solo_unicorn_tui.ui.app import SoloUnicornApp
+from solo_unicorn_tui.ui.board_data import BoardData, Writer
+from solo_unicorn_tui.ui.screens.session_logs import SessionLogsScreen
+from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
+from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
+from solo_unicorn_tui.workspace import Workspace
+from storage import missions as ops
+from storage.repositories import link_repository
+from storage.sessions import list_sessions
+from tests.support.runtime_fixtures import make_repo, script_profile
+
+
+async def _until(pilot, predicate: Callable[[], object], timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if await predicate():  # type: ignore[misc]
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("the board did not get there in time")
+
+
+async def _board(workspace: Workspace, tmp_path: Path, mode: str) -> SoloUnicornApp:
+    info = inspect_repository(make_repo(tmp_path / "app"))
+    await link_repository(
+        workspace.db,
+        workspace.project_id,
+        workspace.identity.workstation_id,
+        name="app",
+        main_path=str(info.path),
+        default_branch=info.default_branch,
+    )
+    profiles = AgentProfiles.load(workspace.home)
+    profiles.add(script_profile(mode, env={"AGENT_SLEEP": "60"}), make_default=True)
+    profiles.save()
+
+    async def open_data() -> BoardData:
+        writer = Writer(
+            workspace.db,
+            workspace.identity.organization_id,
+            workspace.project_id,
+            workspace.settings,
+            workspace=workspace,
+        )
+        return await BoardData.for_writer(writer)
+
+    return SoloUnicornApp(open_data)
+
+
+async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    mission = await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Say hello", ready=True)
+    )
+    app = await _board(workspace, tmp_path, "commit")
+    async with app.run_test(size=(140, 40)) as pilot:
+        board = app.board
+        await _until(pilot, lambda: _true(board.runtime_host is not None))
+        await pilot.press("r")
+
+        async def ran() -> bool:
+            sessions = await list_sessions(workspace.db, mission_id=mission.id)
+            return bool(sessions) and sessions[0].status == "completed"
+
+        await _until(pilot, ran)
+        assert (await ops.get_mission(workspace.db, mission.id)).stage == "plan"
+        await pilot.press("l")  # the mission moved to Doing: follow it there
+        pane = app.screen.query_one(MissionLogPane)
+        await _until(pilot, lambda: _true(pane.session_id is not None))
+        await _until(pilot, lambda: _true(any("agent: done" in x for x in pane.view.lines())))
+
+        await pilot.press("w")
+        panel = app.screen.query_one(WorkstationPanel)
+        await _until(pilot, lambda: _true(panel.snapshot is not None and panel.snapshot.worktrees))
+
+        await pilot.press("g")
+        await _until(pilot, lambda: _true(isinstance(app.screen, SessionLogsScreen)))
+
+
+async def test_c_cancels_and_capital_d_toggles_the_dispatcher(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    mission = await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Sleep on it", ready=True)
+    )
+    app = await _board(workspace, tmp_path, "sleep")
+    async with app.run_test(size=(140, 40)) as pilot:
+        board = app.board
+        await _until(pilot, lambda: _true(board.runtime_host is not None))
+        host = board.runtime_host
+        assert host is not None
+        await pilot.press("D")
+        await _until(pilot, lambda: _true(host.runtime.is_running(mission.id)))
+        await pilot.press("l")
+        await _until(pilot, lambda: _true(board.current.selected_card is not None))
+        await pilot.press("c")
+
+        async def cancelled() -> bool:
+            sessions = await list_sessions(workspace.db, mission_id=mission.id)
+            return bool(sessions) and sessions[0].status == "cancelled"
+
+        await _until(pilot, cancelled)
+        await pilot.press("D")
+        await _until(pilot, lambda: _true(not host.runtime.dispatcher_running))
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
