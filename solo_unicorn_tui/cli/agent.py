@@ -36,6 +36,15 @@ def register(sub: Any) -> None:
     remove.add_argument("name")
     remove.set_defaults(handler=_remove)
 
+    from solo_unicorn_tui.cli import stats
+
+    agent_stats = commands.add_parser(
+        "stats", help="per agent: missions done, failure rate, duration, tokens and cost"
+    )
+    agent_stats.add_argument("--all-projects", action="store_true", help="not only this project")
+    add_json_flag(agent_stats)
+    agent_stats.set_defaults(handler=stats.run)
+
 
 async def _list(args: argparse.Namespace) -> int:
     profiles = AgentProfiles.load(Home.locate())

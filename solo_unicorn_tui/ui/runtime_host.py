@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 PANEL_SECONDS = 1.0
 FOLLOW_SECONDS = 0.3
+#: How often the board asks whether the automatic worktree cleanup is due (it runs hourly).
+CLEANUP_CHECK_SECONDS = 600.0
 SEVERITY = {
     "session_failed": "error",
     "needs_review": "warning",
@@ -55,6 +57,7 @@ class RuntimeHost:
         self.runtime.notifier.subscribe(self._notified)
         self.screen.set_interval(PANEL_SECONDS, self.refresh_panel)
         self.screen.set_interval(FOLLOW_SECONDS, self._follow_selection)
+        self.screen.set_interval(CLEANUP_CHECK_SECONDS, self.runtime.clean_if_due)
         if self.workspace.settings.dispatch_on_start:
             self.runtime.start_dispatcher()
         await self.refresh_panel()

@@ -462,3 +462,21 @@ async def test_changes_by_another_process_appear_within_a_second(replica, cli) -
         await settle(pilot)
         titles = [c.title for c in board(app).list_for("todo").rows]
         assert "From another terminal" in titles
+
+
+async def test_header_counts_missions_waiting_for_review(replica) -> None:
+    from textual.widgets import Static
+
+    db, identity, ids = replica
+    app = app_on_db(db, identity)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        review = app.screen.query_one("#header-review", Static)
+        assert str(review.render()) == "⚑ 1 to review"
+        await ops.move_mission(db, ids["Write the README"], "review")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            await settle(pilot)
+            if str(review.render()) == "⚑ 2 to review":
+                break
+        assert str(review.render()) == "⚑ 2 to review"

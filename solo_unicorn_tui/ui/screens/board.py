@@ -190,6 +190,8 @@ class BoardScreen(Screen[None]):
             return  # a change shown meanwhile is not committed yet; its write reloads after
         for mission_list in lists:
             mission_list.apply_window(windows[mission_list.list_name])
+        if not data.filter.active:
+            self.query_one(BoardHeader).show_review(self.list_for("review").count)
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
