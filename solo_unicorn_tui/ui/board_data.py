@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
@@ -43,6 +44,15 @@ class MissionDetail:
     mission: Mission
     events: list[MissionEvent]
     blockers: list[tuple[str, str, str]] = field(default_factory=list)
+    branch: str | None = None
+    """The mission's branch, when it has a worktree on this workstation."""
+    target: str | None = None
+    behind: int | None = None
+    """Commits on the target branch that the mission's branch does not have (None: unknown)."""
+    sessions: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
 
 
 @dataclass
@@ -173,7 +183,10 @@ class BoardData:
         mission = await ops.get_mission(db, mission_id)
         events = await ops.list_events(db, mission_id)
         blocked_by = await q.blockers(self.reader.run, mission_id)
-        return MissionDetail(mission, events, blocked_by)
+        detail = MissionDetail(mission, events, blocked_by)
+        await _add_usage(db, detail)
+        await _add_branch_state(db, detail)
+        return detail
 
     async def changed_elsewhere(self) -> bool:
         """True when anything committed to the replica since the last call."""
@@ -235,3 +248,58 @@ class BoardData:
             self._connecting.cancel()
         if self._writer is not None and self._writer.close is not None:
             await self._writer.close()
+
+
+async def _add_usage(db: Database, detail: MissionDetail) -> None:
+    """Token and cost totals over the mission's sessions; None where no agent reported any."""
+    from storage.sessions import list_sessions
+
+    sessions = await list_sessions(db, mission_id=detail.mission.id)
+    detail.sessions = len(sessions)
+
+    def total(name: str) -> Any:
+        values = [getattr(s, name) for s in sessions if getattr(s, name) is not None]
+        return sum(values) if values else None
+
+    detail.input_tokens = total("input_tokens")
+    detail.output_tokens = total("output_tokens")
+    detail.cost_usd = total("cost_usd")
+
+
+async def _add_branch_state(db: Database, detail: MissionDetail) -> None:
+    """How far the mission's branch is behind its target (git runs in a thread)."""
+    from sqlalchemy import select
+
+    from solo_unicorn_tui.errors import UserError
+    from solo_unicorn_tui.runtime.base_branch import commits_behind
+    from storage.models import GitWorktree, WorkstationRepository
+
+    trees, repos = GitWorktree.__table__, WorkstationRepository.__table__
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(trees.c.branch, trees.c.base_branch, repos.c.main_path)
+                .join(repos, repos.c.id == trees.c.workstation_repository_id)
+                .where(trees.c.mission_id == detail.mission.id, trees.c.deleted.is_(False))
+                .order_by(trees.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+    if row is None:
+        return
+    detail.branch = row.branch
+    detail.target = detail.mission.target_branch or row.base_branch
+    if not detail.target:
+        return
+
+    def behind() -> int | None:
+        for ref in (f"origin/{detail.target}", detail.target):
+            count = commits_behind(Path(row.main_path), row.branch, ref)
+            if count is not None:
+                return count
+        return None
+
+    try:
+        detail.behind = await asyncio.to_thread(behind)
+    except (UserError, OSError):
+        detail.behind = None

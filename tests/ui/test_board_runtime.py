@@ -10,6 +10,7 @@ from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
 from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
+from solo_unicorn_tui.ui.screens.mission import render_detail
 from solo_unicorn_tui.ui.screens.session_logs import SessionLogsScreen
 from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
 from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
@@ -17,7 +18,7 @@ from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
 from storage.repositories import link_repository
 from storage.sessions import list_sessions
-from tests.support.runtime_fixtures import make_repo, script_profile
+from tests.support.runtime_fixtures import git, make_repo, script_profile
 
 
 async def _until(pilot, predicate: Callable[[], object], timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -78,6 +79,17 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         pane = app.screen.query_one(MissionLogPane)
         await _until(pilot, lambda: _true(pane.session_id is not None))
         await _until(pilot, lambda: _true(any("agent: done" in x for x in pane.view.lines())))
+
+        detail = await board.data.detail(mission.id)
+        assert detail.branch and detail.branch.startswith("solo-unicorn/")
+        assert (detail.behind, detail.sessions, detail.input_tokens) == (0, 1, None)
+        repo = tmp_path / "app"
+        (repo / "NEWS.md").write_text("newer work on main\n")
+        git(repo, "add", "NEWS.md")
+        git(repo, "commit", "-qm", "news")
+        detail = await board.data.detail(mission.id)
+        head, _body = render_detail(detail)
+        assert "1 commits behind" in head and "tokens unknown" in head and "cost unknown" in head
 
         await pilot.press("w")
         panel = app.screen.query_one(WorkstationPanel)

@@ -51,6 +51,22 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
         flags.append(f"PR #{m.github_pr_number}")
     flags.append(f"#{short_id(m.id)}")
     head = f"[b]{escape(m.title)}[/b]\n[dim]{' · '.join(flags)}[/dim]\n"
+    if detail.branch:
+        behind = (
+            "behind: unknown"
+            if detail.behind is None
+            else ("up to date" if detail.behind == 0 else f"{detail.behind} commits behind")
+        )
+        target = escape(detail.target or "?")
+        head += f"[dim]branch[/] {escape(detail.branch)} [dim]→ {target}:[/] {behind}\n"
+    if detail.sessions:
+        tokens = (
+            "tokens unknown"
+            if detail.input_tokens is None and detail.output_tokens is None
+            else f"{detail.input_tokens or 0:,} in / {detail.output_tokens or 0:,} out tokens"
+        )
+        cost = "cost unknown" if detail.cost_usd is None else f"${detail.cost_usd:.2f}"
+        head += f"[dim]{detail.sessions} sessions · {tokens} · {cost}[/]\n"
     if detail.blockers:
         waiting = [
             f"  ⛔ {escape(title)} ({lst})" for _id, title, lst in detail.blockers if lst != "done"
