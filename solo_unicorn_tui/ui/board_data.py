@@ -21,6 +21,7 @@ from storage.board_queries import BoardFilter, BoardHeader, CardRow, TemplateRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
+    from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
     from storage.missions import MissionDraft
     from storage.models import Mission, MissionEvent
@@ -241,6 +242,29 @@ class BoardData:
         from storage import review
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
+
+    async def repository_settings(self) -> list[RepoSettings]:
+        from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
+        from storage.repositories import list_repositories
+
+        writer = await self.connect()
+        db = writer.db
+        links = await list_repositories(db, self.project_id, db.workstation_id or "")
+        return [
+            RepoSettings(
+                link.id,
+                link.name,
+                list(link.repository.copy_files or []),
+                link.repository.setup_script,
+                link.repository.cleanup_script,
+            )
+            for link in links
+        ]
+
+    async def save_repository_settings(self, repo_id: str, changes: dict[str, object]) -> None:
+        from storage.repositories import update_repository_settings
+
+        await update_repository_settings(await self._db(), repo_id, **changes)
 
     async def close(self) -> None:
         await self.reader.close()

@@ -128,3 +128,36 @@ async def test_c_cancels_and_capital_d_toggles_the_dispatcher(
 
 async def _true(value: object) -> bool:
     return bool(value)
+
+
+async def test_capital_r_edits_the_repository_worktree_setup(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from textual.widgets import Input, Static
+
+    from solo_unicorn_tui.ui.screens.repo_settings import RepoSettingsScreen
+    from storage.repositories import list_repositories
+
+    app = await _board(workspace, tmp_path, "commit")
+    async with app.run_test(size=(140, 40)) as pilot:
+        board = app.board
+        await _until(pilot, lambda: _true(board.runtime_host is not None))
+        await pilot.press("R")
+        await _until(pilot, lambda: _true(isinstance(app.screen, RepoSettingsScreen)))
+        screen = app.screen
+        screen.query_one("#copy-files", Input).value = ".env config/*.local"
+        screen.query_one("#setup-script", Input).value = "npm ci --prefer-offline 'a b'"
+        screen.query_one("#cleanup-script", Input).value = "echo 'unclosed"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = screen.query_one("#repo-settings-error", Static)
+        assert "clean-up command" in str(error.render())
+        screen.query_one("#cleanup-script", Input).value = ""
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: _true(not isinstance(app.screen, RepoSettingsScreen)))
+    (link,) = await list_repositories(
+        workspace.db, workspace.project_id, workspace.identity.workstation_id
+    )
+    assert link.repository.copy_files == [".env", "config/*.local"]
+    assert link.repository.setup_script == ["npm", "ci", "--prefer-offline", "a b"]
+    assert link.repository.cleanup_script is None

@@ -68,6 +68,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("c", "cancel_session", "Cancel its running session", ""),
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
+    ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
     ("s", "sync_now", "Sync now", ""),
     ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
     ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
@@ -478,6 +479,28 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(
             SessionLogsScreen(storage_session_loader(host.workspace.db), session_id=session_id)
         )
+
+    def action_repo_settings(self) -> None:
+        if self.data is not None:
+            self._open_repo_settings(self.data)
+
+    @work(group="repo-settings")
+    async def _open_repo_settings(self, data: BoardData) -> None:
+        from solo_unicorn_tui.ui.screens.repo_settings import RepoSettingsScreen
+
+        repos = await data.repository_settings()
+        if not repos:
+            self.notify(
+                "No repository is linked here: run 'solo-unicorn repo add PATH'.",
+                severity="warning",
+            )
+            return
+
+        def saved(changed: bool | None) -> None:
+            if changed:
+                self.notify(f"Saved the worktree set-up of {repos[0].name}")
+
+        self.app.push_screen(RepoSettingsScreen(repos[0], data.save_repository_settings), saved)
 
     def action_sync_now(self) -> None:
         if self.sync_host is None:
