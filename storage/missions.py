@@ -106,6 +106,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         cleaned["list"] = validation.list_name(cleaned["list"])
     if "ready" in cleaned:
         cleaned["ready"] = bool(cleaned["ready"])
+    if cleaned.get("target_branch") is not None:
+        cleaned["target_branch"] = validation.branch_name(cleaned["target_branch"])
     return cleaned
 
 
@@ -180,6 +182,7 @@ async def create_mission(
             "priority": draft.priority,
             "ready": draft.ready,
             "list": draft.list,
+            "target_branch": draft.target_branch,
         }
     )
     async with db.write() as conn:
@@ -202,7 +205,6 @@ async def create_mission(
                 "flow_id": draft.flow_id or project["default_flow_id"],
                 "actor_id": draft.actor_id,
                 "stage": draft.stage or "clarify",
-                "target_branch": draft.target_branch,
                 "pr_mode": draft.pr_mode,
                 "origin": draft.origin,
                 "fallback_item_id": draft.fallback_item_id,

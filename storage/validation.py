@@ -64,3 +64,22 @@ def list_name(value: object) -> str:
             "list", f"unknown list {value!r}; choose one of {', '.join(MISSION_LISTS)}"
         )
     return str(value)
+
+
+_BAD_REF = ("..", "@{", "//", "\\", " ", "~", "^", ":", "?", "*", "[")
+
+
+def branch_name(value: object, field: str = "target branch") -> str:
+    """A usable git branch name (the rules of ``git check-ref-format``, in short)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, "must be a branch name like main or release/2.0")
+    name = value.strip()
+    if (
+        any(bad in name for bad in _BAD_REF)
+        or _control_chars(name)
+        or name.startswith(("-", "/", "."))
+        or name.endswith(("/", ".", ".lock"))
+        or len(name) > 255
+    ):
+        raise ValidationError(field, f"{name!r} is not a valid git branch name")
+    return name

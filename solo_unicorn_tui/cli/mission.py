@@ -25,6 +25,9 @@ def register(sub: Any) -> None:
     _description_options(add)
     add.add_argument("--priority", default=3, help="1 (lowest) to 5 (highest), default 3")
     add.add_argument("--ready", action="store_true", help="mark it ready to be dispatched")
+    add.add_argument(
+        "--target-branch", help="branch the mission starts from and merges into (default: repo's)"
+    )
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
     add.add_argument("--repo", help="repository name (default: the project's first repository)")
     add_json_flag(add)
@@ -51,6 +54,7 @@ def register(sub: Any) -> None:
     update.add_argument("--title")
     _description_options(update)
     update.add_argument("--priority")
+    update.add_argument("--target-branch", help="branch the mission starts from and merges into")
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
@@ -164,6 +168,7 @@ async def _add(args: argparse.Namespace) -> int:
         priority=args.priority,
         ready=args.ready,
         list=args.list_name,
+        target_branch=args.target_branch,
     )
     async with workspace_session() as ws:
         if args.repo:
@@ -261,6 +266,7 @@ async def _update(args: argparse.Namespace) -> int:
             "description": _description(args),
             "priority": args.priority,
             "ready": args.ready,
+            "target_branch": args.target_branch,
         }.items()
         if value is not None
     }

@@ -41,6 +41,7 @@ class SyncHost:
             widget.state = STATE_FOR_HEADER.get(status.state, status.state)
             widget.pending = status.pending
             widget.last_synced = status.last_synced_at
+            widget.progress = status.progress
         if status.state == "error" and status.message != self._last_error:
             self._last_error = status.message
             self.screen.notify(status.message, title="Sync stopped", severity="error")

@@ -51,8 +51,11 @@ def test_round_trip(home: Home, cli) -> None:
     )
     assert (updated["title"], updated["ready"], updated["priority"]) == ("Write it well", False, 2)
 
+    branch = _json(cli("mission", "update", mission_id, "--target-branch", "release/2.0", "--json"))
+    assert branch["target_branch"] == "release/2.0"
+
     shown = _json(cli("mission", "show", mission_id, "--json"))
-    assert [e["kind"] for e in shown["events"]] == ["created", "moved", "updated"]
+    assert [e["kind"] for e in shown["events"]] == ["created", "moved", "updated", "updated"]
 
     deleted = _json(cli("mission", "delete", mission_id, "--json"))
     assert deleted == {"id": mission_id, "deleted": True}
@@ -88,6 +91,8 @@ def _counts(home: Home) -> tuple[int, int]:
         (["mission", "update", "nope42", "--title", "y"], "no mission with id"),
         (["mission", "delete", "nope42"], "no mission with id"),
         (["mission", "bogus"], "invalid choice"),
+        (["mission", "add", "--title", "x", "--target-branch", "../x"], "not a valid git branch"),
+        (["mission", "add", "--title", "x", "--target-branch", "a b"], "not a valid git branch"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(

@@ -28,6 +28,9 @@ async def test_sync_status_states() -> None:
         assert "offline" in str(status.render())
         status.state = "syncing"
         assert status.describe().startswith("⟳ syncing")
+        status.progress = (5_000, 100_000)
+        assert status.describe() == "⟳ syncing 5,000/100,000 · 3 pending"
+        status.progress = None
         status.pending = 0
         status.last_synced = NOW - timedelta(seconds=12)
         status.state = "synced"

@@ -17,6 +17,8 @@ class SyncStatus(Static):
     state: reactive[str] = reactive("local")
     pending: reactive[int] = reactive(0)
     last_synced: reactive[datetime | None] = reactive(None)
+    progress: reactive[tuple[int, int] | None] = reactive(None)
+    """Rows pulled so far and in all, during a large (initial) pull."""
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None, id: str | None = None):
         super().__init__(id=id)
@@ -38,8 +40,14 @@ class SyncStatus(Static):
     def watch_last_synced(self) -> None:
         self._tick()
 
+    def watch_progress(self) -> None:
+        self._tick()
+
     def describe(self) -> str:
-        if self.state == "syncing":
+        if self.state == "syncing" and self.progress and self.progress[1]:
+            done, total = self.progress
+            text = f"⟳ syncing {done:,}/{total:,}"
+        elif self.state == "syncing":
             text = "⟳ syncing"
         elif self.state == "synced" and self.last_synced is not None:
             seconds = max(0, int((self._clock() - self.last_synced).total_seconds()))
