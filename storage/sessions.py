@@ -23,7 +23,7 @@ from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.identity import DEFAULT_FLOW_STAGES
-from storage.missions import ORDER_STEP, apply_update
+from storage.missions import apply_update, end_of_list
 from storage.models import CodeAgentSession, Flow, Mission, Project
 from storage.types import utcnow
 
@@ -74,19 +74,6 @@ async def _session(conn: AsyncConnection, session_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError("session", session_id)
     return dict(row)
-
-
-async def _end_of(conn: AsyncConnection, project_id: str, list_name: str) -> float:
-    highest = (
-        await conn.execute(
-            select(func.max(missions.c.list_order)).where(
-                missions.c.project_id == project_id,
-                missions.c.list == list_name,
-                missions.c.deleted.is_(False),
-            )
-        )
-    ).scalar_one_or_none()
-    return (highest or 0.0) + ORDER_STEP
 
 
 def claim_is_live(mission: dict[str, Any] | Mission, now: datetime | None = None) -> bool:
@@ -173,7 +160,7 @@ async def claim_mission(
             "list": "doing",
         }
         if current["list"] != "doing":
-            fields["list_order"] = await _end_of(conn, current["project_id"], "doing")
+            fields["list_order"] = await end_of_list(conn, current["project_id"], "doing")
         if repository_id and not current["repository_id"]:
             fields["repository_id"] = repository_id
         if code_agent_name:
@@ -304,7 +291,7 @@ async def requeue_failed(
         "claim_expires_at": None,
     }
     if mission["list"] != "todo":
-        fields["list_order"] = await _end_of(writer.conn, mission["project_id"], "todo")
+        fields["list_order"] = await end_of_list(writer.conn, mission["project_id"], "todo")
     given_up = attempts > max_recovery_attempts
     if given_up:
         fields["ready"] = False
@@ -375,7 +362,9 @@ async def finish_session(
             fields["claimed_by_workstation_id"] = None
             fields["claim_expires_at"] = None
             if fields["list"] != mission["list"]:
-                fields["list_order"] = await _end_of(conn, mission["project_id"], fields["list"])
+                fields["list_order"] = await end_of_list(
+                    conn, mission["project_id"], fields["list"]
+                )
             await apply_update(
                 writer,
                 mission,
@@ -394,7 +383,7 @@ async def finish_session(
                 "claim_expires_at": None,
             }
             if mission["list"] != "todo":
-                fields["list_order"] = await _end_of(conn, mission["project_id"], "todo")
+                fields["list_order"] = await end_of_list(conn, mission["project_id"], "todo")
             await apply_update(
                 writer,
                 mission,
