@@ -302,3 +302,12 @@ async def test_mission_log_pane_follows_a_live_session(workspace, tmp_path):
         pane.show_idle("nothing here")
         await pilot.pause()
         assert pane.view.line_count == 0
+
+
+def test_agent_record_on_the_panel() -> None:
+    from solo_unicorn_tui.ui.widgets.workstation_panel import agent_record
+
+    fresh = AgentState("bot", "command", True, 0, 1)
+    assert agent_record(fresh) == ""
+    used = AgentState("bot", "command", True, 0, 1, missions_completed=3, failure_rate=0.25)
+    assert agent_record(used) == "3 done · 25% failed"

@@ -76,6 +76,7 @@ class Runtime:
         kill_grace_seconds: float = 5.0,
         poll_seconds: float = 2.0,
         claims: ServerClaims | None = None,
+        fallback_interval: float = 60.0,
     ) -> None:
         self.db = db
         self.home = home
@@ -103,6 +104,9 @@ class Runtime:
         self.notifier = Notifier(settings.notifications.hook)
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._last_cleanup: datetime | None = None
+        self.fallback_interval = fallback_interval
+        self._fallback_stop = asyncio.Event()
+        self._fallback_task: asyncio.Task[int] | None = None
         self.subscribe(self._notify_on_end)
 
     @classmethod
@@ -242,15 +246,29 @@ class Runtime:
         if self.dispatcher_running:
             return
         self._dispatch_task = asyncio.create_task(self.dispatcher.run_forever(), name="dispatcher")
+        # Mission Fallback refills a low backlog while missions are being dispatched.
+        from solo_unicorn_tui.fallback_watch import watch_fallback
+
+        self._fallback_stop.clear()
+        self._fallback_task = asyncio.create_task(
+            watch_fallback(
+                self.db, self.project_id, self._fallback_stop, interval=self.fallback_interval
+            ),
+            name="fallback-watch",
+        )
         self._emit(DispatcherChanged(running=True))
 
     async def stop_dispatcher(self) -> None:
         if self._dispatch_task is None:
             return
         self.dispatcher.stop()
+        self._fallback_stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._dispatch_task
+            if self._fallback_task is not None:
+                await self._fallback_task
         self._dispatch_task = None
+        self._fallback_task = None
         self._emit(DispatcherChanged(running=False))
 
     async def shutdown(self, *, cancel_running: bool = True) -> None:
@@ -385,6 +403,9 @@ class Runtime:
         """A plain picture of this workstation; git status is read in a thread."""
         name = await self._workstation_name()
         default = self.profiles.default()
+        from storage.agent_stats import agent_stats
+
+        stats = {row.agent: row for row in await agent_stats(self.db, self.project_id)}
         agents = tuple(
             AgentState(
                 name=p.name,
@@ -393,6 +414,8 @@ class Runtime:
                 running=self.running_count(p.name),
                 max_concurrency=p.max_concurrency,
                 is_default=default is not None and p.name == default.name,
+                missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
+                failure_rate=stats[p.name].failure_rate if p.name in stats else None,
             )
             for p in self.profiles.all()
         )

@@ -14,6 +14,9 @@ class AgentState:
     running: int
     max_concurrency: int
     is_default: bool = False
+    missions_completed: int = 0
+    failure_rate: float | None = None
+    """Share of this profile's finished sessions that failed (None: none finished yet)."""
 
     @property
     def busy(self) -> bool:

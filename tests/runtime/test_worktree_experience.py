@@ -211,3 +211,38 @@ async def test_usage_is_recorded_when_the_agent_reports_it(
     other = await _run(runtime, workspace, "Quiet agent")
     (quiet,) = await list_sessions(workspace.db, mission_id=other)
     assert (quiet.input_tokens, quiet.output_tokens, quiet.cost_usd) == (None, None, None)
+
+
+async def test_the_dispatcher_lets_mission_fallback_refill_a_low_backlog(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from storage import fallback
+
+    runtime = await _runtime(workspace, make_repo(tmp_path / "app"))
+    runtime.fallback_interval = 0.2
+    await fallback.add_template(
+        workspace.db, workspace.project_id, fallback.TemplateDraft(name="Raise test coverage")
+    )
+    await fallback.set_config(
+        workspace.db, workspace.project_id, backlog_threshold=1, auto_accept=True
+    )
+    runtime.start_dispatcher()
+    try:
+        for _ in range(100):
+            made = [
+                m
+                for m in await ops.list_missions(workspace.db, workspace.project_id)
+                if m.origin == "fallback"
+            ]
+            if made:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await runtime.stop_dispatcher()
+        await runtime.wait_idle()
+    assert [m.title for m in made] == ["Raise test coverage"]
+    assert (await fallback.list_templates(workspace.db, workspace.project_id))[0].name == (
+        "Raise test coverage"
+    )

@@ -94,6 +94,9 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         await pilot.press("w")
         panel = app.screen.query_one(WorkstationPanel)
         await _until(pilot, lambda: _true(panel.snapshot is not None and panel.snapshot.worktrees))
+        assert panel.snapshot is not None
+        script = next(a for a in panel.snapshot.agents if a.name == "script")
+        assert (script.missions_completed, script.failure_rate) == (0, 0.0)
 
         await pilot.press("g")
         await _until(pilot, lambda: _true(isinstance(app.screen, SessionLogsScreen)))

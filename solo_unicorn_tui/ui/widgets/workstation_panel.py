@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from solo_unicorn_tui.runtime.disk import human_size
-from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot
+from solo_unicorn_tui.runtime.snapshot import AgentState, WorkstationSnapshot
 from storage.ids import short_id
 
 Clock = Callable[[], datetime]
@@ -32,6 +32,14 @@ def format_elapsed(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def agent_record(agent: AgentState) -> str:
+    """Missions this profile finished and how often its sessions failed ("" before any)."""
+    if agent.failure_rate is None and not agent.missions_completed:
+        return ""
+    failed = "" if agent.failure_rate is None else f" · {agent.failure_rate:.0%} failed"
+    return f"{agent.missions_completed} done{failed}"
 
 
 def format_age(now: datetime, since: datetime | None) -> str:
@@ -105,6 +113,7 @@ class WorkstationPanel(Widget):
                 Text(agent.name + (" *" if agent.is_default else ""), style="bold"),
                 state,
                 Text(f"{agent.running}/{agent.max_concurrency}", style="dim"),
+                Text(agent_record(agent), style="dim"),
             )
         parts.append(agents if snap.agents else Text("  no agent profiles", style="dim"))
         parts.append(Text(f"Sessions ({len(snap.sessions)})", style="bold underline"))
