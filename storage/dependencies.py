@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.changes import ChangeWriter
@@ -237,7 +237,8 @@ async def dependencies(db: Database, mission_id: str) -> list[Mission]:
     return await _on(db, mission_id, unfinished_only=False)
 
 
-async def _on(db: Database, mission_id: str, *, unfinished_only: bool) -> list[Mission]:
+def blockers_query(mission_id: str, *, unfinished_only: bool) -> Select[Any]:
+    """The missions ``mission_id`` waits on (only those not done yet, if asked)."""
     query = (
         select(missions)
         .join(deps, deps.c.depends_on_mission_id == missions.c.id)
@@ -249,8 +250,11 @@ async def _on(db: Database, mission_id: str, *, unfinished_only: bool) -> list[M
         )
         .order_by(missions.c.priority.desc(), missions.c.list_order)
     )
-    if unfinished_only:
-        query = query.where(missions.c.list != "done")
+    return query.where(missions.c.list != "done") if unfinished_only else query
+
+
+async def _on(db: Database, mission_id: str, *, unfinished_only: bool) -> list[Mission]:
+    query = blockers_query(mission_id, unfinished_only=unfinished_only)
     async with db.read() as conn:
         await fetch_mission(conn, mission_id)
         return [as_mission(row) for row in (await conn.execute(query)).mappings()]

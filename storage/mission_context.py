@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from storage.actors import resolve_actor
 from storage.database import Database
-from storage.dependencies import BLOCKS, deps
+from storage.dependencies import blockers_query
 from storage.documents import mission_docs_dir
 from storage.flows import find_stage, resolve_flow, stage_after
-from storage.missions import as_mission, fetch_mission, missions
+from storage.missions import as_mission, fetch_mission
 from storage.models import Actor, Flow, Mission, Project
 from storage.rows import fetch_row
 
@@ -50,19 +48,7 @@ async def mission_context(db: Database, mission_id: str) -> MissionContext:
         }
         actor = await resolve_actor(conn, row)
         project = await fetch_row(conn, Project.__table__, row["project_id"], "project")
-        waiting = (
-            await conn.execute(
-                select(missions)
-                .join(deps, deps.c.depends_on_mission_id == missions.c.id)
-                .where(
-                    deps.c.mission_id == mission_id,
-                    deps.c.deleted.is_(False),
-                    deps.c.dependency_type == BLOCKS,
-                    missions.c.deleted.is_(False),
-                    missions.c.list != "done",
-                )
-            )
-        ).mappings()
+        waiting = (await conn.execute(blockers_query(mission_id, unfinished_only=True))).mappings()
         blockers = [as_mission(r) for r in waiting]
     return MissionContext(
         mission=as_mission(row),
