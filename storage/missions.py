@@ -19,6 +19,7 @@ from storage.codec import encode_row
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Mission, MissionEvent, Project
+from storage.rows import resolve_row_id
 from storage.types import utcnow
 
 missions = Mission.__table__
@@ -132,31 +133,7 @@ async def _fetch(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
 
 async def resolve_mission_id(db: Database, ident: str) -> str:
     """Accept a full id, or a unique suffix of one (as shown on cards and in ``short_id``)."""
-    async with db.read() as conn:
-        exact = (
-            await conn.execute(select(missions.c.id).where(missions.c.id == ident))
-        ).scalar_one_or_none()
-        if exact:
-            return exact
-        if len(ident) < 4:
-            raise NotFoundError("mission", ident)
-        matches = (
-            (
-                await conn.execute(
-                    select(missions.c.id)
-                    .where(
-                        func.lower(missions.c.id).like(f"%{ident.lower()}"),
-                        missions.c.deleted.is_(False),
-                    )
-                    .limit(2)
-                )
-            )
-            .scalars()
-            .all()
-        )
-    if len(matches) != 1:
-        raise NotFoundError("mission", ident)
-    return matches[0]
+    return await resolve_row_id(db, missions, ident, "mission")
 
 
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
