@@ -8,6 +8,7 @@ call retries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,29 @@ async def open_pull_request(
         await pull_requests.record_pr_error(db, mission_id, str(error))
         return PrOutcome(None, str(error))
     return PrOutcome(recorded, None)
+
+
+async def pull_request_after_stage(
+    db: Database,
+    mission: Mission,
+    stage_finished: str,
+    worktree: Path | str,
+    github: Callable[[], GitHubClient] | None,
+) -> PrOutcome | None:
+    """After a PR-mode mission's code stage: push and open the PR; None when it does not apply.
+
+    Any failure (no token, push refused, API error) is recorded on the mission, which stays in
+    Review with the error shown; nothing else is undone.
+    """
+    if github is None or not wants_pull_request(mission, stage_finished):
+        return None
+    try:
+        client = github()
+    except UserError as error:
+        await pull_requests.record_pr_error(db, mission.id, str(error))
+        return PrOutcome(None, str(error))
+    async with client:
+        return await open_pull_request(db, mission.id, worktree, client)
 
 
 async def refresh_pull_request(

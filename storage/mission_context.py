@@ -1,8 +1,9 @@
 """Everything a stage's prompt needs about a mission, gathered in one read.
 
-The runtime builds the prompt file from this (project memory, actor, stage instructions, the
-mission text, documents so far, review feedback, what it waits on); :func:`prompt_sections`
-gives the same as ordered markdown sections, so the prompt and a review screen agree.
+The runtime writes each session's prompt file with :func:`render_prompt` (project memory, actor,
+stage instructions, the mission text, documents so far, review feedback, the last failure);
+:func:`prompt_sections` gives the same as ordered markdown sections, so the prompt and a review
+screen agree.
 """
 
 from __future__ import annotations
@@ -62,10 +63,23 @@ async def mission_context(db: Database, mission_id: str) -> MissionContext:
     )
 
 
-def prompt_sections(context: MissionContext) -> list[tuple[str, str]]:
-    """Ordered ``(heading, markdown)`` sections; empty ones are left out."""
+def _task_line(position: int, task: Any) -> str:
+    if isinstance(task, dict):
+        label = task.get("title") or task.get("text") or "(untitled)"
+        return f"{task.get('number', position)}. {label}{' (done)' if task.get('done') else ''}"
+    return f"{position}. {task}"
+
+
+def prompt_sections(context: MissionContext, *, branch: str | None = None) -> list[tuple[str, str]]:
+    """Ordered ``(heading, markdown)`` sections; empty ones are left out.
+
+    ``branch`` is the worktree's branch when the runtime writes the prompt for a session.
+    """
     mission = context.mission
-    sections: list[tuple[str, str]] = []
+    where = [f"Mission id: {mission.id}", f"Stage: {mission.stage}"]
+    if branch:
+        where.append(f"Branch: {branch} (you are in its worktree; commit your work here)")
+    sections: list[tuple[str, str]] = [("Session", "\n".join(where))]
     if context.actor is not None:
         actor = context.actor
         lines = [actor.system_prompt or ""]
@@ -117,12 +131,13 @@ def prompt_sections(context: MissionContext) -> list[tuple[str, str]]:
     if mission.solution:
         sections.append(("Solution so far", mission.solution))
     if mission.tasks:
-        listed = "\n".join(f"{t['number']}. {t['title']}" for t in mission.tasks)
+        listed = "\n".join(_task_line(i, t) for i, t in enumerate(mission.tasks, start=1))
         sections.append(("Tasks so far", listed))
+    if mission.last_error:
+        sections.append(("The previous attempt failed with", mission.last_error))
     return sections
 
 
-def render_prompt(context: MissionContext) -> str:
-    return (
-        "\n\n".join(f"## {heading}\n\n{body}" for heading, body in prompt_sections(context)) + "\n"
-    )
+def render_prompt(context: MissionContext, *, branch: str | None = None) -> str:
+    sections = prompt_sections(context, branch=branch)
+    return "\n\n".join(f"## {heading}\n\n{body}" for heading, body in sections) + "\n"

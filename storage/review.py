@@ -1,13 +1,14 @@
 """Moving a mission along its flow, and the review gate between stages.
 
-After an agent session finishes a stage, :func:`finish_stage` either parks the mission in Review
-(the stage requires review) or moves it on. In Review a person approves (next stage, back to
-Todo with ``ready`` kept, or Done after the last stage) or rejects with feedback (the same stage
-again; the feedback stays on ``missions.review_feedback`` for the next prompt).
+After an agent session finishes a stage, :func:`stage_finished` says where the mission goes:
+Review (the stage requires review), the next stage, or Done. In Review a person approves (next
+stage, back to Todo with ``ready`` kept, or Done after the last stage) or rejects with feedback
+(the same stage again; the feedback stays on ``missions.review_feedback`` for the next prompt).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,10 +25,19 @@ from storage.missions import (
     end_of_list,
     fetch_mission,
 )
-from storage.models import Mission
+from storage.models import Flow, Mission
 from storage.types import utcnow
 
 FEEDBACK_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class StageStep:
+    """How a mission moves when its stage is finished or reviewed: the fields, an event, a line."""
+
+    fields: dict[str, Any]
+    kind: str
+    summary: str
 
 
 async def _move_fields(
@@ -41,56 +51,70 @@ async def _move_fields(
     }
 
 
-async def _advance(
-    writer: ChangeWriter, current: dict[str, Any], origin: Origin, extra: dict[str, Any], verb: str
-) -> None:
-    flow = await resolve_flow(writer.conn, current)
+async def _next_stage(
+    conn: AsyncConnection, flow: Flow, current: dict[str, Any], verb: str
+) -> StageStep:
+    """On to the stage after the current one, or Done after the last.
+
+    A mission being worked on (Todo or Doing) keeps its list for the next stage, so the runtime
+    carries on with it; one coming out of Review goes back to Todo, ``ready`` kept.
+    """
     following = stage_after(flow, current["stage"])
     if following is None:
-        fields = {
-            **extra,
-            **await _move_fields(writer.conn, current, "done"),
-            "completed_at": utcnow(),
-        }
-        summary = f"{verb} {current['stage']}; mission done"
-        kind = "done"
-    else:
-        fields = {
-            **extra,
-            **await _move_fields(writer.conn, current, "todo"),
+        return StageStep(
+            {**await _move_fields(conn, current, "done"), "completed_at": utcnow()},
+            "done",
+            f"{verb} {current['stage']}; mission done",
+        )
+    to_list = current["list"] if current["list"] in ("todo", "doing") else "todo"
+    return StageStep(
+        {
+            **await _move_fields(conn, current, to_list),
             "stage": following,
             "requires_review": bool((find_stage(flow, following) or {}).get("requires_review")),
             "completed_at": None,
-        }
-        summary = f"{verb} {current['stage']} → {following}"
-        kind = "stage"
-    await apply_update(writer, current, fields, kind=kind, summary=summary, origin=origin)
+        },
+        "stage",
+        f"{verb} {current['stage']} → {following}",
+    )
+
+
+async def stage_finished(conn: AsyncConnection, current: dict[str, Any]) -> StageStep:
+    """The move after an agent finished the mission's current stage: Review, next stage or Done.
+
+    The one rule for the runtime (:func:`storage.sessions.finish_session`) and for
+    :func:`finish_stage`. Review feedback stays until the reviewer decides, so the review shows
+    what the attempt was asked to address.
+    """
+    flow = await resolve_flow(conn, current)
+    stage = find_stage(flow, current["stage"])
+    if stage is not None and stage["requires_review"]:
+        return StageStep(
+            {
+                **await _move_fields(conn, current, "review"),
+                "review_status": "pending",
+                "review_requested_at": utcnow(),
+                "requires_review": True,
+            },
+            "review_requested",
+            f"{current['stage']} done; waiting for review",
+        )
+    return await _next_stage(conn, flow, current, "finished")
 
 
 async def finish_stage(db: Database, mission_id: str, *, origin: Origin = "agent") -> Mission:
     """Record that the mission's current stage is done (call after a successful session)."""
     async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
         current = await fetch_mission(conn, mission_id)
-        flow = await resolve_flow(conn, current)
-        stage = find_stage(flow, current["stage"])
-        needs_review = bool(stage and stage["requires_review"])
-        if needs_review:
-            await apply_update(
-                writer,
-                current,
-                {
-                    **await _move_fields(conn, current, "review"),
-                    "review_status": "pending",
-                    "review_requested_at": utcnow(),
-                    "requires_review": True,
-                },
-                kind="review_requested",
-                summary=f"{current['stage']} done; waiting for review",
-                origin=origin,
-            )
-        else:
-            await _advance(writer, current, origin, {}, "finished")
+        step = await stage_finished(conn, current)
+        await apply_update(
+            ChangeWriter(db, conn),
+            current,
+            step.fields,
+            kind=step.kind,
+            summary=step.summary,
+            origin=origin,
+        )
         return as_mission(await fetch_mission(conn, mission_id))
 
 
@@ -113,7 +137,15 @@ async def approve_mission(db: Database, mission_id: str, *, origin: Origin = "us
             "review_completed_at": utcnow(),
             "reviewed_by_user_id": db.user_id if origin == "user" else None,
         }
-        await _advance(ChangeWriter(db, conn), current, origin, reviewed, "approved")
+        step = await _next_stage(conn, await resolve_flow(conn, current), current, "approved")
+        await apply_update(
+            ChangeWriter(db, conn),
+            current,
+            {**reviewed, **step.fields},
+            kind=step.kind,
+            summary=step.summary,
+            origin=origin,
+        )
         return as_mission(await fetch_mission(conn, mission_id))
 
 

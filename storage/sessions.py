@@ -2,9 +2,10 @@
 
 Running a mission: :func:`claim_mission` (the mission moves to Doing, ``claim_epoch`` + 1),
 :func:`create_session`, :func:`mark_session_running`, then :func:`finish_session`, which records
-the outcome and moves the mission on in one transaction: to Review when the stage requires review,
-else to the next stage, or Done after the last one; a failure returns it to Todo with the error
-and ``recovery_attempts`` + 1, and gives it up (not ready) after the limit.
+the outcome and moves the mission on in one transaction (where to is
+:func:`storage.review.stage_finished`, the same rule a reviewer's decision follows); a failure
+returns it to Todo with the error and ``recovery_attempts`` + 1, and gives it up (not ready)
+after the limit.
 
 Writes that depend on the claim carry its epoch: a session whose epoch is no longer the mission's
 (the claim was lost to someone else meanwhile) is recorded but does not move the mission.
@@ -22,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
-from storage.identity import DEFAULT_FLOW_STAGES
 from storage.missions import apply_update, end_of_list
-from storage.models import CodeAgentSession, Flow, Mission, Project
+from storage.models import CodeAgentSession, Mission
+from storage.review import stage_finished
 from storage.types import utcnow
 
 missions = Mission.__table__
 sessions = CodeAgentSession.__table__
-flows = Flow.__table__
 
 ACTIVE_STATUSES = ("starting", "active")
 SUCCESS = "completed"
@@ -82,43 +82,6 @@ def claim_is_live(mission: dict[str, Any] | Mission, now: datetime | None = None
     return bool(get("claimed_by_workstation_id")) and (
         expires is None or expires > (now or utcnow())
     )
-
-
-async def flow_stages(conn: AsyncConnection, mission: dict[str, Any]) -> list[dict[str, Any]]:
-    """The mission's flow stages: its own flow, else the project's default, else the built-in."""
-    flow_id = mission.get("flow_id")
-    if not flow_id:
-        project = Project.__table__
-        flow_id = (
-            await conn.execute(
-                select(project.c.default_flow_id).where(project.c.id == mission["project_id"])
-            )
-        ).scalar_one_or_none()
-    if flow_id:
-        stages = (
-            await conn.execute(select(flows.c.stages).where(flows.c.id == flow_id))
-        ).scalar_one_or_none()
-        if stages:
-            return [dict(s) for s in stages if isinstance(s, dict) and s.get("name")]
-    return [dict(s) for s in DEFAULT_FLOW_STAGES]
-
-
-def stage_info(stages: list[dict[str, Any]], stage: str) -> tuple[int, dict[str, Any]]:
-    """Index and definition of ``stage``; an unknown stage counts as the first one."""
-    for index, item in enumerate(stages):
-        if item["name"] == stage:
-            return index, item
-    return 0, stages[0]
-
-
-async def get_stage(db: Database, mission: Mission) -> dict[str, Any]:
-    async with db.read() as conn:
-        stages = await flow_stages(conn, _as_dict(mission))
-    return stage_info(stages, mission.stage)[1]
-
-
-def _as_dict(mission: Mission) -> dict[str, Any]:
-    return {c.name: getattr(mission, c.name) for c in missions.columns}
 
 
 async def claim_mission(
@@ -238,40 +201,6 @@ async def mark_session_running(
             )
 
 
-def _advance_fields(
-    stages: list[dict[str, Any]], mission: dict[str, Any], now: datetime
-) -> tuple[dict[str, Any], str]:
-    index, stage = stage_info(stages, mission["stage"])
-    base: dict[str, Any] = {
-        "agent_session_status": SUCCESS,
-        "last_error": None,
-        "recovery_attempts": 0,
-        "review_feedback": None,
-    }
-    if stage.get("requires_review"):
-        return {
-            **base,
-            "list": "review",
-            "stage": stage["name"],
-            "requires_review": True,
-            "review_status": "pending",
-            "review_requested_at": now,
-        }, f"stage {stage['name']} done, waiting for review"
-    if index + 1 < len(stages):
-        following = stages[index + 1]["name"]
-        return {
-            **base,
-            "list": "doing",
-            "stage": following,
-            "requires_review": bool(stages[index + 1].get("requires_review")),
-        }, f"stage {stage['name']} done, next stage {following}"
-    return {
-        **base,
-        "list": "done",
-        "completed_at": now,
-    }, f"stage {stage['name']} done, mission done"
-
-
 async def requeue_failed(
     writer: ChangeWriter,
     mission: dict[str, Any],
@@ -357,20 +286,20 @@ async def finish_session(
             )
             return Mission(**mission)
         if outcome.status == SUCCESS:
-            stages = await flow_stages(conn, mission)
-            fields, summary = _advance_fields(stages, mission, now)
-            fields["claimed_by_workstation_id"] = None
-            fields["claim_expires_at"] = None
-            if fields["list"] != mission["list"]:
-                fields["list_order"] = await end_of_list(
-                    conn, mission["project_id"], fields["list"]
-                )
+            step = await stage_finished(conn, mission)
             await apply_update(
                 writer,
                 mission,
-                fields,
+                {
+                    "agent_session_status": SUCCESS,
+                    "last_error": None,
+                    "recovery_attempts": 0,
+                    "claimed_by_workstation_id": None,
+                    "claim_expires_at": None,
+                    **step.fields,
+                },
                 kind="session_completed",
-                summary=summary,
+                summary=step.summary,
                 origin="agent",
             )
         elif outcome.status == "cancelled":
@@ -477,51 +406,6 @@ def unclaimed_clause(now: datetime) -> Any:
     return or_(
         missions.c.claimed_by_workstation_id.is_(None),
         and_(missions.c.claim_expires_at.is_not(None), missions.c.claim_expires_at <= now),
-    )
-
-
-@dataclass(frozen=True)
-class PromptSources:
-    """What a prompt is built from besides the mission: project, actor and stage."""
-
-    project_name: str | None
-    project_memory: str | None
-    actor_name: str | None
-    actor_prompt: str | None
-    actor_methodology: str | None
-    stage: dict[str, Any]
-
-
-async def prompt_sources(db: Database, mission: Mission) -> PromptSources:
-    from storage.models import Actor
-
-    project_table, actor_table = Project.__table__, Actor.__table__
-    async with db.read() as conn:
-        project = (
-            (
-                await conn.execute(
-                    select(project_table).where(project_table.c.id == mission.project_id)
-                )
-            )
-            .mappings()
-            .one_or_none()
-        )
-        actor_id = mission.actor_id or (project["default_actor_id"] if project else None)
-        actor = None
-        if actor_id:
-            actor = (
-                (await conn.execute(select(actor_table).where(actor_table.c.id == actor_id)))
-                .mappings()
-                .one_or_none()
-            )
-        stages = await flow_stages(conn, _as_dict(mission))
-    return PromptSources(
-        project_name=project["name"] if project else None,
-        project_memory=project["memory"] if project else None,
-        actor_name=actor["name"] if actor else None,
-        actor_prompt=actor["system_prompt"] if actor else None,
-        actor_methodology=actor["methodology"] if actor else None,
-        stage=stage_info(stages, mission.stage)[1],
     )
 
 

@@ -332,7 +332,7 @@ async def test_review_reject_reruns_stage_with_feedback_then_approve(workspace, 
     prompt = Path(sessions[0].prompt_path).read_text()
     assert sessions[0].stage == "plan" and "Please also cover logout." in prompt
     mission = await ops.get_mission(workspace.db, mission_id)
-    assert mission.list == "review" and mission.review_feedback is None
+    assert mission.list == "review" and mission.review_feedback == "Please also cover logout."
     approved = await approve_review(workspace.db, mission_id)
     assert (approved.list, approved.stage, approved.ready) == ("todo", "code", True)
     await runtime.run_once()

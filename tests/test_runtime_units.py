@@ -11,10 +11,7 @@ from hypothesis import strategies as st
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.agent_process import LineSplitter, agent_environment
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
-from solo_unicorn_tui.runtime.prompt import PromptContext, build_prompt
 from solo_unicorn_tui.runtime.worktrees import branch_name, safe_slug, worktree_path
-from storage.sessions import _advance_fields
-from storage.types import utcnow
 
 
 @given(st.lists(st.binary(max_size=50), max_size=30), st.integers(min_value=1, max_value=16))
@@ -78,50 +75,3 @@ def test_environment_is_minimal(monkeypatch):
     env = agent_environment({"FOO": "1", "SOLO_UNICORN_DB_PASSWORD": "p"}, {"BAR": "2"})
     assert env["FOO"] == "1" and env["BAR"] == "2" and "PATH" in env
     assert not {"AWS_SECRET_ACCESS_KEY", "RANDOM_THING", "SOLO_UNICORN_DB_PASSWORD"} & set(env)
-
-
-def test_prompt_has_every_part():
-    text = build_prompt(
-        PromptContext(
-            mission_id="mission_1",
-            title="Fix login",
-            stage="code",
-            stage_instructions="Implement it.",
-            description="Users cannot log in.",
-            solution="Use sessions.",
-            tasks=[{"title": "write test", "done": True}, "fix bug"],
-            review_feedback="Add a test for logout too.",
-            project_memory="We use pytest.",
-            actor_name="Engineer",
-            actor_prompt="Be careful.",
-        )
-    )
-    for part in (
-        "# Mission: Fix login",
-        "Stage: code",
-        "Implement it.",
-        "Users cannot log in.",
-        "Use sessions.",
-        "1. write test (done)",
-        "2. fix bug",
-        "Add a test for logout too.",
-        "We use pytest.",
-        "Be careful.",
-    ):
-        assert part in text
-
-
-STAGES = [
-    {"name": "clarify", "requires_review": False},
-    {"name": "plan", "requires_review": True},
-    {"name": "code", "requires_review": False},
-]
-
-
-@pytest.mark.parametrize(
-    ("stage", "expected"),
-    [("clarify", ("doing", "plan")), ("plan", ("review", "plan")), ("code", ("done", "code"))],
-)
-def test_stage_advance(stage, expected):
-    fields, _ = _advance_fields(STAGES, {"stage": stage, "review_feedback": "x"}, utcnow())
-    assert (fields["list"], fields.get("stage", stage)) == expected

@@ -39,7 +39,6 @@ from solo_unicorn_tui.runtime.events import (
     SessionOutput,
     SessionStarted,
 )
-from solo_unicorn_tui.runtime.prompt import PromptContext, write_prompt
 from solo_unicorn_tui.runtime.usage import Usage, UsageParser
 from solo_unicorn_tui.runtime.worktree_setup import (
     SetupError,
@@ -54,8 +53,8 @@ from storage.database import Database
 from storage.documents import sync_documents_from_worktree
 from storage.errors import ConflictError
 from storage.ids import new_id
+from storage.mission_context import mission_context, render_prompt
 from storage.models import Mission
-from storage.pull_requests import record_pr_error
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
@@ -114,6 +113,14 @@ def _log_line(log_file: Path, text: str) -> None:
     fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as log:
         log.write(f"[solo-unicorn] {text}\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only this user can read (the prompt may quote private project notes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _hold_lock(path: Path) -> IO[bytes]:
@@ -404,29 +411,8 @@ class SessionRunner:
     ) -> SessionEnded:
         log_file = self.home.session_log(session_id)
         prompt_file = prompt_path(self.home, session_id)
-        sources = await session_ops.prompt_sources(self.db, mission)
-        prompt = write_prompt(
-            prompt_file,
-            PromptContext(
-                mission_id=mission.id,
-                title=mission.title,
-                stage=mission.stage,
-                stage_instructions=sources.stage.get("instructions"),
-                description=mission.description,
-                clarification=mission.clarification,
-                solution=mission.solution,
-                tasks=list(mission.tasks or []),
-                review_feedback=mission.review_feedback,
-                last_error=mission.last_error,
-                project_name=sources.project_name,
-                project_memory=sources.project_memory,
-                actor_name=sources.actor_name,
-                actor_prompt=sources.actor_prompt,
-                actor_methodology=sources.actor_methodology,
-                branch=info.branch,
-                docs_dir=f"solo-unicorn-docs/missions/{mission.id}",
-            ),
-        )
+        prompt = render_prompt(await mission_context(self.db, mission.id), branch=info.branch)
+        _write_private(prompt_file, prompt)
         await session_ops.create_session(
             self.db,
             mission,
@@ -455,6 +441,7 @@ class SessionRunner:
         env = agent_environment(
             profile.env,
             {
+                "SOLO_UNICORN_HOME": str(self.home.root),
                 "SOLO_UNICORN_MISSION_ID": mission.id,
                 "SOLO_UNICORN_SESSION_ID": session_id,
                 "SOLO_UNICORN_STAGE": mission.stage,
@@ -509,21 +496,6 @@ class SessionRunner:
             await sync_documents_from_worktree(self.db, mission.id, worktree)
         except Exception:
             log.exception("reading the mission documents of %s failed", mission.id)
-
-    async def _open_pull_request(self, mission: Mission, stage: str, worktree: Path) -> Mission:
-        """After the code stage in PR mode: push and open the PR; errors stay on the mission."""
-        from solo_unicorn_tui.pr_mode import open_pull_request, wants_pull_request
-
-        if self.github is None or not wants_pull_request(mission, stage):
-            return mission
-        try:
-            client = self.github()
-        except UserError as error:
-            await record_pr_error(self.db, mission.id, str(error))
-        else:
-            async with client:
-                await open_pull_request(self.db, mission.id, worktree, client)
-        return await mission_ops.get_mission(self.db, mission.id)
 
     def _on_output(
         self, usage: UsageParser, session_id: str, mission_id: str, lines: list[str]
@@ -585,7 +557,14 @@ class SessionRunner:
             self.db, handle.session_id, outcome, max_recovery_attempts=self.max_recovery_attempts
         )
         if outcome.status == session_ops.SUCCESS:
-            moved = await self._open_pull_request(moved, mission.stage, info.path)
+            # GitPython fails at import without a git binary; import it only where it is used.
+            from solo_unicorn_tui.pr_mode import pull_request_after_stage
+
+            opened = await pull_request_after_stage(
+                self.db, moved, mission.stage, info.path, self.github
+            )
+            if opened is not None:
+                moved = await mission_ops.get_mission(self.db, mission.id)
         await worktree_ops.touch_worktree(self.db, worktree_id)
         return self._ended(
             handle,

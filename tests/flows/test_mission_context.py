@@ -34,6 +34,7 @@ async def test_feedback_and_actor_reach_the_prompt(workspace: Workspace) -> None
     context = await mission_context(db, mission.id)
     headings = [h for h, _ in prompt_sections(context)]
     assert headings == [
+        "Session",
         "Your role: Tester",
         "Project memory",
         "Mission",
@@ -46,6 +47,13 @@ async def test_feedback_and_actor_reach_the_prompt(workspace: Workspace) -> None
     assert "Also cover ranking." in prompt and "We use ruff." in prompt
     assert f"solo-unicorn-docs/missions/{mission.id}/solution.md" in prompt
     assert "Focus areas: edge cases" in prompt
+    assert "Branch:" not in prompt and f"Mission id: {mission.id}" in prompt
+    assert "Branch: solo-unicorn/x-add-search" in render_prompt(
+        context, branch="solo-unicorn/x-add-search"
+    )
+    await update_mission(db, mission.id, last_error="timed out after 60 s")
+    failed = render_prompt(await mission_context(db, mission.id))
+    assert "## The previous attempt failed with\n\ntimed out after 60 s" in failed
 
     await review.finish_stage(db, mission.id)
     await review.approve_mission(db, mission.id)

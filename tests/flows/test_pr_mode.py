@@ -215,30 +215,34 @@ async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
             await ws.db.close()
 
 
-async def test_complete_stage_without_token_keeps_review(
+async def test_pull_request_without_token_keeps_review(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    from solo_unicorn_tui.stage_completion import complete_stage
-
     worktree, _ = _repo_with_remote(tmp_path)
     mission = await create_mission(
         workspace.db,
         workspace.project_id,
         MissionDraft("Needs a token", stage="code", pr_mode="enabled"),
     )
-    result = await complete_stage(
+    moved = await review.finish_stage(workspace.db, mission.id)
+    outcome = await pr_mode.pull_request_after_stage(
         workspace.db,
-        mission.id,
+        moved,
+        "code",
         worktree,
-        github=lambda: github_client.client_from_settings("http://127.0.0.1:9/api"),
+        lambda: github_client.client_from_settings("http://127.0.0.1:9/api"),
     )
-    assert result.stage == "code"
-    assert result.pull_request is not None and "no GitHub token" in (
-        result.pull_request.error or ""
-    )
-    assert (result.mission.list, result.mission.last_error) == (
-        "review",
-        result.pull_request.error,
-    )
+    assert outcome is not None and "no GitHub token" in (outcome.error or "")
+    after = await get_mission(workspace.db, mission.id)
+    assert (after.list, after.last_error) == ("review", outcome.error)
     plain = await create_mission(workspace.db, workspace.project_id, MissionDraft("No PR"))
-    assert (await complete_stage(workspace.db, plain.id, worktree)).pull_request is None
+    plain = await review.finish_stage(workspace.db, plain.id)
+    assert (
+        await pr_mode.pull_request_after_stage(
+            workspace.db, plain, "code", worktree, lambda: github_client.client_from_settings("x")
+        )
+        is None
+    )
+    assert (
+        await pr_mode.pull_request_after_stage(workspace.db, moved, "code", worktree, None) is None
+    )
