@@ -82,36 +82,6 @@ async def test_remove_and_deleted_blocker(workspace: Workspace) -> None:
         assert await deps.blocked_mission_ids(conn, pid) == set()
 
 
-async def test_chain_dispatches_in_order(workspace: Workspace) -> None:
-    """A dispatcher's query with ~blocked_condition() picks the chain's missions in order."""
-    db, pid = workspace.db, workspace.project_id
-    first = await create_mission(db, pid, MissionDraft("first", ready=True, priority=1))
-    second = await create_mission(db, pid, MissionDraft("second", ready=True, priority=3))
-    third = await create_mission(db, pid, MissionDraft("third", ready=True, priority=5))
-    await deps.add_dependency(db, third.id, second.id)
-    await deps.add_dependency(db, second.id, first.id)
-    order = []
-    for _ in range(3):
-        async with db.read() as conn:
-            picked = (
-                await conn.execute(
-                    select(missions.c.id, missions.c.title)
-                    .where(
-                        missions.c.project_id == pid,
-                        missions.c.deleted.is_(False),
-                        missions.c.ready.is_(True),
-                        missions.c.list == "todo",
-                        ~deps.blocked_condition(),
-                    )
-                    .order_by(missions.c.priority.desc(), missions.c.list_order)
-                    .limit(1)
-                )
-            ).one()
-        order.append(picked.title)
-        await move_mission(db, picked.id, "done")
-    assert order == ["first", "second", "third"]
-
-
 def _reaches(edges: set[tuple[str, str]], start: str, goal: str) -> bool:
     seen, todo = {start}, [start]
     while todo:
