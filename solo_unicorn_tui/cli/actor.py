@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
 from storage import actors, documents
@@ -17,32 +17,19 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("actor", help="list, add and edit actors (agent personas)")
     commands = parser.add_subparsers(dest="actor_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="list the project's actors")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
+    add_action(commands, "list", "list the project's actors", _list)
 
-    show = commands.add_parser("show", help="show an actor in full")
-    show.add_argument("id")
-    add_json_flag(show)
-    show.set_defaults(handler=_show)
+    add_action(commands, "show", "show an actor in full", _show, takes_id=True)
 
-    add = commands.add_parser("add", help="create an actor")
+    add = add_action(commands, "add", "create an actor", _add)
     add.add_argument("--name", required=True)
     _fields(add)
-    add_json_flag(add)
-    add.set_defaults(handler=_add)
 
-    edit = commands.add_parser("edit", help="change an actor")
-    edit.add_argument("id")
+    edit = add_action(commands, "edit", "change an actor", _edit, takes_id=True)
     edit.add_argument("--name")
     _fields(edit)
-    add_json_flag(edit)
-    edit.set_defaults(handler=_edit)
 
-    default = commands.add_parser("default", help="make an actor the project's default")
-    default.add_argument("id")
-    add_json_flag(default)
-    default.set_defaults(handler=_default)
+    add_action(commands, "default", "make an actor the project's default", _default, takes_id=True)
 
 
 def _fields(parser: argparse.ArgumentParser) -> None:

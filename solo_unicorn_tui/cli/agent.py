@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, add_json_flag, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime.agent_process import looks_secret
@@ -18,9 +18,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("agent", help="list, add and remove code agent profiles")
     commands = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="list profiles and whether their program is here")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
+    add_action(commands, "list", "list profiles and whether their program is here", _list)
 
     add = commands.add_parser(
         "add",

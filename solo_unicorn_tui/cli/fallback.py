@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import (
+    add_action,
+    print_deleted,
+    print_json,
+    print_mission,
+    print_table,
+)
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
 from storage import actors, fallback, flows
@@ -27,57 +33,39 @@ def register(sub: Any) -> None:
 
     template = commands.add_parser("template", help="add, list, edit, launch, delete templates")
     actions = template.add_subparsers(dest="template_command", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="create a template")
+    add = add_action(actions, "add", "create a template", _template_add)
     add.add_argument("--name", required=True)
     _template_options(add)
-    add_json_flag(add)
-    add.set_defaults(handler=_template_add)
-    listing = actions.add_parser("list", help="list templates (the Fallback area)")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_template_list)
-    edit = actions.add_parser("edit", help="change a template")
-    edit.add_argument("id")
+    add_action(actions, "list", "list templates (the Fallback area)", _template_list)
+    edit = add_action(actions, "edit", "change a template", _template_edit, takes_id=True)
     edit.add_argument("--name")
     _template_options(edit)
-    add_json_flag(edit)
-    edit.set_defaults(handler=_template_edit)
-    launch = actions.add_parser("launch", help="create a mission from a template now")
-    launch.add_argument("id")
-    add_json_flag(launch)
-    launch.set_defaults(handler=_template_launch)
-    delete = actions.add_parser("delete", help="delete a template")
-    delete.add_argument("id")
-    add_json_flag(delete)
-    delete.set_defaults(handler=_template_delete)
-
-    check = commands.add_parser(
-        "check", help="compare the ready backlog with the threshold and refill it if low"
+    add_action(
+        actions, "launch", "create a mission from a template now", _template_launch, takes_id=True
     )
-    add_json_flag(check)
-    check.set_defaults(handler=_check)
+    add_action(actions, "delete", "delete a template", _template_delete, takes_id=True)
 
-    runs = commands.add_parser("runs", help="list recent fallback runs")
+    add_action(
+        commands,
+        "check",
+        "compare the ready backlog with the threshold and refill it if low",
+        _check,
+    )
+
+    runs = add_action(commands, "runs", "list recent fallback runs", _runs)
     runs.add_argument("--limit", type=int, default=20)
-    add_json_flag(runs)
-    runs.set_defaults(handler=_runs)
 
-    items = commands.add_parser("items", help="list proposals (default: the undecided ones)")
+    items = add_action(commands, "items", "list proposals (default: the undecided ones)", _items)
     items.add_argument("--status", default="proposed", help="proposed|accepted|discarded|all")
-    add_json_flag(items)
-    items.set_defaults(handler=_items)
 
-    accept = commands.add_parser("accept", help="accept a proposal: create its mission")
-    accept.add_argument("id")
-    add_json_flag(accept)
-    accept.set_defaults(handler=_accept)
+    add_action(commands, "accept", "accept a proposal: create its mission", _accept, takes_id=True)
 
-    discard = commands.add_parser("discard", help="discard a proposal")
-    discard.add_argument("id")
+    discard = add_action(commands, "discard", "discard a proposal", _discard, takes_id=True)
     discard.add_argument("--feedback")
-    add_json_flag(discard)
-    discard.set_defaults(handler=_discard)
 
-    config = commands.add_parser("config", help="show or change the project's fallback settings")
+    config = add_action(
+        commands, "config", "show or change the project's fallback settings", _config
+    )
     config.add_argument("--threshold", type=int, help="refill when fewer ready missions wait")
     config.add_argument("--cadence", type=int, help="minutes between automatic runs")
     config.add_argument("--weekly-cap", type=int, help="most fallback missions per ISO week")
@@ -87,8 +75,6 @@ def register(sub: Any) -> None:
     state = config.add_mutually_exclusive_group()
     state.add_argument("--pause", dest="status", action="store_const", const="paused")
     state.add_argument("--resume", dest="status", action="store_const", const="active")
-    add_json_flag(config)
-    config.set_defaults(handler=_config)
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:
@@ -216,10 +202,7 @@ async def _template_launch(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         mission = await fallback.launch_template(ws.db, template_id)
-    if args.json:
-        print_json(mission_ops.mission_to_json(mission))
-    else:
-        print(f"{mission.id}  [todo] P{mission.priority} {mission.title}")
+    print_mission(mission, args.json)
     return 0
 
 
@@ -227,10 +210,7 @@ async def _template_delete(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         await fallback.delete_template(ws.db, template_id)
-    if args.json:
-        print_json({"id": template_id, "deleted": True})
-    else:
-        print(f"deleted {template_id}")
+    print_deleted(template_id, args.json)
     return 0
 
 
@@ -313,10 +293,7 @@ async def _accept(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         item_id = await fallback.resolve_item_id(ws.db, args.id)
         mission = await fallback.accept_item(ws.db, item_id)
-    if args.json:
-        print_json(mission_ops.mission_to_json(mission))
-    else:
-        print(f"{mission.id}  [todo] P{mission.priority} {mission.title}")
+    print_mission(mission, args.json)
     return 0
 
 

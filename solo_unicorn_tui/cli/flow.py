@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
 from storage import documents, flows
@@ -21,34 +21,25 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("flow", help="list, add and edit flows (the stages a mission walks)")
     commands = parser.add_subparsers(dest="flow_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="list the project's flows")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
+    add_action(commands, "list", "list the project's flows", _list)
 
-    show = commands.add_parser("show", help="show a flow's stages and their instructions")
-    show.add_argument("id")
-    add_json_flag(show)
-    show.set_defaults(handler=_show)
+    add_action(
+        commands, "show", "show a flow's stages and their instructions", _show, takes_id=True
+    )
 
-    add = commands.add_parser("add", help="create a flow")
+    add = add_action(commands, "add", "create a flow", _add)
     add.add_argument("--name", required=True)
     _stage_options(add, required=True)
     add.add_argument("--description")
-    add_json_flag(add)
-    add.set_defaults(handler=_add)
 
-    edit = commands.add_parser("edit", help="change a flow's name, stages or description")
-    edit.add_argument("id")
+    edit = add_action(
+        commands, "edit", "change a flow's name, stages or description", _edit, takes_id=True
+    )
     edit.add_argument("--name")
     _stage_options(edit, required=False)
     edit.add_argument("--description")
-    add_json_flag(edit)
-    edit.set_defaults(handler=_edit)
 
-    default = commands.add_parser("default", help="make a flow the project's default")
-    default.add_argument("id")
-    add_json_flag(default)
-    default.set_defaults(handler=_default)
+    add_action(commands, "default", "make a flow the project's default", _default, takes_id=True)
 
 
 def _stage_options(parser: argparse.ArgumentParser, *, required: bool) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.cli.output import add_action, print_json
 from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.github_client import client_from_settings
@@ -26,27 +26,24 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("github", help="store or check the GitHub token used by PR mode")
     commands = parser.add_subparsers(dest="github_command", metavar="ACTION", required=True)
 
-    login = commands.add_parser("login", help="store a GitHub token in the OS keyring")
+    login = add_action(commands, "login", "store a GitHub token in the OS keyring", _login)
     login.add_argument("--stdin", action="store_true", help="read the token from stdin")
     login.add_argument("--no-check", action="store_true", help="store without asking GitHub")
-    add_json_flag(login)
-    login.set_defaults(handler=_login)
 
     logout = commands.add_parser("logout", help="remove the stored token")
     logout.set_defaults(handler=_logout)
 
-    status = commands.add_parser("status", help="check the stored token against the GitHub API")
-    add_json_flag(status)
-    status.set_defaults(handler=_status)
+    add_action(commands, "status", "check the stored token against the GitHub API", _status)
 
-    pr = commands.add_parser(
-        "pr", help="push a mission's branch and open its pull request (or retry after a failure)"
+    pr = add_action(
+        commands,
+        "pr",
+        "push a mission's branch and open its pull request (or retry after a failure)",
+        _pr,
     )
     pr.add_argument("id", help="mission id")
     pr.add_argument("--worktree", metavar="PATH", help="default: the mission's worktree")
     pr.add_argument("--remote", default="origin")
-    add_json_flag(pr)
-    pr.set_defaults(handler=_pr)
 
 
 def _api_url() -> str:

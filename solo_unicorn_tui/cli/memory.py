@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.cli.output import add_action, print_json
 from solo_unicorn_tui.workspace import workspace_session
 from storage import documents
 from storage.memory import MEMORY_MAX, get_memory, set_memory
@@ -16,16 +16,12 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("memory", help="show or set the project memory (markdown)")
     commands = parser.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
 
-    show = commands.add_parser("show", help="print the project memory")
-    add_json_flag(show)
-    show.set_defaults(handler=_show)
+    add_action(commands, "show", "print the project memory", _show)
 
-    setter = commands.add_parser("set", help="replace the project memory")
+    setter = add_action(commands, "set", "replace the project memory", _set)
     source = setter.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", metavar="FILE", help="read it from FILE ('-': stdin)")
     source.add_argument("--text")
-    add_json_flag(setter)
-    setter.set_defaults(handler=_set)
 
 
 async def _show(args: argparse.Namespace) -> int:

@@ -8,7 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import (
+    add_action,
+    print_deleted,
+    print_json,
+    print_mission,
+    print_table,
+)
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.workspace import workspace_session
 from storage import dependencies, documents, review
@@ -20,7 +26,7 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("mission", help="add, list, show, move, update and delete missions")
     commands = parser.add_subparsers(dest="mission_command", metavar="ACTION", required=True)
 
-    add = commands.add_parser("add", help="create a mission in Todo")
+    add = add_action(commands, "add", "create a mission in Todo", _add)
     add.add_argument("--title", required=True)
     _description_options(add)
     add.add_argument("--priority", default=3, help="1 (lowest) to 5 (highest), default 3")
@@ -30,27 +36,16 @@ def register(sub: Any) -> None:
     )
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
     add.add_argument("--repo", help="repository name (default: the project's first repository)")
-    add_json_flag(add)
-    add.set_defaults(handler=_add)
 
-    listing = commands.add_parser("list", help="list missions by list and order")
+    listing = add_action(commands, "list", "list missions by list and order", _list)
     listing.add_argument("--list", dest="list_name", help="|".join(MISSION_LISTS))
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
 
-    show = commands.add_parser("show", help="show one mission with its timeline")
-    show.add_argument("id")
-    add_json_flag(show)
-    show.set_defaults(handler=_show)
+    add_action(commands, "show", "show one mission with its timeline", _show, takes_id=True)
 
-    move = commands.add_parser("move", help="move a mission to another list")
-    move.add_argument("id")
+    move = add_action(commands, "move", "move a mission to another list", _move, takes_id=True)
     move.add_argument("--to", required=True, help="|".join(MISSION_LISTS))
-    add_json_flag(move)
-    move.set_defaults(handler=_move)
 
-    update = commands.add_parser("update", help="change a mission's fields")
-    update.add_argument("id")
+    update = add_action(commands, "update", "change a mission's fields", _update, takes_id=True)
     update.add_argument("--title")
     _description_options(update)
     update.add_argument("--priority")
@@ -59,35 +54,33 @@ def register(sub: Any) -> None:
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
     _document_options(update)
-    add_json_flag(update)
-    update.set_defaults(handler=_update)
 
-    delete = commands.add_parser("delete", help="delete a mission")
-    delete.add_argument("id")
-    add_json_flag(delete)
-    delete.set_defaults(handler=_delete)
+    add_action(commands, "delete", "delete a mission", _delete, takes_id=True)
 
-    approve = commands.add_parser("approve", help="approve a mission in Review: next stage or Done")
-    approve.add_argument("id")
-    add_json_flag(approve)
-    approve.set_defaults(handler=_approve)
-
-    reject = commands.add_parser(
-        "reject", help="send a mission in Review back to its stage, with feedback for the agent"
+    add_action(
+        commands,
+        "approve",
+        "approve a mission in Review: next stage or Done",
+        _approve,
+        takes_id=True,
     )
-    reject.add_argument("id")
+
+    reject = add_action(
+        commands,
+        "reject",
+        "send a mission in Review back to its stage, with feedback for the agent",
+        _reject,
+        takes_id=True,
+    )
     feedback = reject.add_mutually_exclusive_group(required=True)
     feedback.add_argument("--feedback", help="what to change (goes into the next prompt)")
     feedback.add_argument("--feedback-file", metavar="FILE", help="read the feedback from FILE")
-    add_json_flag(reject)
-    reject.set_defaults(handler=_reject)
 
-    depend = commands.add_parser("depend", help="make a mission wait until another is done")
-    depend.add_argument("id")
+    depend = add_action(
+        commands, "depend", "make a mission wait until another is done", _depend, takes_id=True
+    )
     depend.add_argument("--on", required=True, metavar="OTHER", help="the mission it waits on")
     depend.add_argument("--remove", action="store_true", help="remove the dependency instead")
-    add_json_flag(depend)
-    depend.set_defaults(handler=_depend)
 
 
 def _description_options(parser: argparse.ArgumentParser) -> None:
@@ -147,17 +140,6 @@ def _description(args: argparse.Namespace) -> str | None:
         ) from None
 
 
-def _emit(mission: Any, as_json: bool) -> None:
-    from storage import missions as ops
-
-    if as_json:
-        print_json(ops.mission_to_json(mission))
-    else:
-        ready = "ready" if mission.ready else "not ready"
-        print(f"{mission.id}  [{mission.list}] P{mission.priority} {mission.stage} {ready}")
-        print(f"  {mission.title}")
-
-
 async def _add(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
     from storage import missions as ops
@@ -179,7 +161,7 @@ async def _add(args: argparse.Namespace) -> int:
             )
             draft = replace(draft, repository_id=repo.id)
         mission = await ops.create_mission(ws.db, ws.project_id, draft)
-    _emit(mission, args.json)
+    print_mission(mission, args.json)
     return 0
 
 
@@ -226,7 +208,7 @@ async def _show(args: argparse.Namespace) -> int:
         ]
         print_json(data)
         return 0
-    _emit(mission, False)
+    print_mission(mission, False)
     if mission.description:
         print()
         print(mission.description)
@@ -251,7 +233,7 @@ async def _move(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await ops.move_mission(ws.db, mission_id, args.to)
-    _emit(mission, args.json)
+    print_mission(mission, args.json)
     return 0
 
 
@@ -279,7 +261,7 @@ async def _update(args: argparse.Namespace) -> int:
             mission = await ops.update_mission(ws.db, mission_id, **fields)
         if docs:
             mission = await documents.store_mission_documents(ws.db, mission_id, **docs)
-    _emit(mission, args.json)
+    print_mission(mission, args.json)
     return 0
 
 
@@ -290,10 +272,7 @@ async def _delete(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         await ops.delete_mission(ws.db, mission_id)
-    if args.json:
-        print_json({"id": mission_id, "deleted": True})
-    else:
-        print(f"deleted {mission_id}")
+    print_deleted(mission_id, args.json)
     return 0
 
 
@@ -301,7 +280,7 @@ async def _approve(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await review.approve_mission(ws.db, mission_id)
-    _emit(mission, args.json)
+    print_mission(mission, args.json)
     return 0
 
 
@@ -312,7 +291,7 @@ async def _reject(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await review.reject_mission(ws.db, mission_id, feedback)
-    _emit(mission, args.json)
+    print_mission(mission, args.json)
     return 0
 
 
@@ -330,7 +309,7 @@ async def _depend(args: argparse.Namespace) -> int:
         data["blocked_by"] = [m.id for m in waiting_on]
         print_json(data)
     else:
-        _emit(mission, False)
+        print_mission(mission, False)
         for blocker in waiting_on:
             print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
     return 0

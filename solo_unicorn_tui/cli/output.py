@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -26,3 +27,33 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 def add_json_flag(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def add_action(
+    commands: Any, name: str, help: str, handler: Any, *, takes_id: bool = False
+) -> argparse.ArgumentParser:
+    """One subcommand with ``--json``; ``takes_id`` adds the ``id`` of the thing it acts on."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help)
+    if takes_id:
+        parser.add_argument("id")
+    add_json_flag(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def print_mission(mission: Any, as_json: bool) -> None:
+    from storage.missions import mission_to_json
+
+    if as_json:
+        print_json(mission_to_json(mission))
+    else:
+        ready = "ready" if mission.ready else "not ready"
+        print(f"{mission.id}  [{mission.list}] P{mission.priority} {mission.stage} {ready}")
+        print(f"  {mission.title}")
+
+
+def print_deleted(ident: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"id": ident, "deleted": True})
+    else:
+        print(f"deleted {ident}")

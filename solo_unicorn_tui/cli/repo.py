@@ -6,7 +6,7 @@ import argparse
 import shlex
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, add_json_flag, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.workspace import workspace_session
@@ -23,14 +23,12 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("repo", help="link local git repositories to the project")
     commands = parser.add_subparsers(dest="repo_command", metavar="ACTION", required=True)
 
-    add = commands.add_parser("add", help="link a local git repository (default branch detected)")
+    add = add_action(commands, "add", "link a local git repository (default branch detected)", _add)
     add.add_argument("path", help="path of the repository's checkout")
     add.add_argument("--name", help="name missions use (default: the folder name)")
     add.add_argument(
         "--max-concurrent", type=int, help="missions that may run at once in it (default 1)"
     )
-    add_json_flag(add)
-    add.set_defaults(handler=_add)
 
     settings = commands.add_parser(
         "set",
@@ -50,9 +48,7 @@ def register(sub: Any) -> None:
     add_json_flag(settings)
     settings.set_defaults(handler=_set)
 
-    listing = commands.add_parser("list", help="list the project's repositories")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
+    add_action(commands, "list", "list the project's repositories", _list)
 
 
 def _to_json(link: RepositoryLink, default: bool) -> dict[str, Any]:

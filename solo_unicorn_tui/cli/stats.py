@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.workspace import workspace_session
 from storage.agent_stats import AgentStats, agent_stats
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "stats", help="per agent: missions completed, failure rate, mean duration, last used"
+    parser = add_action(
+        sub, "stats", "per agent: missions completed, failure rate, mean duration, last used", run
     )
     parser.add_argument("--all-projects", action="store_true", help="not only this project")
-    add_json_flag(parser)
-    parser.set_defaults(handler=run)
 
 
 def _or_unknown(value: Any, fmt: str = "{}") -> str:

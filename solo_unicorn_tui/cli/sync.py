@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json
+from solo_unicorn_tui.cli.output import add_action, print_json
 from solo_unicorn_tui.cli.server import server_url
 from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
 from solo_unicorn_tui.workspace import Workspace, workspace_session
@@ -32,9 +32,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     parser.set_defaults(handler=_sync)
     commands = parser.add_subparsers(dest="sync_command", metavar="ACTION")
-    status = commands.add_parser("status", help="cursor, pending changes, last sync")
-    add_json_flag(status)
-    status.set_defaults(handler=_status)
+    add_action(commands, "status", "cursor, pending changes, last sync", _status)
 
 
 def _progress(quiet: bool):  # type: ignore[no-untyped-def]

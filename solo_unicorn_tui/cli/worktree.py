@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_json_flag, print_json, print_table
+from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.workspace import workspace_session
 
@@ -14,19 +14,15 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("worktree", help="list and clean mission worktrees")
     commands = parser.add_subparsers(dest="worktree_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="list this workstation's worktrees")
-    add_json_flag(listing)
-    listing.set_defaults(handler=_list)
+    add_action(commands, "list", "list this workstation's worktrees", _list)
 
-    clean = commands.add_parser(
-        "clean", help="remove worktrees unused for a while (never ones holding work)"
+    clean = add_action(
+        commands, "clean", "remove worktrees unused for a while (never ones holding work)", _clean
     )
     clean.add_argument("--days", type=float, help="idle days (default: worktree_idle_days, 7)")
     clean.add_argument(
         "--force", action="store_true", help="also remove ones with uncommitted/unpushed work"
     )
-    add_json_flag(clean)
-    clean.set_defaults(handler=_clean)
 
 
 async def _list(args: argparse.Namespace) -> int:
