@@ -167,3 +167,15 @@ async def open_pull_requests(db: Database) -> list[GithubPullRequest]:
     query = select(prs).where(prs.c.status == "open", prs.c.deleted.is_(False))
     async with db.read() as conn:
         return [GithubPullRequest(**dict(row)) for row in (await conn.execute(query)).mappings()]
+
+
+async def list_pull_requests(db: Database, *, limit: int = 200) -> list[GithubPullRequest]:
+    """Recorded pull requests, newest first."""
+    query = (
+        select(prs)
+        .where(prs.c.deleted.is_(False))
+        .order_by(prs.c.created_at.desc(), prs.c.github_pr_number.desc())
+        .limit(limit)
+    )
+    async with db.read() as conn:
+        return [GithubPullRequest(**dict(row)) for row in (await conn.execute(query)).mappings()]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solo_unicorn_tui.cli.output import add_action, print_json
+from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.github_client import client_from_settings
@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
     pr.add_argument("id", help="mission id")
     pr.add_argument("--worktree", metavar="PATH", help="default: the mission's worktree")
     pr.add_argument("--remote", default="origin")
+
+    add_action(commands, "refresh", "update the state of open pull requests from GitHub", _refresh)
 
 
 def _api_url() -> str:
@@ -120,4 +122,34 @@ async def _pr(args: argparse.Namespace) -> int:
         )
     else:
         print(f"pull request #{pull.github_pr_number} opened: {pull.github_pr_url}")
+    return 0
+
+
+async def _refresh(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui import pr_mode
+    from storage import pull_requests
+
+    async with workspace_session() as ws:
+        if await pull_requests.open_pull_requests(ws.db):
+            async with client_from_settings(ws.settings.github_api_url) as client:
+                await pr_mode.refresh_open_pull_requests(ws.db, client)
+        rows = await pull_requests.list_pull_requests(ws.db)
+    if args.json:
+        print_json(
+            [
+                {
+                    "mission_id": r.mission_id,
+                    "number": r.github_pr_number,
+                    "status": r.status,
+                    "url": r.github_pr_url,
+                    "error": r.sync_error,
+                }
+                for r in rows
+            ]
+        )
+    else:
+        print_table(
+            ["mission", "pr", "status", "error"],
+            [(r.mission_id, f"#{r.github_pr_number}", r.status, r.sync_error or "") for r in rows],
+        )
     return 0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from solo_unicorn_tui.config import Settings
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.github_client import client_from_settings
+from solo_unicorn_tui.github_client import GitHubClient, client_from_settings
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
@@ -98,12 +98,13 @@ class Runtime:
             emit=self._emit,
             kill_grace_seconds=kill_grace_seconds,
             claims=claims,
-            github=lambda: client_from_settings(settings.github_api_url),
+            github=self.github_client,
         )
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
         self.notifier = Notifier(settings.notifications.hook)
         self._notify_tasks: set[asyncio.Task[None]] = set()
         self._last_cleanup: datetime | None = None
+        self._last_pr_refresh: datetime | None = None
         self.fallback_interval = fallback_interval
         self._fallback_stop = asyncio.Event()
         self._fallback_task: asyncio.Task[int] | None = None
@@ -353,6 +354,35 @@ class Runtime:
                 await self.clean_worktrees(now=now)
             except Exception:
                 log.exception("automatic worktree cleanup failed")
+
+    def github_client(self) -> GitHubClient:
+        """A GitHub client for PR mode; raises UserError when no token is stored."""
+        return client_from_settings(self.settings.github_api_url)
+
+    async def refresh_pull_requests_if_due(self, every: timedelta = timedelta(minutes=5)) -> int:
+        """Refresh the state of open pull requests (merged, closed) at most once per ``every``.
+
+        Nothing happens without open pull requests; a missing token or an unreachable GitHub is
+        logged and tried again next time. Returns how many were refreshed.
+        """
+        now = utcnow()
+        if self._last_pr_refresh is not None and now - self._last_pr_refresh < every:
+            return 0
+        self._last_pr_refresh = now
+        from storage.pull_requests import open_pull_requests
+
+        try:
+            if not await open_pull_requests(self.db):
+                return 0
+            from solo_unicorn_tui.pr_mode import refresh_open_pull_requests
+
+            async with self.github_client() as client:
+                return await refresh_open_pull_requests(self.db, client)
+        except UserError as error:
+            log.warning("pull request refresh skipped: %s", error)
+        except Exception:
+            log.exception("pull request refresh failed")
+        return 0
 
     async def _done_missions(self) -> set[str]:
         from sqlalchemy import select

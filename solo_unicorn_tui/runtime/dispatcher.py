@@ -117,6 +117,7 @@ class Dispatcher:
                 try:
                     await self.start_available()
                     await self.runtime.clean_if_due()
+                    await self.runtime.refresh_pull_requests_if_due()
                 except Exception:
                     log.exception("dispatch round failed")
                 await asyncio.wait(

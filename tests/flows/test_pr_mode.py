@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -204,15 +205,44 @@ async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
         assert "solo-unicorn/abc123-ship" in [h.name for h in git.Repo(bare).heads]
 
         server.pulls[7]["state"] = "closed"
+        refreshed = cli("github", "refresh", "--json", env=env)
+        assert refreshed.returncode == 0, refreshed.stderr
+        assert [(p["number"], p["status"]) for p in json.loads(refreshed.stdout)] == [(7, "closed")]
         ws = await open_workspace(home)
         try:
             async with GitHubClient("good-token", server.url) as client:
-                assert await pr_mode.refresh_open_pull_requests(ws.db, client) == 1
                 assert await pr_mode.refresh_open_pull_requests(ws.db, client) == 0
             pr = await pull_requests.pull_request_for_mission(ws.db, mission_id)
             assert pr is not None and pr.status == "closed"
         finally:
             await ws.db.close()
+
+
+async def test_runtime_refreshes_open_pull_requests_on_its_cadence(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from solo_unicorn_tui.runtime.core import Runtime
+
+    worktree, _ = _repo_with_remote(tmp_path)
+    mission_id = await _mission_in_review(workspace)
+    with fake_github() as server:
+        async with GitHubClient(server.token, server.url) as client:
+            assert (
+                await pr_mode.open_pull_request(workspace.db, mission_id, worktree, client)
+            ).error is None
+        settings = workspace.settings.model_copy(update={"github_api_url": server.url})
+        runtime = Runtime.from_workspace(workspace)
+        runtime.settings = settings
+        # no token stored yet: skipped, nothing changes, no error escapes
+        assert await runtime.refresh_pull_requests_if_due() == 0
+        set_secret(GITHUB_TOKEN, server.token)
+        server.pulls[7]["state"] = "closed"
+        assert await runtime.refresh_pull_requests_if_due() == 0  # not due again yet
+        assert await runtime.refresh_pull_requests_if_due(every=timedelta(0)) == 1
+    pr = await pull_requests.pull_request_for_mission(workspace.db, mission_id)
+    assert pr is not None and pr.status == "closed"
 
 
 async def test_pull_request_without_token_keeps_review(
