@@ -27,9 +27,15 @@ _BLOCKED = (
     "ON b.id = d.depends_on_mission_id WHERE d.mission_id = m.id AND d.deleted = 0 "
     "AND d.dependency_type = 'blocks' AND b.deleted = 0 AND b.list != 'done')"
 )
+_PR_STATUS = (
+    "CASE WHEN m.github_pr_number IS NULL THEN NULL ELSE (SELECT p.status FROM "
+    "github_pull_requests p WHERE p.mission_id = m.id AND p.deleted = 0 "
+    "ORDER BY p.created_at DESC LIMIT 1) END"
+)
 _CARD_COLUMNS = (
     "m.id, m.title, m.priority, m.stage, m.ready, m.agent_session_status, "
-    f"m.github_pr_number, m.review_status, m.list_order, {_BLOCKED} AS blocked"
+    f"m.github_pr_number, m.review_status, m.list_order, {_BLOCKED} AS blocked, "
+    f"{_PR_STATUS} AS pr_status"
 )
 
 
@@ -84,6 +90,8 @@ class CardRow:
     review_status: str | None
     list_order: float
     blocked: bool
+    pr_status: str | None = None
+    """open, closed or merged: the state GitHub last reported for the mission's PR."""
 
 
 @dataclass
@@ -174,6 +182,7 @@ async def card_window(
             review_status=row[7],
             list_order=row[8],
             blocked=bool(row[9]),
+            pr_status=row[10],
         )
         for row in rows
     ]

@@ -336,6 +336,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 segments.append(Segment(" ↺ rejected", base + self._style("blocked")))
             if row.github_pr_number:
                 pr = f" PR #{row.github_pr_number}"
+                if row.pr_status and row.pr_status != "open":
+                    pr += f" {row.pr_status}"
                 segments.append(Segment(pr, base + self._style("badge")))
         strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
         return strip
