@@ -115,6 +115,8 @@ def prompt_sections(context: MissionContext, *, branch: str | None = None) -> li
                     f"Work on this stage only. {following}{review}",
                     f"Write the solution to `{context.docs_dir}/solution.md` and one file per "
                     f"task to `{context.docs_dir}/tasks/1.md`, `2.md`, … in this worktree.",
+                    "To record a clarification (what you understood, questions answered), run "
+                    f"`solo-unicorn mission update {mission.id} --clarification TEXT`.",
                 )
                 if x
             ),
