@@ -54,7 +54,7 @@ class MissionFormScreen(ModalScreen[Any]):
             yield Label("Description")
             yield TextArea((m.description or "") if m else "", id="form-description")
             yield Static("", id="description-error", classes="field-error")
-            with Horizontal(classes="form-row"):
+            with Horizontal(classes="form-row compact-row"):
                 yield Label("Priority ")
                 yield Select(
                     [
@@ -64,16 +64,18 @@ class MissionFormScreen(ModalScreen[Any]):
                     value=m.priority if m else 3,
                     allow_blank=False,
                     id="form-priority",
+                    compact=True,
                 )
-                yield Checkbox("Ready", m.ready if m else False, id="form-ready")
+                yield Checkbox("Ready", m.ready if m else False, id="form-ready", compact=True)
             if self._load_choices is not None:
-                with Horizontal(classes="form-row choice-row"):
+                with Horizontal(classes="form-row compact-row choice-row"):
                     yield Label("Flow ")
                     yield Select(
                         [("project default", PROJECT_DEFAULT)],
                         value=PROJECT_DEFAULT,
                         allow_blank=False,
                         id="form-flow",
+                        compact=True,
                     )
                     yield Label(" Actor ")
                     yield Select(
@@ -81,6 +83,7 @@ class MissionFormScreen(ModalScreen[Any]):
                         value=PROJECT_DEFAULT,
                         allow_blank=False,
                         id="form-actor",
+                        compact=True,
                     )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
@@ -118,6 +121,8 @@ class MissionFormScreen(ModalScreen[Any]):
             value = current or PROJECT_DEFAULT
             if unchanged:
                 select.value = value
+            # The value may equal the old one ("project default"): redraw its new label.
+            select.mutate_reactive(Select.value)
             self._initial[f"{field}_id"] = value
 
     def _values(self) -> dict[str, Any]:

@@ -37,10 +37,10 @@ TAB_ACTIONS = {
     "memory": {"save_memory"},
 }
 FLOW_HINT = (
-    "n new flow · enter/e edit stage · a add stage · d delete stage · J/K move stage · "
-    "* project default · 1 2 3 tabs · esc back"
+    "n new flow · enter edit stage · a add stage · d delete · J/K move · * default flow · "
+    "1/2/3 tabs"
 )
-ACTOR_HINT = "n new actor · enter/e edit · * project default · 1 2 3 tabs · esc back"
+ACTOR_HINT = "n new actor · enter edit · * default actor · 1/2/3 tabs"
 
 
 def _first_line(text: str | None, width: int = 90) -> str:
