@@ -65,6 +65,7 @@ class ProjectSettings:
     default_flow_id: str | None
     default_actor_id: str | None
     memory: str
+    project_name: str = ""
 
 
 @dataclass
@@ -301,6 +302,7 @@ class BoardData:
             project.default_flow_id,
             project.default_actor_id,
             await memory.get_memory(db, self.project_id),
+            project.name,
         )
 
     async def mission_choices(self) -> MissionChoices:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from solo_unicorn_tui.ui.screens.saving_form import Save, SavingForm
@@ -21,7 +21,7 @@ class ActorFormScreen(SavingForm):
 
     def compose(self) -> ComposeResult:
         a = self.actor
-        with Vertical(classes="dialog form-dialog actor-dialog"):
+        with VerticalScroll(classes="dialog form-dialog actor-dialog"):
             yield Static(f"Edit actor {a.name}" if a else "New actor", classes="dialog-title")
             yield Label("Name")
             yield Input(a.name if a else "", placeholder="Reviewer", id="actor-name")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from solo_unicorn_tui.ui.screens.saving_form import Save, SavingForm
@@ -58,12 +58,12 @@ class StageFormScreen(SavingForm):
 
     def compose(self) -> ComposeResult:
         stage = self.stage
-        with Vertical(classes="dialog form-dialog stage-dialog"):
+        with VerticalScroll(classes="dialog form-dialog stage-dialog"):
             yield Static(self.title_text, classes="dialog-title")
             yield Label("Name (lowercase letters, digits, '-' or '_')")
             yield Input(stage.get("name", ""), placeholder="review-docs", id="stage-name")
             yield Checkbox(
-                "Requires review (the mission waits in Review after this stage)",
+                "Requires review (waits in Review before the next stage)",
                 bool(stage.get("requires_review")),
                 id="stage-review",
             )

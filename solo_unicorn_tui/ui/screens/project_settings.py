@@ -152,6 +152,9 @@ class ProjectSettingsScreen(Screen[None]):
             return
         first_load = self.settings is None
         self.settings = settings
+        self.query_one("#settings-title", Static).update(
+            f"Project settings · {escape(settings.project_name)}"
+        )
         self._show_flows(flow_id or self._flow_id() or settings.default_flow_id)
         self._show_actors(actor_id or self._actor_id() or settings.default_actor_id)
         if first_load:
