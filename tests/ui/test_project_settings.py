@@ -56,7 +56,7 @@ async def open_settings(pilot: Any) -> ProjectSettingsScreen:
 
 
 async def type_into(pilot: Any, selector: str, text: str) -> None:
-    """Replace a field's text the way a user would: select all, then type."""
+    """Replace a field's text the way a user would: clear it, then type."""
     widget = pilot.app.screen.query_one(selector)
     widget.focus()
     await pilot.pause()
@@ -65,7 +65,7 @@ async def type_into(pilot: Any, selector: str, text: str) -> None:
     else:
         widget.select_all()
         await pilot.press("delete")
-    await pilot.press(*text) if len(text) < 40 else widget.insert(text)
+    await pilot.press(*text)
     await pilot.pause()
 
 
@@ -197,6 +197,27 @@ async def test_a_bad_stage_name_keeps_the_form_open_with_the_text(replica) -> No
         assert "must be lowercase letters" in error and "\n" not in error.strip()
         assert form.query_one("#stage-instructions", TextArea).text == "Keep this text."
         assert (await project_flow(db, identity, "Clarify → plan → code")).stages == before
+
+
+async def test_a_bad_stage_spec_keeps_the_new_flow_form_open(replica) -> None:
+    db, identity, _ids = replica
+    app = app_on_db(db, identity)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_into(pilot, "#flow-name", "Twice")
+        await type_into(pilot, "#flow-stages", "plan,plan!")
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewFlowScreen)
+        error = str(form.query_one("#form-error", Static).render())
+        assert error == "✗ stage 2: name 'plan' is used twice"
+        assert form.values() == {"name": "Twice", "stages": "plan,plan!"}
+        assert [f.name for f in await flows.list_flows(db, identity.project_id)] == [
+            "Clarify → plan → code"
+        ]
 
 
 async def test_add_and_edit_an_actor_and_make_it_default(replica) -> None:

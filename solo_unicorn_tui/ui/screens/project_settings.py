@@ -134,7 +134,8 @@ class ProjectSettingsScreen(Screen[None]):
                     "Project memory (markdown): goes into every agent prompt. "
                     "ctrl+s saves, esc leaves."
                 )
-                yield TextArea(id="memory-text", soft_wrap=True)
+                # Read-only until the stored memory is in, so nothing typed is replaced.
+                yield TextArea(id="memory-text", soft_wrap=True, read_only=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -159,7 +160,9 @@ class ProjectSettingsScreen(Screen[None]):
         self._show_actors(actor_id or self._actor_id() or settings.default_actor_id)
         if first_load:
             self.saved_memory = settings.memory
-            self.query_one("#memory-text", TextArea).load_text(settings.memory)
+            text_area = self.query_one("#memory-text", TextArea)
+            text_area.load_text(settings.memory)
+            text_area.read_only = False
 
     def _show_flows(self, select: str | None) -> None:
         assert self.settings is not None
@@ -461,6 +464,9 @@ class ProjectSettingsScreen(Screen[None]):
         return self.query_one("#memory-text", TextArea).text != self.saved_memory
 
     def action_save_memory(self) -> None:
+        if self.settings is None:
+            self.notify("The project memory is not loaded yet.", severity="warning")
+            return
         self._save_memory(self.query_one("#memory-text", TextArea).text)
 
     @work(exclusive=True, group="settings-memory")
