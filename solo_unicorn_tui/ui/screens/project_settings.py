@@ -152,12 +152,14 @@ class ProjectSettingsScreen(Screen[None]):
             self.notify(describe_error(error), severity="error")
             return
         first_load = self.settings is None
+        # What is selected now, found in the old lists before they are replaced.
+        flow_id, actor_id = flow_id or self._flow_id(), actor_id or self._actor_id()
         self.settings = settings
         self.query_one("#settings-title", Static).update(
             f"Project settings · {escape(settings.project_name)}"
         )
-        self._show_flows(flow_id or self._flow_id() or settings.default_flow_id)
-        self._show_actors(actor_id or self._actor_id() or settings.default_actor_id)
+        self._show_flows(flow_id or settings.default_flow_id)
+        self._show_actors(actor_id or settings.default_actor_id)
         if first_load:
             self.saved_memory = settings.memory
             text_area = self.query_one("#memory-text", TextArea)
