@@ -18,7 +18,7 @@ from storage.changes import ChangeWriter
 from storage.codec import encode_row
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
-from storage.models import Mission, MissionEvent, Project
+from storage.models import Flow, Mission, MissionEvent, Project
 from storage.rows import resolve_row_id
 from storage.types import utcnow
 
@@ -136,6 +136,20 @@ async def resolve_mission_id(db: Database, ident: str) -> str:
     return await resolve_row_id(db, missions, ident, "mission")
 
 
+async def _first_stage(conn: AsyncConnection, flow_id: str | None) -> str:
+    """Where a new mission starts: its flow's first stage (``clarify`` without a flow)."""
+    flows = Flow.__table__
+    if flow_id:
+        stages = (
+            await conn.execute(
+                select(flows.c.stages).where(flows.c.id == flow_id, flows.c.deleted.is_(False))
+            )
+        ).scalar_one_or_none()
+        if stages:
+            return str(stages[0]["name"])
+    return "clarify"
+
+
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
     highest = (
         await conn.execute(
@@ -171,6 +185,7 @@ async def create_mission(
         if project is None or project["deleted"]:
             raise NotFoundError("project", project_id)
         writer = ChangeWriter(db, conn)
+        flow_id = draft.flow_id or project["default_flow_id"]
         row = await writer.insert(
             missions,
             {
@@ -179,9 +194,9 @@ async def create_mission(
                 "project_id": project_id,
                 "list_order": await _end_of_list(conn, project_id, fields["list"]),
                 "repository_id": draft.repository_id,
-                "flow_id": draft.flow_id or project["default_flow_id"],
+                "flow_id": flow_id,
                 "actor_id": draft.actor_id,
-                "stage": draft.stage or "clarify",
+                "stage": draft.stage or await _first_stage(conn, flow_id),
                 "pr_mode": draft.pr_mode,
                 "origin": draft.origin,
                 "fallback_item_id": draft.fallback_item_id,

@@ -73,3 +73,19 @@ async def test_filters_and_positions_through_the_stdlib_reader(workspace) -> Non
         assert await position_of(run, project, window[1].id, hidden) is None
     finally:
         await reader.close()
+
+
+async def test_a_new_mission_starts_in_its_flows_first_stage(workspace) -> None:
+    from storage import flows
+
+    quick = await flows.add_flow(
+        workspace.db, workspace.project_id, "Quick", flows.parse_stage_spec("plan!,code!")
+    )
+    named = await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Named", flow_id=quick.id)
+    )
+    assert (named.flow_id, named.stage) == (quick.id, "plan")
+    default = await _mission(workspace, "Default")
+    assert default.stage == "clarify"
+    await flows.set_default_flow(workspace.db, workspace.project_id, quick.id)
+    assert (await _mission(workspace, "Now quick")).stage == "plan"

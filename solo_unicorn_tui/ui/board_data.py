@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
     from storage.missions import MissionDraft
-    from storage.models import Mission, MissionEvent
+    from storage.models import Actor, Flow, Mission, MissionEvent
 
 
 @dataclass
@@ -54,6 +54,28 @@ class MissionDetail:
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
+
+
+@dataclass
+class ProjectSettings:
+    """What the project settings screen edits: flows, actors, the defaults, the memory."""
+
+    flows: list[Flow]
+    actors: list[Actor]
+    default_flow_id: str | None
+    default_actor_id: str | None
+    memory: str
+    project_name: str = ""
+
+
+@dataclass
+class MissionChoices:
+    """The flows and actors a mission may name, as (id, name), and the project's defaults."""
+
+    flows: list[tuple[str, str]]
+    actors: list[tuple[str, str]]
+    default_flow: str | None = None
+    default_actor: str | None = None
 
 
 @dataclass
@@ -265,6 +287,71 @@ class BoardData:
         from storage.repositories import update_repository_settings
 
         await update_repository_settings(await self._db(), repo_id, **changes)
+
+    # --- project settings: flows, actors, memory -------------------------------------------
+
+    async def project_settings(self) -> ProjectSettings:
+        from storage import actors, flows, memory
+        from storage.identity import get_project
+
+        db = await self._db()
+        project = await get_project(db, self.project_id)
+        return ProjectSettings(
+            await flows.list_flows(db, self.project_id),
+            await actors.list_actors(db, self.project_id),
+            project.default_flow_id,
+            project.default_actor_id,
+            await memory.get_memory(db, self.project_id),
+            project.name,
+        )
+
+    async def mission_choices(self) -> MissionChoices:
+        settings = await self.project_settings()
+        flow_names = {f.id: f.name for f in settings.flows}
+        actor_names = {a.id: a.name for a in settings.actors}
+        return MissionChoices(
+            list(flow_names.items()),
+            list(actor_names.items()),
+            flow_names.get(settings.default_flow_id or ""),
+            actor_names.get(settings.default_actor_id or ""),
+        )
+
+    async def add_flow(self, name: str, stage_spec: str) -> Flow:
+        """A new flow from the short form ``clarify,plan!,code!`` (``!`` = requires review)."""
+        from storage import flows
+
+        stages = flows.parse_stage_spec(stage_spec)
+        return await flows.add_flow(await self._db(), self.project_id, name, stages)
+
+    async def save_flow_stages(self, flow_id: str, stages: list[dict[str, Any]]) -> Flow:
+        from storage import flows
+
+        return await flows.edit_flow(await self._db(), flow_id, stages=stages)
+
+    async def set_default_flow(self, flow_id: str) -> None:
+        from storage import flows
+
+        await flows.set_default_flow(await self._db(), self.project_id, flow_id)
+
+    async def add_actor(self, name: str, **fields: Any) -> Actor:
+        from storage import actors
+
+        return await actors.add_actor(await self._db(), self.project_id, name, **fields)
+
+    async def edit_actor(self, actor_id: str, **fields: Any) -> Actor:
+        from storage import actors
+
+        return await actors.edit_actor(await self._db(), actor_id, **fields)
+
+    async def set_default_actor(self, actor_id: str) -> None:
+        from storage import actors
+
+        await actors.set_default_actor(await self._db(), self.project_id, actor_id)
+
+    async def save_memory(self, text: str) -> str:
+        from storage import memory
+
+        return await memory.set_memory(await self._db(), self.project_id, text)
 
     async def close(self) -> None:
         await self.reader.close()

@@ -69,6 +69,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
     ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
+    ("S", "project_settings", "Project settings: flows, actors, memory", ""),
     ("s", "sync_now", "Sync now", ""),
     ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
     ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
@@ -383,7 +384,7 @@ class BoardScreen(Screen[None]):
             if draft is not None:
                 self._create(data, draft)
 
-        self.app.push_screen(MissionFormScreen(), created)
+        self.app.push_screen(MissionFormScreen(choices=data.mission_choices), created)
 
     @work(group="write")
     async def _create(self, data: BoardData, draft: Any) -> None:
@@ -501,6 +502,12 @@ class BoardScreen(Screen[None]):
                 self.notify(f"Saved the worktree set-up of {repos[0].name}")
 
         self.app.push_screen(RepoSettingsScreen(repos[0], data.save_repository_settings), saved)
+
+    def action_project_settings(self) -> None:
+        from solo_unicorn_tui.ui.screens.project_settings import ProjectSettingsScreen
+
+        if self.data is not None:
+            self.app.push_screen(ProjectSettingsScreen(self.data))
 
     def action_sync_now(self) -> None:
         if self.sync_host is None:

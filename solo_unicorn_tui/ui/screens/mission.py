@@ -142,7 +142,8 @@ class MissionScreen(Screen[None]):
             if fields:
                 self._save(fields)
 
-        self.app.push_screen(MissionFormScreen(self.detail.mission), saved)
+        form = MissionFormScreen(self.detail.mission, choices=self.data.mission_choices)
+        self.app.push_screen(form, saved)
 
     @work(group="write")
     async def _save(self, fields: dict[str, Any]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,6 +18,12 @@ from storage.errors import ValidationError
 from storage.missions import MissionDraft
 from storage.models import Mission
 
+if TYPE_CHECKING:
+    from solo_unicorn_tui.ui.board_data import MissionChoices
+
+#: The Select value for "no flow/actor of its own: the project's default".
+PROJECT_DEFAULT = ""
+
 
 class MissionFormScreen(ModalScreen[Any]):
     """Dismisses with a :class:`MissionDraft` (new), a dict of changed fields (edit), or None."""
@@ -25,10 +33,16 @@ class MissionFormScreen(ModalScreen[Any]):
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
     ]
 
-    def __init__(self, mission: Mission | None = None) -> None:
+    def __init__(
+        self,
+        mission: Mission | None = None,
+        *,
+        choices: Callable[[], Awaitable[MissionChoices]] | None = None,
+    ) -> None:
         super().__init__()
         self.mission = mission
         self._tried = False
+        self._load_choices = choices
 
     def compose(self) -> ComposeResult:
         m = self.mission
@@ -40,7 +54,7 @@ class MissionFormScreen(ModalScreen[Any]):
             yield Label("Description")
             yield TextArea((m.description or "") if m else "", id="form-description")
             yield Static("", id="description-error", classes="field-error")
-            with Horizontal(classes="form-row"):
+            with Horizontal(classes="form-row compact-row"):
                 yield Label("Priority ")
                 yield Select(
                     [
@@ -50,8 +64,27 @@ class MissionFormScreen(ModalScreen[Any]):
                     value=m.priority if m else 3,
                     allow_blank=False,
                     id="form-priority",
+                    compact=True,
                 )
-                yield Checkbox("Ready", m.ready if m else False, id="form-ready")
+                yield Checkbox("Ready", m.ready if m else False, id="form-ready", compact=True)
+            if self._load_choices is not None:
+                with Horizontal(classes="form-row compact-row choice-row"):
+                    yield Label("Flow ")
+                    yield Select(
+                        [("project default", PROJECT_DEFAULT)],
+                        value=PROJECT_DEFAULT,
+                        allow_blank=False,
+                        id="form-flow",
+                        compact=True,
+                    )
+                    yield Label(" Actor ")
+                    yield Select(
+                        [("project default", PROJECT_DEFAULT)],
+                        value=PROJECT_DEFAULT,
+                        allow_blank=False,
+                        id="form-actor",
+                        compact=True,
+                    )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
@@ -59,14 +92,50 @@ class MissionFormScreen(ModalScreen[Any]):
     def on_mount(self) -> None:
         self._initial = self._values()
         self.query_one("#form-title", Input).focus()
+        if self._load_choices is not None:
+            self._fill_choices(self._load_choices)
+
+    @work(group="form-choices")
+    async def _fill_choices(self, load: Callable[[], Awaitable[MissionChoices]]) -> None:
+        """Offer the project's flows and actors; show the mission's own when it names one."""
+        try:
+            choices = await load()
+        except Exception as error:
+            from solo_unicorn_tui.ui.errors import describe_error
+
+            self.notify(describe_error(error), severity="error")
+            return
+        m = self.mission
+        for field, options, default in (
+            ("flow", choices.flows, choices.default_flow),
+            ("actor", choices.actors, choices.default_actor),
+        ):
+            current = getattr(m, f"{field}_id") if m else None
+            label = f"project default ({default})" if default else "project default"
+            items = [(label, PROJECT_DEFAULT), *((name, id_) for id_, name in options)]
+            if current and current not in dict(options):
+                items.append((f"{field} {current} (not in this project)", current))
+            select = self.query_one(f"#form-{field}", Select)
+            unchanged = select.value == self._initial.get(f"{field}_id")
+            select.set_options(items)
+            value = current or PROJECT_DEFAULT
+            if unchanged:
+                select.value = value
+            # The value may equal the old one ("project default"): redraw its new label.
+            select.mutate_reactive(Select.value)
+            self._initial[f"{field}_id"] = value
 
     def _values(self) -> dict[str, Any]:
-        return {
+        values = {
             "title": self.query_one("#form-title", Input).value,
             "description": self.query_one("#form-description", TextArea).text,
             "priority": self.query_one("#form-priority", Select).value,
             "ready": self.query_one("#form-ready", Checkbox).value,
         }
+        if self._load_choices is not None:
+            for field in ("flow", "actor"):
+                values[f"{field}_id"] = self.query_one(f"#form-{field}", Select).value
+        return values
 
     @property
     def dirty(self) -> bool:
@@ -116,6 +185,7 @@ class MissionFormScreen(ModalScreen[Any]):
         if values is None:
             return
         description = values["description"] or None
+        chosen = {key: values[key] or None for key in ("flow_id", "actor_id") if key in values}
         if self.mission is None:
             self.dismiss(
                 MissionDraft(
@@ -123,6 +193,7 @@ class MissionFormScreen(ModalScreen[Any]):
                     description=description,
                     priority=int(values["priority"]),
                     ready=bool(values["ready"]),
+                    **chosen,
                 )
             )
             return
@@ -131,6 +202,7 @@ class MissionFormScreen(ModalScreen[Any]):
             "description": description,
             "priority": int(values["priority"]),
             "ready": bool(values["ready"]),
+            **chosen,
         }
         m = self.mission
         self.dismiss({k: v for k, v in fields.items() if getattr(m, k) != v})
