@@ -197,3 +197,33 @@ async def test_mission_screen_shows_what_blocks_it(replica: Replica) -> None:
         assert isinstance(app.screen, MissionScreen)
         head = str(app.screen.query_one("#mission-head").render())
         assert "Blocked by\n  ⛔ Refactor the dispatcher (doing)" in head
+
+
+async def test_candidates_query(replica: Replica) -> None:
+    from storage import board_queries as q
+    from storage import missions as ops
+    from storage.board_queries import sqlalchemy_runner
+
+    db, identity, ids = replica
+    await ops.create_mission(db, identity.project_id, ops.MissionDraft(title="100% done_ish"))
+    await ops.delete_mission(db, ids["Fix login timeout"])
+
+    async def titles(mission_id: str, text: str = "") -> list[str]:
+        async with db.read() as conn:
+            rows = await q.dependency_candidates(
+                sqlalchemy_runner(conn), identity.project_id, mission_id, text
+            )
+        return [row.title for row in rows]
+
+    # Not itself, not Done ("Ship v0.1"), not deleted, not what it already waits on.
+    assert await titles(ids["Add CSV export"]) == [
+        "Write the README",
+        "Review the sync protocol",
+        "100% done_ish",
+    ]
+    assert await titles(ids["Add CSV export"], "%") == ["100% done_ish"]  # LIKE is escaped
+    assert await titles(ids["Add CSV export"], "_") == ["100% done_ish"]
+    assert await titles(ids["Add CSV export"], "readme") == ["Write the README"]
+    suffix = ids["Write the README"][-5:].lower()
+    assert await titles(ids["Add CSV export"], suffix) == ["Write the README"]
+    assert await titles(ids["Add CSV export"], ids["Write the README"][-12:-6]) == []

@@ -67,7 +67,7 @@ async def test_v_shows_solution_tasks_diff_and_log(replica: Replica) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(pilot, "l", "l", "v")
         head = shown(app, "#review-head")
-        assert MISSION in head and "stage plan" in head and "review pending" in head
+        assert MISSION in head and "stage plan · review pending · rejected 1× before" in head
         assert f"branch {BRANCH} → main" in head
         assert f"Previous feedback: {FEEDBACK}" in head
         # A plan is reviewed: the view opens on the solution.
@@ -334,3 +334,36 @@ def test_review_view_solution_snapshot(snap_compare, review_path: Path) -> None:
 def test_review_view_diff_snapshot(snap_compare, review_path: Path) -> None:
     app = app_on_path(review_path)
     assert snap_compare(app, terminal_size=(100, 34), run_before=review_keys("3"))
+
+
+async def test_only_a_live_worktree_of_this_workstation_is_reviewed(replica: Replica) -> None:
+    from storage.worktrees import mark_removed, mission_worktree
+
+    db, identity, seed = replica
+    tree = await mission_worktree(db, seed.mission_id, identity.workstation_id)
+    assert tree is not None and tree.worktree_path == str(seed.worktree)
+    assert await mission_worktree(db, seed.mission_id, "ws_elsewhere") is None
+    await mark_removed(db, tree.id)
+    assert await mission_worktree(db, seed.mission_id, identity.workstation_id) is None
+    app = app_on_db(db, identity)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot, "l", "l", "v")
+        assert "nothing to diff" in shown(app, "#review-diff-note")
+        assert "session.log" in shown(app, "#review-log-note")  # the log is still here
+
+
+async def test_code_under_review_opens_on_the_diff(replica: Replica) -> None:
+    from storage import review as review_ops
+
+    db, identity, seed = replica
+    await review_ops.approve_mission(db, seed.mission_id)
+    mission = await review_ops.finish_stage(db, seed.mission_id)
+    assert (mission.list, mission.stage) == ("review", "code")
+    app = app_on_db(db, identity)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot, "l", "l", "enter")
+        assert screen.query_one("#review-tabs").active == "diff"
+        assert app.focused is screen.query_one(DiffView)
+        assert "Previous feedback" not in shown(app, "#review-head")  # approving cleared it
+        await pilot.press("pagedown", "1")
+        assert screen.query_one("#review-tabs").active == "solution"

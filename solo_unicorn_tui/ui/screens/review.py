@@ -58,18 +58,19 @@ def render_head(review: Review) -> str:
     flags = [m.list.title(), f"stage {m.stage}"]
     if m.review_status:
         flags.append(f"review {m.review_status}")
+    rejections = sum(1 for e in review.material.reviews if e.kind == "rejected")
+    if rejections:
+        flags.append(f"rejected {rejections}× before")
     flags.append(f"#{short_id(m.id)}")
     head = f"[b]{escape(m.title)}[/b]  [dim]{escape(' · '.join(flags))}[/dim]\n"
     if review.branch:
         head += f"[dim]branch[/] {escape(review.branch)} [dim]→[/] {escape(review.target)}\n"
     else:
         head += "[dim]No worktree for this mission on this workstation.[/]\n"
-    feedback = m.review_feedback
-    if not feedback:
-        rejected = [e for e in review.material.reviews if e.kind == "rejected"]
-        feedback = rejected[-1].summary if rejected else None
-    if feedback:
-        head += f"[b $warning]Previous feedback:[/] {escape(_first_line(_printable(feedback)))}\n"
+    # Kept from a rejection until the stage is approved: what this attempt had to address.
+    if m.review_feedback:
+        feedback = _first_line(_printable(m.review_feedback))
+        head += f"[b $warning]Previous feedback:[/] {escape(feedback)}\n"
     return head.rstrip("\n")
 
 
@@ -167,6 +168,8 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         self.data = data
         self.mission_id = mission_id
         self.review: Review | None = None
+        self._tab_chosen = False
+        """The user picked a tab while loading: the load does not pick one for them."""
 
     def compose(self) -> ComposeResult:
         yield Static("Loading what the agent produced…", id="review-head")
@@ -214,7 +217,8 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         mission = review.material.mission
         changed = diff is not None and bool(diff.patch.strip())
         first = "diff" if changed and mission.stage not in ("clarify", "plan") else "solution"
-        self.action_show_tab(first)
+        if not self._tab_chosen:
+            self._show(first)
 
     # --- tabs --------------------------------------------------------------------------------
 
@@ -226,9 +230,13 @@ class ReviewScreen(Screen[ReviewDecision | None]):
             "log": "#review-log",
         }[tab]
 
-    def action_show_tab(self, tab: str) -> None:
+    def _show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.query_one(self._content(tab)).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self._tab_chosen = True
+        self._show(tab)
 
     def action_step_tab(self, step: int) -> None:
         active = self.query_one(TabbedContent).active or TABS[0]
