@@ -227,3 +227,22 @@ async def test_candidates_query(replica: Replica) -> None:
     suffix = ids["Write the README"][-5:].lower()
     assert await titles(ids["Add CSV export"], suffix) == ["Write the README"]
     assert await titles(ids["Add CSV export"], ids["Write the README"][-12:-6]) == []
+
+
+def test_blocked_by_dialog_snapshot(snap_compare, tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    from tests.support.board import app_on_path, build_replica, freeze_ids_and_time
+
+    freeze_ids_and_time(monkeypatch)
+    path = tmp_path / "replica.db"
+    asyncio.run(build_replica(path))
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        for key in ("j", "j", "b", "r", "e"):  # "Add CSV export", search "re"
+            await pilot.press(key)
+            await settle(pilot)
+
+    app = app_on_path(path)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
