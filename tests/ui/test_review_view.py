@@ -367,3 +367,11 @@ async def test_code_under_review_opens_on_the_diff(replica: Replica) -> None:
         assert "Previous feedback" not in shown(app, "#review-head")  # approving cleared it
         await pilot.press("pagedown", "1")
         assert screen.query_one("#review-tabs").active == "solution"
+
+
+def test_documents_keep_emoji_and_lose_control_characters() -> None:
+    from solo_unicorn_tui.ui.screens.review import _printable
+
+    assert (
+        _printable("👩\u200d💻 done\tok\n\x1b[31m\x00") == "👩\u200d💻 done\tok\n\ufffd[31m\ufffd"
+    )

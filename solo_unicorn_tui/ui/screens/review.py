@@ -7,6 +7,7 @@ the decision to the board, which writes it the same way as its own ``a``/``x`` k
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class ReviewDecision:
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() or c in _KEEP else "\ufffd" for c in text)
+    """Control characters (but newline and tab) made visible, as storage does for documents."""
+    return "".join(
+        "\ufffd" if unicodedata.category(c) in ("Cc", "Cs") and c not in _KEEP else c for c in text
+    )
 
 
 def _first_line(text: str, limit: int = 160) -> str:
@@ -222,7 +226,7 @@ class ReviewScreen(Screen[ReviewDecision | None]):
 
     # --- tabs --------------------------------------------------------------------------------
 
-    def _content(self, tab: str) -> Any:
+    def _content(self, tab: str) -> str:
         return {
             "solution": "#review-solution-scroll",
             "tasks": "#review-tasks-scroll",
