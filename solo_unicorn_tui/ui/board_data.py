@@ -65,7 +65,6 @@ class Review:
     branch: str | None = None
     """The mission's branch, when it has a worktree here."""
     target: str = "main"
-    worktree: str | None = None
     log_path: str | None = None
     """The newest session log of the mission on this workstation."""
 
@@ -227,7 +226,6 @@ class BoardData:
             material,
             branch=tree.branch if tree else None,
             target=target,
-            worktree=tree.worktree_path if tree else None,
             log_path=log_path,
         )
 
