@@ -84,11 +84,16 @@ async def gather_review(
     mission_id: str,
     worktree: Path | str | None = None,
     log_path: Path | str | None = None,
+    base_branch: str | None = None,
 ) -> ReviewMaterial:
-    """Solution and tasks (on the mission), the branch diff, the session log and past reviews."""
+    """Solution and tasks (on the mission), the branch diff, the session log and past reviews.
+
+    The diff is against the mission's target branch, else ``base_branch`` (where its worktree
+    branched from), else ``main``.
+    """
     mission = await get_mission(db, mission_id)
     events = await list_events(db, mission_id)
-    target = mission.target_branch or "main"
+    target = mission.target_branch or base_branch or "main"
     diff = await asyncio.to_thread(branch_diff, worktree, target) if worktree else None
     log = await asyncio.to_thread(log_tail, log_path)
     reviews = [

@@ -247,6 +247,42 @@ async def blockers(run: Runner, mission_id: str) -> list[tuple[str, str, str]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    """A mission that could block another (the dependency dialog's choices)."""
+
+    id: str
+    title: str
+    list: str
+    priority: int
+
+
+async def dependency_candidates(
+    run: Runner, project_id: str, mission_id: str, text: str = "", limit: int = 50
+) -> list[CandidateRow]:
+    """Unfinished missions of the project that ``mission_id`` does not wait on yet.
+
+    ``text`` matches part of the title or the end of the id (as short ids are shown).
+    """
+    params: dict[str, Any] = {"p": project_id, "id": mission_id, "limit": limit}
+    where = (
+        "m.project_id = :p AND m.deleted = 0 AND m.id != :id AND m.list != 'done' "
+        "AND NOT EXISTS (SELECT 1 FROM mission_dependencies d WHERE d.mission_id = :id "
+        "AND d.depends_on_mission_id = m.id AND d.deleted = 0 AND d.dependency_type = 'blocks')"
+    )
+    text = text.strip()
+    if text:
+        where += " AND (m.title LIKE :text ESCAPE '\\' OR m.id LIKE :suffix ESCAPE '\\')"
+        params["text"] = f"%{_escape_like(text)}%"
+        params["suffix"] = f"%{_escape_like(text)}"
+    rows = await run(
+        f"SELECT m.id, m.title, m.list, m.priority FROM missions m WHERE {where} "
+        "ORDER BY m.priority DESC, m.list_order, m.id LIMIT :limit",
+        params,
+    )
+    return [CandidateRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
 async def flow_stage_names(run: Runner, project_id: str) -> list[str]:
     """Stage names used by the project's flows, in flow order (for the filter's choices)."""
     rows = await run(

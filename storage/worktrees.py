@@ -109,3 +109,25 @@ async def cleanup_script_for(db: Database, workstation_repository_id: str) -> li
             )
         ).scalar_one_or_none()
     return list(script) if script else None
+
+
+async def mission_worktree(
+    db: Database, mission_id: str, workstation_id: str | None
+) -> GitWorktree | None:
+    """The mission's newest live worktree on this workstation (any workstation when None)."""
+    query = (
+        select(worktrees)
+        .join(ws_repos, ws_repos.c.id == worktrees.c.workstation_repository_id)
+        .where(
+            worktrees.c.mission_id == mission_id,
+            worktrees.c.deleted.is_(False),
+            worktrees.c.removed_at.is_(None),
+        )
+        .order_by(worktrees.c.created_at.desc(), worktrees.c.id.desc())
+        .limit(1)
+    )
+    if workstation_id:
+        query = query.where(ws_repos.c.workstation_id == workstation_id)
+    async with db.read() as conn:
+        row = (await conn.execute(query)).mappings().one_or_none()
+    return GitWorktree(**{k: row[k] for k in (c.name for c in worktrees.columns)}) if row else None

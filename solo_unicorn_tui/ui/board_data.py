@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
-from storage.board_queries import BoardFilter, BoardHeader, CardRow, TemplateRow
+from storage.board_queries import BoardFilter, BoardHeader, CandidateRow, CardRow, TemplateRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
+    from solo_unicorn_tui.review_material import ReviewMaterial
     from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
     from storage.missions import MissionDraft
@@ -76,6 +77,18 @@ class MissionChoices:
     actors: list[tuple[str, str]]
     default_flow: str | None = None
     default_actor: str | None = None
+
+
+@dataclass
+class Review:
+    """What the review view shows, and where on this workstation it came from."""
+
+    material: ReviewMaterial
+    branch: str | None = None
+    """The mission's branch, when it has a worktree here."""
+    target: str = "main"
+    log_path: str | None = None
+    """The newest session log of the mission on this workstation."""
 
 
 @dataclass
@@ -211,6 +224,40 @@ class BoardData:
         await _add_branch_state(db, detail)
         return detail
 
+    async def review(self, mission_id: str) -> Review:
+        """The mission's documents, its branch's diff and its newest session log (capped)."""
+        from solo_unicorn_tui.review_material import gather_review
+        from storage.sessions import list_sessions
+        from storage.worktrees import mission_worktree
+
+        db = await self._db()
+        tree = await mission_worktree(db, mission_id, db.workstation_id)
+        sessions = await list_sessions(
+            db, mission_id=mission_id, workstation_id=db.workstation_id, limit=1
+        )
+        log_path = sessions[0].log_path if sessions else None
+        material = await gather_review(
+            db,
+            mission_id,
+            tree.worktree_path if tree else None,
+            log_path,
+            base_branch=tree.base_branch if tree else None,
+        )
+        target = material.mission.target_branch or (tree and tree.base_branch) or "main"
+        return Review(
+            material,
+            branch=tree.branch if tree else None,
+            target=target,
+            log_path=log_path,
+        )
+
+    async def blockers(self, mission_id: str) -> list[tuple[str, str, str]]:
+        """(id, title, list) of every mission this one waits on, finished or not."""
+        return await q.blockers(self.reader.run, mission_id)
+
+    async def dependency_candidates(self, mission_id: str, text: str) -> list[CandidateRow]:
+        return await q.dependency_candidates(self.reader.run, self.project_id, mission_id, text)
+
     async def changed_elsewhere(self) -> bool:
         """True when anything committed to the replica since the last call."""
         version = await q.data_version(self.reader.run)
@@ -264,6 +311,17 @@ class BoardData:
         from storage import review
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
+
+    async def add_blocker(self, mission_id: str, on_id: str) -> Mission:
+        """``mission_id`` waits for ``on_id`` (a cycle raises ConflictError, nothing written)."""
+        from storage import dependencies
+
+        return await dependencies.add_dependency(await self._db(), mission_id, on_id)
+
+    async def remove_blocker(self, mission_id: str, on_id: str) -> Mission:
+        from storage import dependencies
+
+        return await dependencies.remove_dependency(await self._db(), mission_id, on_id)
 
     async def repository_settings(self) -> list[RepoSettings]:
         from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings

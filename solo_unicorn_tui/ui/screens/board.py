@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     # the first frame.
     from solo_unicorn_tui.ui.runtime_bridge import RuntimeEventMessage
     from solo_unicorn_tui.ui.runtime_host import RuntimeHost
+    from solo_unicorn_tui.ui.screens.review import ReviewDecision
     from solo_unicorn_tui.ui.sync_host import SyncHost
     from solo_unicorn_tui.workspace import Workspace
 
@@ -55,8 +56,10 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("L,shift+right", "move_next", "Move the card to the next list", "Move"),
     ("K,shift+up", "reorder_up", "Move the card up in its list", ""),
     ("J,shift+down", "reorder_down", "Move the card down in its list", ""),
-    ("enter", "open_mission", "Open the mission", "Open"),
+    ("enter", "open_mission", "Open the mission (in Review: what the agent produced)", "Open"),
     ("e", "edit_mission", "Edit the mission", ""),
+    ("v", "review_mission", "Review what the agent produced", ""),
+    ("b", "blockers", "Blocked by…: the missions this one waits for", ""),
     ("n", "new_mission", "New mission", "New"),
     ("d", "delete_mission", "Delete the mission (asks first)", "Delete"),
     ("space", "toggle_ready", "Toggle ready (only ready missions are run)", "Ready"),
@@ -193,7 +196,10 @@ class BoardScreen(Screen[None]):
         for mission_list in lists:
             mission_list.apply_window(windows[mission_list.list_name])
         if not data.filter.active:
-            self.query_one(BoardHeader).show_review(self.list_for("review").count)
+            review = next(m for m in lists if m.list_name == "review")
+            # query, not query_one: a reload that ends while the app shuts down finds no header
+            for header in self.query(BoardHeader):
+                header.show_review(review.count)
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
@@ -237,28 +243,37 @@ class BoardScreen(Screen[None]):
             self._polling = False
 
     def _write(
-        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str = ""
+        self,
+        operation: Callable[[], Awaitable[Any]],
+        follow: str | None,
+        done: str = "",
+        *,
+        land: bool = False,
     ) -> None:
         """Run a domain write, then reload every column from the replica.
 
         ``follow`` moves the selection to that card afterwards; changes already shown on the
         cards pass None, so a key pressed while the write runs is not undone by the reload.
+        ``land`` selects the mission the write returns, in the list it is now in.
         """
         # After the frame that shows the change: the write must not delay that frame.
         self.pending_writes += 1
-        self.call_after_refresh(self._run_write, operation, follow, done)
+        self.call_after_refresh(self._run_write, operation, follow, done, land)
 
     @work(group="write")
     async def _run_write(
-        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str
+        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str, land: bool
     ) -> None:
         try:
-            await operation()
+            result = await operation()
         except Exception as error:
             self.notify(describe_error(error), severity="error")
         else:
             if done:
                 self.notify(done)
+            if land and getattr(result, "list", None) in MISSION_LISTS:
+                self._focus_column(MISSION_LISTS.index(result.list))
+                follow = result.id
         finally:
             self.pending_writes -= 1
         if not self.pending_writes:
@@ -399,16 +414,50 @@ class BoardScreen(Screen[None]):
     def action_open_mission(self) -> None:
         from solo_unicorn_tui.ui.screens.mission import MissionScreen
 
+        if self.current.list_name == "review":
+            self.action_review_mission()
+            return
         card = self._selected()
         if card is not None and self.data is not None:
-            self.app.push_screen(MissionScreen(self.data, card.id))
+            self.app.push_screen(MissionScreen(self.data, card.id), self.apply_review)
 
     def action_edit_mission(self) -> None:
         from solo_unicorn_tui.ui.screens.mission import MissionScreen
 
         card = self._selected()
         if card is not None and self.data is not None:
-            self.app.push_screen(MissionScreen(self.data, card.id, edit=True))
+            self.app.push_screen(MissionScreen(self.data, card.id, edit=True), self.apply_review)
+
+    def action_review_mission(self) -> None:
+        from solo_unicorn_tui.ui.screens.review import ReviewScreen
+
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self.app.push_screen(ReviewScreen(self.data, card.id), self.apply_review)
+
+    def apply_review(self, decision: ReviewDecision | None) -> None:
+        """Write an approval or rejection made in the review view; select where the card went."""
+        if decision is None:
+            return
+        if decision.approved:
+            self.approve_mission(decision.mission_id, decision.title, land=True)
+        else:
+            self.reject_mission(
+                decision.mission_id, decision.title, decision.feedback or "", land=True
+            )
+
+    def action_blockers(self) -> None:
+        from solo_unicorn_tui.ui.screens.dependencies import DependenciesScreen
+
+        card = self._selected()
+        if card is None or self.data is None:
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.reload_all()
+
+        self.app.push_screen(DependenciesScreen(self.data, card.id, card.title), closed)
 
     def _in_review(self, verb: str) -> Any:
         card = self._selected()
@@ -419,11 +468,24 @@ class BoardScreen(Screen[None]):
             return None
         return card
 
+    def approve_mission(self, mission_id: str, title: str, *, land: bool = False) -> None:
+        if self.data is not None:
+            data = self.data
+            self._write(lambda: data.approve(mission_id), None, f"Approved “{title}”", land=land)
+
+    def reject_mission(
+        self, mission_id: str, title: str, feedback: str, *, land: bool = False
+    ) -> None:
+        if self.data is not None:
+            data = self.data
+            self._write(
+                lambda: data.reject(mission_id, feedback), None, f"Rejected “{title}”", land=land
+            )
+
     def action_approve(self) -> None:
         card = self._in_review("approved")
-        if card is not None and self.data is not None:
-            data = self.data
-            self._write(lambda: data.approve(card.id), None, f"Approved “{card.title}”")
+        if card is not None:
+            self.approve_mission(card.id, card.title)
 
     def action_reject(self) -> None:
         from solo_unicorn_tui.ui.screens.feedback import FeedbackScreen
@@ -431,13 +493,10 @@ class BoardScreen(Screen[None]):
         card = self._in_review("rejected")
         if card is None or self.data is None:
             return
-        data = self.data
 
         def given(feedback: str | None) -> None:
             if feedback:
-                self._write(
-                    lambda: data.reject(card.id, feedback), None, f"Rejected “{card.title}”"
-                )
+                self.reject_mission(card.id, card.title, feedback)
 
         self.app.push_screen(FeedbackScreen(card.title), given)
 

@@ -1,4 +1,8 @@
-"""One mission in full: description, clarification, solution, tasks and the events timeline."""
+"""One mission in full: description, clarification, solution, tasks and the events timeline.
+
+``v`` opens the review view; a decision made there closes this screen too and is handed to
+whoever opened it (the board writes it).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from textual.widgets import Footer, Static
 from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
 from solo_unicorn_tui.ui.errors import describe_error
 from solo_unicorn_tui.ui.messages import BoardChanged
+from solo_unicorn_tui.ui.screens.review import ReviewDecision, ReviewScreen
 from storage.ids import short_id
 
 
@@ -92,10 +97,11 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
     return head, body
 
 
-class MissionScreen(Screen[None]):
+class MissionScreen(Screen[ReviewDecision | None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="mission_back"),
         Binding("e", "edit", "Edit", id="mission_edit"),
+        Binding("v", "review", "Review", id="mission_review"),
     ]
 
     def __init__(self, data: BoardData, mission_id: str, *, edit: bool = False) -> None:
@@ -131,6 +137,13 @@ class MissionScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_review(self) -> None:
+        def decided(decision: ReviewDecision | None) -> None:
+            if decision is not None:
+                self.dismiss(decision)
+
+        self.app.push_screen(ReviewScreen(self.data, self.mission_id), decided)
 
     def action_edit(self) -> None:
         from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
