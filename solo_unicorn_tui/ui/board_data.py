@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
-from storage.board_queries import BoardFilter, BoardHeader, CardRow, TemplateRow
+from storage.board_queries import BoardFilter, BoardHeader, CardRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
+    from storage.fallback import FallbackArea, FallbackCheck
     from storage.missions import MissionDraft
-    from storage.models import Mission, MissionEvent
+    from storage.models import Mission, MissionEvent, MissionFallbackItem
 
 
 @dataclass
@@ -167,9 +168,6 @@ class BoardData:
     async def header(self) -> BoardHeader:
         return await q.board_header(self.reader.run, self.project_id, self.workstation_id)
 
-    async def templates(self) -> list[TemplateRow]:
-        return await q.fallback_templates(self.reader.run, self.project_id)
-
     async def stages(self) -> list[str]:
         return await q.flow_stage_names(self.reader.run, self.project_id)
 
@@ -242,6 +240,37 @@ class BoardData:
         from storage import review
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
+
+    # --- Mission Fallback (Todo's Fallback area) ----------------------------------------------
+
+    async def fallback_area(self) -> FallbackArea:
+        """Status, templates and pending proposals in one read (needs the writer's database)."""
+        from storage import fallback
+
+        return await fallback.fallback_area(await self._db(), self.project_id)
+
+    async def launch_template(self, template_id: str) -> Mission:
+        from storage import fallback
+
+        return await fallback.launch_template(await self._db(), template_id)
+
+    async def accept_proposal(self, item_id: str) -> Mission:
+        from storage import fallback
+
+        return await fallback.accept_item(await self._db(), item_id)
+
+    async def discard_proposal(self, item_id: str) -> MissionFallbackItem:
+        from storage import fallback
+
+        return await fallback.discard_item(await self._db(), item_id)
+
+    async def fallback_check(self) -> FallbackCheck:
+        """A manual check: no cadence wait, but the threshold and the weekly cap hold."""
+        from storage import fallback
+
+        return await fallback.run_fallback_check(
+            await self._db(), self.project_id, triggered_by="manual"
+        )
 
     async def repository_settings(self) -> list[RepoSettings]:
         from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
