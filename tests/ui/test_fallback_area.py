@@ -98,6 +98,8 @@ async def test_f_enters_and_leaves_the_area(replica) -> None:
         assert rows(app).has_focus
         assert area.outer_size.height > compact
         assert selected(app) == ("template", "Raise test coverage")
+        # Focused, long rows wrap ("◆ P5 Raise test coverage · 45m" is wider than the column).
+        assert rows(app).virtual_size.height > rows(app).option_count
         # j/k and arrows skip the disabled "Proposals" heading.
         await press(pilot, "j", "j", "j")
         assert selected(app) == ("proposal", "Raise test coverage")
@@ -105,6 +107,7 @@ async def test_f_enters_and_leaves_the_area(replica) -> None:
         assert selected(app) == ("template", "Tidy docs")
         await press(pilot, "escape")
         assert app.focused is None and area.outer_size.height == compact
+        assert rows(app).virtual_size.height == rows(app).option_count  # one line a row again
         # Board keys work on the cards again; f toggles back in and out.
         await press(pilot, "j")
         assert board(app).current.selected_card.title == "Fix login timeout"

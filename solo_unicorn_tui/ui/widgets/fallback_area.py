@@ -88,6 +88,14 @@ class FallbackRows(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: dict[str, Row] = {}
+        self._wrap: str | None = None
+
+    def notify_style_update(self) -> None:
+        # Rows wrap only while focused: measure them again when that flips.
+        if self.styles.text_wrap != self._wrap:
+            self._wrap = self.styles.text_wrap
+            self._clear_caches()
+        super().notify_style_update()
 
     @property
     def selected_row(self) -> Row | None:
@@ -140,7 +148,9 @@ class FallbackArea(Vertical):
         height: auto; max-height: 100%; border: none; padding: 0; background: transparent;
         text-wrap: nowrap; text-overflow: ellipsis; scrollbar-size-vertical: 1;
     }
-    FallbackArea > FallbackRows:focus { border: none; background-tint: transparent; }
+    FallbackArea > FallbackRows:focus {
+        border: none; background-tint: transparent; text-wrap: wrap;
+    }
     FallbackArea > FallbackRows > .option-list--option-disabled { color: $text-muted; }
     """
 
