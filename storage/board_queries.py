@@ -95,14 +95,6 @@ class CardRow:
 
 
 @dataclass
-class TemplateRow:
-    id: str
-    name: str
-    priority: int
-    enabled: bool
-
-
-@dataclass
 class BoardHeader:
     project_name: str
     workstation_name: str
@@ -206,15 +198,6 @@ async def position_of(
         {**params, "list": list_name, "order": order, "id": mission_id},
     )
     return list_name, int(before[0][0])
-
-
-async def fallback_templates(run: Runner, project_id: str) -> list[TemplateRow]:
-    rows = await run(
-        "SELECT id, name, priority, enabled FROM mission_fallback_templates "
-        "WHERE project_id = :p AND deleted = 0 ORDER BY priority DESC, name",
-        {"p": project_id},
-    )
-    return [TemplateRow(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
 async def board_header(run: Runner, project_id: str, workstation_id: str | None) -> BoardHeader:

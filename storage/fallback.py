@@ -435,6 +435,11 @@ async def launch_template(
     now = now or utcnow()
     async with db.write() as conn:
         template = await fetch_row(conn, templates, template_id, "fallback template")
+        if not template["enabled"]:
+            raise ConflictError(
+                f"fallback template {template['name']!r} is disabled; enable it with "
+                f"'solo-unicorn fallback template edit {template_id} --enabled'"
+            )
         project = await fetch_row(conn, projects, template["project_id"], "project")
         writer = ChangeWriter(db, conn)
         run = await _new_run(writer, project, "manual", None, None, now)
@@ -624,15 +629,21 @@ class FallbackArea:
     templates: list[MissionFallbackTemplate]
     proposals: list[MissionFallbackItem]
     last_run: MissionFallbackRun | None
+    accepted_this_week: int = 0
+    """Fallback missions made in this ISO week (what counts against the weekly cap)."""
 
 
-async def fallback_area(db: Database, project_id: str) -> FallbackArea:
+async def fallback_area(
+    db: Database, project_id: str, *, now: datetime | None = None
+) -> FallbackArea:
+    now = now or utcnow()
     async with db.read() as conn:
         project = await fetch_row(conn, projects, project_id, "project")
         config = MissionFallbackConfig(
             **(await _config_row(conn, project) or _default_config(project))
         )
         backlog = await backlog_count(conn, project_id)
+        accepted = await accepted_this_week(conn, project_id, now)
         found = (
             await conn.execute(
                 select(templates)
@@ -671,4 +682,5 @@ async def fallback_area(db: Database, project_id: str) -> FallbackArea:
         templates=template_rows,
         proposals=proposal_rows,
         last_run=MissionFallbackRun(**dict(last)) if last else None,
+        accepted_this_week=accepted,
     )

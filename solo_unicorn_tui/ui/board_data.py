@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
-from storage.board_queries import BoardFilter, BoardHeader, CandidateRow, CardRow, TemplateRow
+from storage.board_queries import BoardFilter, BoardHeader, CandidateRow, CardRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.review_material import ReviewMaterial
     from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
+    from storage.fallback import FallbackArea, FallbackCheck
     from storage.missions import MissionDraft
-    from storage.models import Actor, Flow, Mission, MissionEvent
+    from storage.models import Actor, Flow, Mission, MissionEvent, MissionFallbackItem
 
 
 @dataclass
@@ -202,9 +203,6 @@ class BoardData:
     async def header(self) -> BoardHeader:
         return await q.board_header(self.reader.run, self.project_id, self.workstation_id)
 
-    async def templates(self) -> list[TemplateRow]:
-        return await q.fallback_templates(self.reader.run, self.project_id)
-
     async def stages(self) -> list[str]:
         return await q.flow_stage_names(self.reader.run, self.project_id)
 
@@ -322,6 +320,37 @@ class BoardData:
         from storage import dependencies
 
         return await dependencies.remove_dependency(await self._db(), mission_id, on_id)
+
+    # --- Mission Fallback (Todo's Fallback area) ----------------------------------------------
+
+    async def fallback_area(self) -> FallbackArea:
+        """Status, templates and pending proposals in one read (needs the writer's database)."""
+        from storage import fallback
+
+        return await fallback.fallback_area(await self._db(), self.project_id)
+
+    async def launch_template(self, template_id: str) -> Mission:
+        from storage import fallback
+
+        return await fallback.launch_template(await self._db(), template_id)
+
+    async def accept_proposal(self, item_id: str) -> Mission:
+        from storage import fallback
+
+        return await fallback.accept_item(await self._db(), item_id)
+
+    async def discard_proposal(self, item_id: str) -> MissionFallbackItem:
+        from storage import fallback
+
+        return await fallback.discard_item(await self._db(), item_id)
+
+    async def fallback_check(self) -> FallbackCheck:
+        """A manual check: no cadence wait, but the threshold and the weekly cap hold."""
+        from storage import fallback
+
+        return await fallback.run_fallback_check(
+            await self._db(), self.project_id, triggered_by="manual"
+        )
 
     async def repository_settings(self) -> list[RepoSettings]:
         from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings

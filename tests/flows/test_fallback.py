@@ -144,6 +144,11 @@ async def test_accept_respects_cap_and_bad_input(workspace: Workspace) -> None:
         await fallback.set_config(db, pid, backlog_threshold=-1)
     with pytest.raises(NotFoundError):
         await fallback.launch_template(db, "fbtpl_nope")
+    [disabled] = [t for t in await fallback.list_templates(db, pid) if not t.enabled]
+    made = [r.id for r in await fallback.list_runs(db, pid)]
+    with pytest.raises(ConflictError, match="'Disabled one' is disabled"):
+        await fallback.launch_template(db, disabled.id)
+    assert [r.id for r in await fallback.list_runs(db, pid)] == made
     assert len(await fallback.list_templates(db, pid)) == 3
     assert [t.name for t in await fallback.list_templates(db, pid, enabled_only=True)] == [
         "Raise test coverage",
@@ -191,3 +196,8 @@ async def test_fallback_area_in_one_read(workspace: Workspace) -> None:
     assert [t.name for t in area.templates][:2] == ["Disabled one", "Raise test coverage"]
     assert len(area.proposals) == 5 and area.last_run is not None
     assert check.run is not None and area.last_run.id == check.run.id
+    assert area.accepted_this_week == 0
+    await fallback.accept_item(db, area.proposals[0].id, now=MONDAY)
+    assert (await fallback.fallback_area(db, pid, now=MONDAY)).accepted_this_week == 1
+    next_week = MONDAY + timedelta(days=7)
+    assert (await fallback.fallback_area(db, pid, now=next_week)).accepted_this_week == 0

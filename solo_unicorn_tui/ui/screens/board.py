@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.workspace import Workspace
 
 POLL_SECONDS = 0.5
+Done = str | Callable[[Any], str]
 RUNTIME_MISSING = "The agent runtime is not connected in this build; {what} is not available yet."
 
 #: (keys, action, help text, footer label or "" to keep it out of the footer); id = action
@@ -69,6 +70,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session", ""),
+    ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
     ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
@@ -148,6 +150,7 @@ class BoardScreen(Screen[None]):
             data.project_id = writer.project_id
             self.reload_all()
         self._load_header()
+        self._reload_fallback(data)
         if writer.workspace is not None:
             await self._start_runtime(writer.workspace)
 
@@ -157,7 +160,6 @@ class BoardScreen(Screen[None]):
             return
         header = await self.data.header()
         self.query_one(BoardHeader).show_place(header.project_name, header.workstation_name)
-        self.query_one(FallbackArea).show(await self.data.templates())
 
     def on_resize(self) -> None:
         self.set_class(self.size.height < 30, "-short")
@@ -186,6 +188,8 @@ class BoardScreen(Screen[None]):
         if follow is not None:
             self.current.follow_id = follow
         self._reload(self.data)
+        if self.data.connected:
+            self._reload_fallback(self.data)
 
     @work(exclusive=True, group="reload")
     async def _reload(self, data: BoardData) -> None:
@@ -200,6 +204,18 @@ class BoardScreen(Screen[None]):
             # query, not query_one: a reload that ends while the app shuts down finds no header
             for header in self.query(BoardHeader):
                 header.show_review(review.count)
+
+    @work(exclusive=True, group="fallback")
+    async def _reload_fallback(self, data: BoardData) -> None:
+        """Todo's Fallback area; read through the writer's database, so only once connected."""
+        try:
+            area = await data.fallback_area()
+        except Exception as error:
+            self.notify(
+                describe_error(error), title="Cannot read the Fallback area", severity="error"
+            )
+            return
+        self.query_one(FallbackArea).show(area)
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
@@ -246,7 +262,7 @@ class BoardScreen(Screen[None]):
         self,
         operation: Callable[[], Awaitable[Any]],
         follow: str | None,
-        done: str = "",
+        done: Done = "",
         *,
         land: bool = False,
     ) -> None:
@@ -254,6 +270,7 @@ class BoardScreen(Screen[None]):
 
         ``follow`` moves the selection to that card afterwards; changes already shown on the
         cards pass None, so a key pressed while the write runs is not undone by the reload.
+        ``done`` is the notice on success, or makes it from the operation's result.
         ``land`` selects the mission the write returns, in the list it is now in.
         """
         # After the frame that shows the change: the write must not delay that frame.
@@ -262,15 +279,16 @@ class BoardScreen(Screen[None]):
 
     @work(group="write")
     async def _run_write(
-        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: str, land: bool
+        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: Done, land: bool
     ) -> None:
         try:
             result = await operation()
         except Exception as error:
             self.notify(describe_error(error), severity="error")
         else:
-            if done:
-                self.notify(done)
+            notice = done(result) if callable(done) else done
+            if notice:
+                self.notify(notice)
             if land and getattr(result, "list", None) in MISSION_LISTS:
                 self._focus_column(MISSION_LISTS.index(result.list))
                 follow = result.id
@@ -539,6 +557,49 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(
             SessionLogsScreen(storage_session_loader(host.workspace.db), session_id=session_id)
         )
+
+    # --- Mission Fallback: the area under Todo -----------------------------------------------
+
+    def action_fallback(self) -> None:
+        self.query_one(FallbackArea).enter()
+
+    @on(FallbackArea.Leave)
+    def _leave_fallback(self) -> None:
+        self.set_focus(None)
+
+    @on(FallbackArea.Launch)
+    def _launch_template(self, message: FallbackArea.Launch) -> None:
+        if self.data is not None:
+            data, template_id = self.data, message.template_id
+            self._write(
+                lambda: data.launch_template(template_id),
+                None,
+                lambda mission: f"Launched “{mission.title}” into Todo (the template stays)",
+            )
+
+    @on(FallbackArea.Accept)
+    def _accept_proposal(self, message: FallbackArea.Accept) -> None:
+        if self.data is not None:
+            data, item_id = self.data, message.item_id
+            self._write(
+                lambda: data.accept_proposal(item_id),
+                None,
+                lambda mission: f"Accepted “{mission.title}”: it is in Todo",
+            )
+
+    @on(FallbackArea.Discard)
+    def _discard_proposal(self, message: FallbackArea.Discard) -> None:
+        if self.data is not None:
+            data, item_id = self.data, message.item_id
+            self._write(
+                lambda: data.discard_proposal(item_id), None, f"Discarded “{message.title}”"
+            )
+
+    @on(FallbackArea.Check)
+    def _check_fallback(self) -> None:
+        if self.data is not None:
+            data = self.data
+            self._write(data.fallback_check, None, lambda check: f"Fallback check: {check.reason}")
 
     def action_repo_settings(self) -> None:
         if self.data is not None:
