@@ -18,6 +18,7 @@ from storage.changes import ChangeWriter
 from storage.codec import encode_row
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
+from storage.identity import DEFAULT_FLOW_STAGES
 from storage.models import Flow, Mission, MissionEvent, Project
 from storage.rows import resolve_row_id
 from storage.types import utcnow
@@ -136,9 +137,15 @@ async def resolve_mission_id(db: Database, ident: str) -> str:
     return await resolve_row_id(db, missions, ident, "mission")
 
 
-async def _first_stage(conn: AsyncConnection, flow_id: str | None) -> str:
-    """Where a new mission starts: its flow's first stage (``clarify`` without a flow)."""
+async def _stage_names(conn: AsyncConnection, project_id: str, flow_id: str | None) -> list[str]:
+    """The stages of ``flow_id``, else of the project's default flow, else the built-in flow."""
     flows = Flow.__table__
+    if not flow_id:
+        flow_id = (
+            await conn.execute(
+                select(Project.__table__.c.default_flow_id).where(Project.id == project_id)
+            )
+        ).scalar_one_or_none()
     if flow_id:
         stages = (
             await conn.execute(
@@ -146,8 +153,8 @@ async def _first_stage(conn: AsyncConnection, flow_id: str | None) -> str:
             )
         ).scalar_one_or_none()
         if stages:
-            return str(stages[0]["name"])
-    return "clarify"
+            return [str(stage["name"]) for stage in stages]
+    return [str(stage["name"]) for stage in DEFAULT_FLOW_STAGES]
 
 
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
@@ -196,7 +203,7 @@ async def create_mission(
                 "repository_id": draft.repository_id,
                 "flow_id": flow_id,
                 "actor_id": draft.actor_id,
-                "stage": draft.stage or await _first_stage(conn, flow_id),
+                "stage": draft.stage or (await _stage_names(conn, project_id, flow_id))[0],
                 "pr_mode": draft.pr_mode,
                 "origin": draft.origin,
                 "fallback_item_id": draft.fallback_item_id,
@@ -279,6 +286,15 @@ async def update_mission(
     fields = _clean(fields)
     async with db.write() as conn:
         current = await _fetch(conn, mission_id)
+        if (
+            "flow_id" in fields
+            and "stage" not in fields
+            and fields["flow_id"] != current["flow_id"]
+        ):
+            # A stage the new flow does not have would end the mission after it: start over.
+            names = await _stage_names(conn, current["project_id"], fields["flow_id"])
+            if current["stage"] not in names:
+                fields["stage"] = names[0]
         await apply_update(ChangeWriter(db, conn), current, fields, origin=origin)
         return as_mission(await _fetch(conn, mission_id))
 

@@ -7,7 +7,7 @@ import pytest
 from solo_unicorn_tui.workspace import Workspace
 from storage import flows, review
 from storage.errors import ConflictError, NotFoundError, ValidationError
-from storage.missions import MissionDraft, create_mission, get_mission, list_events
+from storage.missions import MissionDraft, create_mission, get_mission, list_events, update_mission
 
 
 async def test_default_flow_walk_with_reject_and_approve(workspace: Workspace) -> None:
@@ -118,3 +118,19 @@ async def test_review_flag_follows_the_stage(workspace: Workspace) -> None:
     assert (mission.stage, mission.requires_review, mission.list) == ("ship", False, "todo")
     mission = await review.finish_stage(db, mission.id)
     assert mission.list == "done"
+
+
+async def test_changing_the_flow_keeps_a_known_stage_and_restarts_an_unknown_one(
+    workspace: Workspace,
+) -> None:
+    db, pid = workspace.db, workspace.project_id
+    gated = await flows.add_flow(db, pid, "Plan and code", flows.parse_stage_spec("plan!,code!"))
+    mission = await create_mission(db, pid, MissionDraft("Moves flows"))
+    assert mission.stage == "clarify"
+    moved = await update_mission(db, mission.id, flow_id=gated.id)
+    assert (moved.flow_id, moved.stage) == (gated.id, "plan")
+    await update_mission(db, mission.id, stage="code")
+    back = await update_mission(db, mission.id, flow_id=None)  # the project's default flow
+    assert (back.flow_id, back.stage) == (None, "code")
+    explicit = await update_mission(db, mission.id, flow_id=gated.id, stage="code")
+    assert explicit.stage == "code"
