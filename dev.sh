@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (a virtualenv in .venv with this checkout installed) and run the board or the tests.
 #   ./dev.sh board   open the board on the local replica (demo missions when it is empty)
-#   ./dev.sh test    run the test suite (extra arguments go to pytest)
+#   ./dev.sh test    run the test suite (extra arguments go to pytest; four workers;
+#                    SOLO_UNICORN_TEST_WORKERS=0 runs it in this one process)
 # Needs only Python 3.11+ and git.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,7 +36,8 @@ command=${1:-board}
 shift || true
 case "$command" in
   board) exec "$venv/bin/solo-unicorn" board --demo-if-empty "$@" ;;
-  test) exec "$venv/bin/python" -m pytest "$@" ;;
+  # Four workers: most tests wait on subprocesses, git and the terminal, not on the CPU.
+  test) exec "$venv/bin/python" -m pytest -n "${SOLO_UNICORN_TEST_WORKERS:-4}" "$@" ;;
   *)
     echo "dev.sh: error: unknown command '$command'; use 'board' or 'test'" >&2
     exit 2

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
@@ -131,7 +132,12 @@ async def settle(pilot: Pilot[Any]) -> None:
     idle_rounds = 0
     for _ in range(200):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            # An exclusive worker (a reload) was replaced by a newer one: wait for that instead.
+            idle_rounds = 0
+            continue
         await pilot.pause()
         board = getattr(app, "board", None)
         pending = board.pending_writes if board is not None else 0
