@@ -395,3 +395,76 @@ async def test_cancelled_runner_task_kills_the_agent_and_records_it(workspace, t
     session = await get_session(workspace.db, handle.session_id)
     assert session.status == "failed" and "runner was stopped" in session.end_reason
     assert (await ops.get_mission(workspace.db, mission_id)).list == "todo"
+
+
+async def test_cancel_between_start_and_record_still_kills_the_agent(
+    workspace, tmp_path, monkeypatch
+):
+    """The agent has started but its pid is not recorded yet (a slow write): a cancel then
+    must not leave it running."""
+    from storage import sessions as session_ops
+
+    pid_file = tmp_path / "grandchild.pid"
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("sleep", extra=str(pid_file)))
+    recording = asyncio.Event()
+    real_mark = session_ops.mark_session_running
+
+    async def slow_mark(db, session_id, pid):  # type: ignore[no-untyped-def]
+        recording.set()
+        await asyncio.sleep(600)
+        await real_mark(db, session_id, pid)
+
+    monkeypatch.setattr(session_ops, "mark_session_running", slow_mark)
+    mission_id = await _mission(workspace)
+    handle = await runtime.run_mission(mission_id)
+    await asyncio.wait_for(recording.wait(), timeout=30)
+    for _ in range(1500):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        await asyncio.sleep(0.02)
+    handle.task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handle.task
+    await _assert_gone(handle.pid)
+    await _assert_gone(int(pid_file.read_text()))
+    session = await get_session(workspace.db, handle.session_id)
+    assert session.status == "failed" and session.pid is None
+
+
+async def test_recovery_finds_an_agent_whose_pid_was_never_recorded(workspace, tmp_path):
+    """The runner died right after starting the agent: the pid is only in its lock file."""
+    import subprocess
+    import sys
+
+    from solo_unicorn_tui.runtime.session_runner import lock_path
+    from storage import sessions as session_ops
+
+    runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    try:
+        mission_id = await _mission(workspace, "runner died at start")
+        mission = await session_ops.claim_mission(
+            workspace.db, mission_id, workspace.identity.workstation_id, lease_seconds=600
+        )
+        session = await session_ops.create_session(
+            workspace.db,
+            mission,
+            code_agent_type="command",
+            code_agent_name="script",
+            stage=mission.stage,
+            worktree_id=None,
+            working_directory=None,
+            log_path=str(tmp_path / "x.log"),
+            prompt_path=None,
+            start_reason="test",
+        )
+        lock_path(workspace.home, session.id).write_text(f"{orphan.pid}\n")
+        recovered = await runtime.recover()
+        assert [r.session_id for r in recovered] == [session.id]
+        assert f"agent (pid {orphan.pid})" in recovered[0].reason
+        assert orphan.wait(timeout=20) is not None
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()

@@ -244,6 +244,10 @@ class AgentProcess:
             bytes_out=self._bytes,
         )
 
+    def kill(self) -> None:
+        """Kill the agent's whole process group now (no grace period)."""
+        self._signal_group(signal.SIGKILL)
+
     def _signal_group(self, sig: int) -> None:
         if self.process is None:
             return

@@ -32,6 +32,15 @@ class RecoveredSession:
     reason: str
 
 
+def _recorded_pid(home: Home, session_id: str) -> int | None:
+    """The agent's pid as the runner wrote it into its lock file the moment the agent started."""
+    try:
+        text = lock_path(home, session_id).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def _runner_alive(home: Home, session_id: str) -> bool:
     path = lock_path(home, session_id)
     if not path.exists():
@@ -86,15 +95,16 @@ async def recover_sessions(
         db, workstation_id=workstation_id, statuses=session_ops.ACTIVE_STATUSES, limit=None
     )
     for session in active:
+        pid = session.pid or _recorded_pid(home, session.id)
         if _runner_alive(home, session.id):
             continue
-        if session.pid and await _stop_orphan(session.pid, grace_seconds):
+        if pid and await _stop_orphan(pid, grace_seconds):
             reason = (
-                f"the runner stopped while the agent (pid {session.pid}) was running; "
+                f"the runner stopped while the agent (pid {pid}) was running; "
                 "the orphaned agent was stopped"
             )
-        elif session.pid:
-            reason = f"the runner stopped and the agent process (pid {session.pid}) is gone"
+        elif pid:
+            reason = f"the runner stopped and the agent process (pid {pid}) is gone"
         else:
             reason = "the runner stopped before the agent started"
         now = utcnow()

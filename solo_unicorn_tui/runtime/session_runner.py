@@ -391,7 +391,7 @@ class SessionRunner:
         lock = _hold_lock(lock_path(self.home, session_id))
         try:
             return await self._run_agent(
-                handle, mission, profile, reason, session_id, worktree_id, info
+                handle, mission, profile, reason, session_id, worktree_id, info, lock
             )
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
@@ -408,6 +408,7 @@ class SessionRunner:
         session_id: str,
         worktree_id: str,
         info: wt.WorktreeInfo,
+        lock: IO[bytes],
     ) -> SessionEnded:
         log_file = self.home.session_log(session_id)
         prompt_file = prompt_path(self.home, session_id)
@@ -467,23 +468,30 @@ class SessionRunner:
             except AgentStartError as start_error:
                 result, error = None, str(start_error)
             else:
+                # Before any await: if this process dies now, recovery still finds the agent.
+                lock.write(f"{pid}\n".encode())
+                lock.flush()
                 handle.process = process
                 handle.pid = pid
-                if handle.cancel_reason is not None:
-                    process.cancel(handle.cancel_reason)
-                await session_ops.mark_session_running(self.db, session_id, pid)
-                self.emit(
-                    SessionStarted(
-                        session_id=session_id,
-                        mission_id=mission.id,
-                        mission_title=mission.title,
-                        agent_name=profile.name,
-                        stage=mission.stage,
-                        pid=pid,
-                        log_path=str(log_file),
-                        started_at=utcnow(),
+                try:
+                    if handle.cancel_reason is not None:
+                        process.cancel(handle.cancel_reason)
+                    await session_ops.mark_session_running(self.db, session_id, pid)
+                    self.emit(
+                        SessionStarted(
+                            session_id=session_id,
+                            mission_id=mission.id,
+                            mission_title=mission.title,
+                            agent_name=profile.name,
+                            stage=mission.stage,
+                            pid=pid,
+                            log_path=str(log_file),
+                            started_at=utcnow(),
+                        )
                     )
-                )
+                except BaseException:
+                    process.kill()  # never leave a started agent unwatched
+                    raise
                 result = await process.wait()
                 error = None
         return await self._record(
