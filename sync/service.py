@@ -168,12 +168,13 @@ class SyncService:
                 raise ServerUnreachableError("the sync connection was closed")
             high = await replica.outbox_high_water(self.db)
             if poked or high != seen_outbox or loop.time() >= next_pull:
+                # Cleared before the round: a NOTIFY that arrives during it wakes the next one.
+                self._wake.clear()
                 await self._round(conn)
                 if self.claims is not None and seen_outbox < 0:
                     await self._reconcile_claims()
                 seen_outbox = await replica.outbox_high_water(self.db)
                 next_pull = loop.time() + self.interval_seconds
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.local_poll_seconds)
                 poked = True
