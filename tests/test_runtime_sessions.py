@@ -269,6 +269,29 @@ async def test_hostile_title_stays_inside_workspace(workspace, tmp_path):
     assert "etc-rm-rf-reboot-id-x" in branch
 
 
+async def _session_without_runner(workspace, title: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A claimed mission with a session row, as a runner leaves it just before the agent runs."""
+    from storage import sessions as session_ops
+
+    mission_id = await _mission(workspace, title)
+    mission = await session_ops.claim_mission(
+        workspace.db, mission_id, workspace.identity.workstation_id, lease_seconds=600
+    )
+    session = await session_ops.create_session(
+        workspace.db,
+        mission,
+        code_agent_type="command",
+        code_agent_name="script",
+        stage=mission.stage,
+        worktree_id=None,
+        working_directory=None,
+        log_path=str(tmp_path / "x.log"),
+        prompt_path=None,
+        start_reason="test",
+    )
+    return mission_id, session
+
+
 async def test_recovery_marks_sessions_of_dead_runners_failed(workspace, tmp_path):
     import subprocess
     import sys
@@ -281,22 +304,7 @@ async def test_recovery_marks_sessions_of_dead_runners_failed(workspace, tmp_pat
     gone.wait()
     ids = []
     for title in ("dead runner", "live runner"):
-        mission_id = await _mission(workspace, title)
-        mission = await session_ops.claim_mission(
-            workspace.db, mission_id, workspace.identity.workstation_id, lease_seconds=600
-        )
-        session = await session_ops.create_session(
-            workspace.db,
-            mission,
-            code_agent_type="command",
-            code_agent_name="script",
-            stage=mission.stage,
-            worktree_id=None,
-            working_directory=None,
-            log_path=str(tmp_path / "x.log"),
-            prompt_path=None,
-            start_reason="test",
-        )
+        mission_id, session = await _session_without_runner(workspace, title, tmp_path)
         await session_ops.mark_session_running(workspace.db, session.id, gone.pid)
         ids.append((mission_id, session.id))
     live_lock = _hold_lock(lock_path(workspace.home, ids[1][1]))  # a runner still holds this one
@@ -437,29 +445,13 @@ async def test_recovery_finds_an_agent_whose_pid_was_never_recorded(workspace, t
     import sys
 
     from solo_unicorn_tui.runtime.session_runner import lock_path
-    from storage import sessions as session_ops
 
     runtime, _ = await _setup(workspace, tmp_path, script_profile("commit"))
     orphan = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
     )
     try:
-        mission_id = await _mission(workspace, "runner died at start")
-        mission = await session_ops.claim_mission(
-            workspace.db, mission_id, workspace.identity.workstation_id, lease_seconds=600
-        )
-        session = await session_ops.create_session(
-            workspace.db,
-            mission,
-            code_agent_type="command",
-            code_agent_name="script",
-            stage=mission.stage,
-            worktree_id=None,
-            working_directory=None,
-            log_path=str(tmp_path / "x.log"),
-            prompt_path=None,
-            start_reason="test",
-        )
+        _, session = await _session_without_runner(workspace, "runner died at start", tmp_path)
         lock_path(workspace.home, session.id).write_text(f"{orphan.pid}\n")
         recovered = await runtime.recover()
         assert [r.session_id for r in recovered] == [session.id]

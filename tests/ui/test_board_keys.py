@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,20 +13,9 @@ from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
 from storage import missions as ops
 from storage.database import Database
 from storage.errors import NotFoundError
-from storage.identity import Identity
-from tests.support.board import app_on_db, open_replica, seed_board, settle
+from tests.support.board import app_on_db, settle
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-async def replica(tmp_path: Path) -> AsyncIterator[tuple[Database, Identity, dict[str, str]]]:
-    db, identity = await open_replica(tmp_path / "replica.db")
-    ids = await seed_board(db, identity)
-    try:
-        yield db, identity, ids
-    finally:
-        await db.close()
 
 
 def board(app: Any) -> BoardScreen:

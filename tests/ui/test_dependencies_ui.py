@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from solo_unicorn_tui.ui.screens.board import BoardScreen
@@ -17,20 +15,10 @@ from storage.database import Database
 from storage.identity import Identity
 from storage.ids import short_id
 from storage.models import MissionDependency
-from tests.support.board import app_on_db, open_replica, seed_board, settle
+from tests.support.board import app_on_db, settle
 
 SIZE = (160, 40)
 Replica = tuple[Database, Identity, dict[str, str]]
-
-
-@pytest.fixture
-async def replica(tmp_path: Path) -> AsyncIterator[Replica]:
-    db, identity = await open_replica(tmp_path / "replica.db")
-    ids = await seed_board(db, identity)
-    try:
-        yield db, identity, ids
-    finally:
-        await db.close()
 
 
 async def blocker_titles(db: Database, mission_id: str) -> list[str]:

@@ -4,7 +4,6 @@ form's flow and actor choices. Driven with Pilot, checked against the replica.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,10 @@ from tests.support.board import (
     build_replica,
     freeze_ids_and_time,
     open_replica,
-    seed_board,
     settle,
 )
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-async def replica(tmp_path: Path) -> AsyncIterator[tuple[Database, Identity, dict[str, str]]]:
-    db, identity = await open_replica(tmp_path / "replica.db")
-    ids = await seed_board(db, identity)
-    try:
-        yield db, identity, ids
-    finally:
-        await db.close()
 
 
 def settings_screen(app: Any) -> ProjectSettingsScreen:
