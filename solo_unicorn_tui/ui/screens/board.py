@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -215,7 +216,9 @@ class BoardScreen(Screen[None]):
                 describe_error(error), title="Cannot read the Fallback area", severity="error"
             )
             return
-        self.query_one(FallbackArea).show(area)
+        # query, not query_one: the read may end after the app has begun to close
+        for widget in self.query(FallbackArea):
+            widget.show(area)
 
     def _focus_column(self, index: int) -> None:
         columns = self._columns()
@@ -255,6 +258,8 @@ class BoardScreen(Screen[None]):
             changed = self.data is not None and await self.data.changed_elsewhere()
             if changed and not self.pending_writes:
                 self.reload_all()
+        except NoMatches:
+            pass  # the app closed while the replica was read: the columns are gone
         finally:
             self._polling = False
 
