@@ -142,15 +142,23 @@ async def refresh_pull_request(
     return await pull_requests.update_pull_request_status(db, pr.id, status=current.state)
 
 
-async def refresh_open_pull_requests(db: Database, client: GitHubClient) -> int:
-    """Refresh every open pull request whose repository names its GitHub owner and name."""
+async def refresh_open_pull_requests(db: Database, github: Callable[[], GitHubClient]) -> int:
+    """Refresh every open pull request whose repository names its GitHub owner and name.
+
+    ``github`` makes the client only when there is something open to ask about, so no token is
+    needed while nothing is open. Returns how many were refreshed.
+    """
+    open_now = await pull_requests.open_pull_requests(db)
+    if not open_now:
+        return 0
     refreshed = 0
-    for pr in await pull_requests.open_pull_requests(db):
-        repo = await _repository(db, pr.project_repository_id)
-        if not repo or not repo["github_owner"] or not repo["github_name"]:
-            continue
-        await refresh_pull_request(db, pr, client, repo["github_owner"], repo["github_name"])
-        refreshed += 1
+    async with github() as client:
+        for pr in open_now:
+            repo = await _repository(db, pr.project_repository_id)
+            if not repo or not repo["github_owner"] or not repo["github_name"]:
+                continue
+            await refresh_pull_request(db, pr, client, repo["github_owner"], repo["github_name"])
+            refreshed += 1
     return refreshed
 
 

@@ -130,9 +130,8 @@ async def _refresh(args: argparse.Namespace) -> int:
     from storage import pull_requests
 
     async with workspace_session() as ws:
-        if await pull_requests.open_pull_requests(ws.db):
-            async with client_from_settings(ws.settings.github_api_url) as client:
-                await pr_mode.refresh_open_pull_requests(ws.db, client)
+        api_url = ws.settings.github_api_url
+        await pr_mode.refresh_open_pull_requests(ws.db, lambda: client_from_settings(api_url))
         rows = await pull_requests.list_pull_requests(ws.db)
     if args.json:
         print_json(

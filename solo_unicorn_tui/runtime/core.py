@@ -369,15 +369,11 @@ class Runtime:
         if self._last_pr_refresh is not None and now - self._last_pr_refresh < every:
             return 0
         self._last_pr_refresh = now
-        from storage.pull_requests import open_pull_requests
-
         try:
-            if not await open_pull_requests(self.db):
-                return 0
+            # GitPython fails at import without a git binary; import it only where it is used.
             from solo_unicorn_tui.pr_mode import refresh_open_pull_requests
 
-            async with self.github_client() as client:
-                return await refresh_open_pull_requests(self.db, client)
+            return await refresh_open_pull_requests(self.db, self.github_client)
         except UserError as error:
             log.warning("pull request refresh skipped: %s", error)
         except Exception:

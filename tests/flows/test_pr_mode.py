@@ -210,8 +210,10 @@ async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
         assert [(p["number"], p["status"]) for p in json.loads(refreshed.stdout)] == [(7, "closed")]
         ws = await open_workspace(home)
         try:
-            async with GitHubClient("good-token", server.url) as client:
-                assert await pr_mode.refresh_open_pull_requests(ws.db, client) == 0
+            nothing_open = pr_mode.refresh_open_pull_requests(
+                ws.db, lambda: GitHubClient("good-token", server.url)
+            )
+            assert await nothing_open == 0
             pr = await pull_requests.pull_request_for_mission(ws.db, mission_id)
             assert pr is not None and pr.status == "closed"
         finally:
