@@ -18,8 +18,7 @@ from storage.changes import ChangeWriter
 from storage.codec import encode_row
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
-from storage.identity import DEFAULT_FLOW_STAGES
-from storage.models import Flow, Mission, MissionEvent, Project
+from storage.models import Mission, MissionEvent, Project
 from storage.rows import resolve_row_id
 from storage.types import utcnow
 
@@ -138,23 +137,10 @@ async def resolve_mission_id(db: Database, ident: str) -> str:
 
 
 async def _stage_names(conn: AsyncConnection, project_id: str, flow_id: str | None) -> list[str]:
-    """The stages of ``flow_id``, else of the project's default flow, else the built-in flow."""
-    flows = Flow.__table__
-    if not flow_id:
-        flow_id = (
-            await conn.execute(
-                select(Project.__table__.c.default_flow_id).where(Project.id == project_id)
-            )
-        ).scalar_one_or_none()
-    if flow_id:
-        stages = (
-            await conn.execute(
-                select(flows.c.stages).where(flows.c.id == flow_id, flows.c.deleted.is_(False))
-            )
-        ).scalar_one_or_none()
-        if stages:
-            return [str(stage["name"]) for stage in stages]
-    return [str(stage["name"]) for stage in DEFAULT_FLOW_STAGES]
+    """The stages a mission with ``flow_id`` walks (the same lookup the runtime uses)."""
+    from storage.flows import resolve_flow, stage_names  # flows builds on this module
+
+    return stage_names(await resolve_flow(conn, {"flow_id": flow_id, "project_id": project_id}))
 
 
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
