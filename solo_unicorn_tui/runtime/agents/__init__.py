@@ -1,0 +1,1 @@
+"""Everything about the agent CLIs themselves: their output events, parsers and profiles."""
