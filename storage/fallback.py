@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import validation
@@ -130,11 +130,29 @@ def _default_config(project: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _config_or_default(conn: AsyncConnection, project: dict[str, Any]) -> dict[str, Any]:
+    """The saved config row, else the defaults (``id`` None: not saved yet)."""
+    return await _config_row(conn, project) or _default_config(project)
+
+
+async def _save_config(
+    writer: ChangeWriter, project: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Write ``values`` on the project's config row, creating the row from the defaults."""
+    current = await _config_row(writer.conn, project)
+    if current is None:
+        defaults = _default_config(project)
+        defaults.pop("id")
+        await writer.insert(configs, {**defaults, **values})
+    elif values:
+        await writer.update(configs, current["id"], values)
+
+
 async def get_config(db: Database, project_id: str) -> MissionFallbackConfig:
     """The project's fallback settings (the defaults when none were saved)."""
     async with db.read() as conn:
         project = await fetch_row(conn, projects, project_id, "project")
-        row = await _config_row(conn, project) or _default_config(project)
+        row = await _config_or_default(conn, project)
     return MissionFallbackConfig(**row)
 
 
@@ -156,14 +174,7 @@ async def set_config(db: Database, project_id: str, **values: Any) -> MissionFal
             raise ValidationError(key, "is not a fallback setting")
     async with db.write() as conn:
         project = await fetch_row(conn, projects, project_id, "project")
-        writer = ChangeWriter(db, conn)
-        current = await _config_row(conn, project)
-        if current is None:
-            defaults = _default_config(project)
-            defaults.pop("id")
-            await writer.insert(configs, {**defaults, **clean})
-        elif clean:
-            await writer.update(configs, current["id"], clean)
+        await _save_config(ChangeWriter(db, conn), project, clean)
     return await get_config(db, project_id)
 
 
@@ -244,17 +255,21 @@ async def resolve_template_id(db: Database, ident: str) -> str:
     return await resolve_row_id(db, templates, ident, "fallback template")
 
 
-async def list_templates(
-    db: Database, project_id: str, *, enabled_only: bool = False
-) -> list[MissionFallbackTemplate]:
-    """The Fallback area's templates: highest priority first, then by name."""
+def _templates_query(project_id: str, *, enabled_only: bool = False) -> Select[Any]:
+    """The project's live templates: highest priority first, then by name."""
     query = (
         select(templates)
         .where(templates.c.project_id == project_id, templates.c.deleted.is_(False))
         .order_by(templates.c.priority.desc(), templates.c.name, templates.c.id)
     )
-    if enabled_only:
-        query = query.where(templates.c.enabled.is_(True))
+    return query.where(templates.c.enabled.is_(True)) if enabled_only else query
+
+
+async def list_templates(
+    db: Database, project_id: str, *, enabled_only: bool = False
+) -> list[MissionFallbackTemplate]:
+    """The Fallback area's templates: highest priority first, then by name."""
+    query = _templates_query(project_id, enabled_only=enabled_only)
     async with db.read() as conn:
         return [MissionFallbackTemplate(**dict(r)) for r in (await conn.execute(query)).mappings()]
 
@@ -301,18 +316,36 @@ async def accepted_this_week(conn: AsyncConnection, project_id: str, now: dateti
     ).scalar_one()
 
 
-async def _outstanding_proposals(conn: AsyncConnection, project_id: str) -> int:
+def _proposals_query(project_id: str) -> Select[Any]:
+    """Proposals still waiting for a decision, oldest first."""
     return (
-        await conn.execute(
-            select(func.count())
-            .select_from(items)
-            .where(
-                items.c.project_id == project_id,
-                items.c.status == "proposed",
-                items.c.deleted.is_(False),
-            )
+        select(items)
+        .where(
+            items.c.project_id == project_id,
+            items.c.status == "proposed",
+            items.c.deleted.is_(False),
         )
-    ).scalar_one()
+        .order_by(items.c.created_at, items.c.id)
+    )
+
+
+async def _outstanding_proposals(conn: AsyncConnection, project_id: str) -> int:
+    query = (
+        _proposals_query(project_id)
+        .order_by(None)
+        .with_only_columns(func.count())
+        .select_from(items)
+    )
+    return (await conn.execute(query)).scalar_one()
+
+
+def _runs_query(project_id: str) -> Select[Any]:
+    """The project's runs, newest first."""
+    return (
+        select(runs)
+        .where(runs.c.project_id == project_id, runs.c.deleted.is_(False))
+        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+    )
 
 
 def _mission_text(template: dict[str, Any]) -> str | None:
@@ -449,6 +482,73 @@ async def launch_template(
         return as_mission(await fetch_row(conn, missions, mission["id"], "mission"))
 
 
+@dataclass(frozen=True)
+class FallbackDecision:
+    """What a check should do: ``count`` missions to propose (0: no run) and why."""
+
+    count: int
+    reason: str
+
+
+def fallback_gate(
+    config: MissionFallbackConfig,
+    *,
+    backlog: int,
+    now: datetime,
+    triggered_by: TriggeredBy = "automatic",
+) -> FallbackDecision | None:
+    """The reasons to do nothing that need no more than the backlog; None: look further.
+
+    Nothing while fallback is paused, the ready backlog reaches the threshold, or (automatic
+    checks only) the cadence since the last run has not passed. This is the common outcome, so
+    :func:`run_fallback_check` asks it before counting anything else (a count of this week's
+    fallback missions scans the project: see ``bench/fallback_backlog.py``).
+    """
+    threshold = config.backlog_threshold
+    if config.status != "active":
+        return FallbackDecision(0, f"fallback is {config.status}")
+    if backlog >= threshold:
+        return FallbackDecision(0, f"backlog {backlog} is not below the threshold {threshold}")
+    last = config.last_run_at
+    cadence = timedelta(minutes=config.check_cadence_minutes)
+    if triggered_by == "automatic" and last is not None and now - last < cadence:
+        return FallbackDecision(0, f"last run {last:%H:%M}; next after {last + cadence:%H:%M} UTC")
+    return None
+
+
+def decide_fallback(
+    config: MissionFallbackConfig,
+    *,
+    backlog: int,
+    outstanding: int,
+    accepted_this_week: int,
+    enabled_templates: int,
+    now: datetime,
+    triggered_by: TriggeredBy = "automatic",
+) -> FallbackDecision:
+    """The policy of a check, without the database.
+
+    After :func:`fallback_gate`, it proposes what the backlog lacks minus the proposals still
+    undecided, capped by what the weekly cap leaves, when there is a template to propose from.
+    """
+    gate = fallback_gate(config, backlog=backlog, now=now, triggered_by=triggered_by)
+    if gate is not None:
+        return gate
+    if enabled_templates == 0:
+        return FallbackDecision(0, "no enabled fallback templates")
+    threshold = config.backlog_threshold
+    left_this_week = config.weekly_mission_cap - accepted_this_week
+    count = min(threshold - backlog - outstanding, left_this_week)
+    if count <= 0:
+        if left_this_week <= 0:
+            return FallbackDecision(
+                0, f"weekly cap of {config.weekly_mission_cap} fallback missions reached"
+            )
+        return FallbackDecision(0, "enough proposals are waiting for a decision")
+    verb = "created" if config.auto_accept else "proposed"
+    return FallbackDecision(count, f"backlog {backlog} below {threshold}: {verb} {count}")
+
+
 async def run_fallback_check(
     db: Database,
     project_id: str,
@@ -457,77 +557,52 @@ async def run_fallback_check(
 ) -> FallbackCheck:
     """Compare the ready backlog with the threshold and, when low, make a fallback run.
 
-    An automatic check waits for the cadence since the last run; a manual one does not. The
-    number of missions proposed is what the backlog lacks (minus proposals still undecided),
-    capped by what the weekly cap leaves.
+    The policy is :func:`decide_fallback`; this gathers its inputs and carries it out: a run
+    with one proposal per enabled template in turn (missions at once with ``auto_accept``).
     """
     now = now or utcnow()
     async with db.write() as conn:
         project = await fetch_row(conn, projects, project_id, "project")
-        config = await _config_row(conn, project) or _default_config(project)
-        threshold = config["backlog_threshold"]
+        config = await _config_or_default(conn, project)
+        settings = MissionFallbackConfig(**config)
         backlog = await backlog_count(conn, project_id)
+        threshold = config["backlog_threshold"]
         result = FallbackCheck(backlog=backlog, threshold=threshold, reason="")
-        if config["status"] != "active":
-            result.reason = f"fallback is {config['status']}"
-            return result
-        if backlog >= threshold:
-            result.reason = f"backlog {backlog} is not below the threshold {threshold}"
-            return result
-        last = config["last_run_at"]
-        cadence = timedelta(minutes=config["check_cadence_minutes"])
-        if triggered_by == "automatic" and last is not None and now - last < cadence:
-            result.reason = f"last run {last:%H:%M}; next after {last + cadence:%H:%M} UTC"
+        gate = fallback_gate(settings, backlog=backlog, now=now, triggered_by=triggered_by)
+        if gate is not None:
+            result.reason = gate.reason
             return result
         enabled = [
             dict(r)
             for r in (
-                await conn.execute(
-                    select(templates)
-                    .where(
-                        templates.c.project_id == project_id,
-                        templates.c.deleted.is_(False),
-                        templates.c.enabled.is_(True),
-                    )
-                    .order_by(templates.c.priority.desc(), templates.c.name, templates.c.id)
-                )
+                await conn.execute(_templates_query(project_id, enabled_only=True))
             ).mappings()
         ]
-        if not enabled:
-            result.reason = "no enabled fallback templates"
-            return result
-        left_this_week = config["weekly_mission_cap"] - await accepted_this_week(
-            conn, project_id, now
+        decision = decide_fallback(
+            settings,
+            backlog=backlog,
+            outstanding=await _outstanding_proposals(conn, project_id),
+            accepted_this_week=await accepted_this_week(conn, project_id, now),
+            enabled_templates=len(enabled),
+            now=now,
+            triggered_by=triggered_by,
         )
-        wanted = threshold - backlog - await _outstanding_proposals(conn, project_id)
-        count = min(wanted, left_this_week)
-        if count <= 0:
-            result.reason = (
-                f"weekly cap of {config['weekly_mission_cap']} fallback missions reached"
-                if left_this_week <= 0
-                else "enough proposals are waiting for a decision"
-            )
+        result.reason = decision.reason
+        if decision.count <= 0:
             return result
         writer = ChangeWriter(db, conn)
         run = await _new_run(writer, project, triggered_by, backlog, threshold, now)
         created = []
         made = []
-        for template in itertools.islice(itertools.cycle(enabled), count):
+        for template in itertools.islice(itertools.cycle(enabled), decision.count):
             item = await _new_item(writer, run, template, now)
             if config["auto_accept"]:
                 created.append(
                     await _create_from_item(writer, project, item, template, now, "fallback")
                 )
             made.append(item["id"])
-        if config["id"] is None:
-            defaults = _default_config(project)
-            defaults.pop("id")
-            await writer.insert(configs, {**defaults, "last_run_at": now})
-        else:
-            await writer.update(configs, config["id"], {"last_run_at": now})
+        await _save_config(writer, project, {"last_run_at": now})
         run_row = await _refresh_run(writer, run["id"], now)
-        verb = "created" if config["auto_accept"] else "proposed"
-        result.reason = f"backlog {backlog} below {threshold}: {verb} {count}"
         result.run = MissionFallbackRun(**run_row)
         result.items = [
             MissionFallbackItem(**await fetch_row(conn, items, i, "fallback item")) for i in made
@@ -544,7 +619,7 @@ async def accept_item(db: Database, item_id: str, *, now: datetime | None = None
         if item["status"] != "proposed":
             raise ConflictError(f"fallback item {item_id} is already {item['status']}")
         project = await fetch_row(conn, projects, item["project_id"], "project")
-        config = await _config_row(conn, project) or _default_config(project)
+        config = await _config_or_default(conn, project)
         if await accepted_this_week(conn, project["id"], now) >= config["weekly_mission_cap"]:
             raise ConflictError(
                 f"the weekly cap of {config['weekly_mission_cap']} fallback missions is reached; "
@@ -593,12 +668,7 @@ async def resolve_item_id(db: Database, ident: str) -> str:
 
 
 async def list_runs(db: Database, project_id: str, *, limit: int = 20) -> list[MissionFallbackRun]:
-    query = (
-        select(runs)
-        .where(runs.c.project_id == project_id, runs.c.deleted.is_(False))
-        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
-        .limit(limit)
-    )
+    query = _runs_query(project_id).limit(limit)
     async with db.read() as conn:
         return [MissionFallbackRun(**dict(r)) for r in (await conn.execute(query)).mappings()]
 
@@ -639,43 +709,14 @@ async def fallback_area(
     now = now or utcnow()
     async with db.read() as conn:
         project = await fetch_row(conn, projects, project_id, "project")
-        config = MissionFallbackConfig(
-            **(await _config_row(conn, project) or _default_config(project))
-        )
+        config = MissionFallbackConfig(**await _config_or_default(conn, project))
         backlog = await backlog_count(conn, project_id)
         accepted = await accepted_this_week(conn, project_id, now)
-        found = (
-            await conn.execute(
-                select(templates)
-                .where(templates.c.project_id == project_id, templates.c.deleted.is_(False))
-                .order_by(templates.c.priority.desc(), templates.c.name, templates.c.id)
-            )
-        ).mappings()
+        found = (await conn.execute(_templates_query(project_id))).mappings()
         template_rows = [MissionFallbackTemplate(**dict(r)) for r in found]
-        proposed = (
-            await conn.execute(
-                select(items)
-                .where(
-                    items.c.project_id == project_id,
-                    items.c.status == "proposed",
-                    items.c.deleted.is_(False),
-                )
-                .order_by(items.c.created_at, items.c.id)
-            )
-        ).mappings()
+        proposed = (await conn.execute(_proposals_query(project_id))).mappings()
         proposal_rows = [MissionFallbackItem(**dict(r)) for r in proposed]
-        last = (
-            (
-                await conn.execute(
-                    select(runs)
-                    .where(runs.c.project_id == project_id, runs.c.deleted.is_(False))
-                    .order_by(runs.c.started_at.desc(), runs.c.id.desc())
-                    .limit(1)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        last = (await conn.execute(_runs_query(project_id).limit(1))).mappings().first()
     return FallbackArea(
         config=config,
         backlog=backlog,

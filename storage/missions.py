@@ -159,16 +159,6 @@ async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -
 async def create_mission(
     db: Database, project_id: str, draft: MissionDraft, *, origin: Origin = "user"
 ) -> Mission:
-    fields = _clean(
-        {
-            "title": draft.title,
-            "description": draft.description,
-            "priority": draft.priority,
-            "ready": draft.ready,
-            "list": draft.list,
-            "target_branch": draft.target_branch,
-        }
-    )
     async with db.write() as conn:
         project = (
             (await conn.execute(select(Project.__table__).where(Project.id == project_id)))
@@ -177,27 +167,7 @@ async def create_mission(
         )
         if project is None or project["deleted"]:
             raise NotFoundError("project", project_id)
-        writer = ChangeWriter(db, conn)
-        flow_id = draft.flow_id or project["default_flow_id"]
-        row = await writer.insert(
-            missions,
-            {
-                **fields,
-                "organization_id": project["organization_id"],
-                "project_id": project_id,
-                "list_order": await _end_of_list(conn, project_id, fields["list"]),
-                "repository_id": draft.repository_id,
-                "flow_id": flow_id,
-                "actor_id": draft.actor_id,
-                "stage": draft.stage or (await _stage_names(conn, project_id, flow_id))[0],
-                "pr_mode": draft.pr_mode,
-                "origin": draft.origin,
-                "fallback_item_id": draft.fallback_item_id,
-                "created_by_user_id": db.user_id if origin == "user" else None,
-                "last_event_at": utcnow(),
-            },
-        )
-        await writer.event(row, "created", f"created in {row['list']}", origin=origin)
+        row = await insert_mission(ChangeWriter(db, conn), dict(project), draft, origin=origin)
         return as_mission(await _fetch(conn, row["id"]))
 
 
@@ -469,6 +439,9 @@ async def insert_mission(
 ) -> dict[str, Any]:
     """Create a mission (and its ``created`` event) inside an open write transaction.
 
+    The one insert path: :func:`create_mission` and Mission Fallback both come here, so every
+    new mission has its fields validated the same way and starts at the first stage of the
+    flow it will walk (:func:`storage.flows.resolve_flow`) unless the draft names a stage.
     ``now`` stamps ``created_at`` so callers with an injected clock (Mission Fallback's weekly
     cap counts missions created this week) see consistent times.
     """
@@ -479,8 +452,11 @@ async def insert_mission(
             "priority": draft.priority,
             "ready": draft.ready,
             "list": draft.list,
+            "target_branch": draft.target_branch,
         }
     )
+    conn = writer.conn
+    flow_id = draft.flow_id or project["default_flow_id"]
     stamp = now or utcnow()
     row = await writer.insert(
         missions,
@@ -488,12 +464,11 @@ async def insert_mission(
             **fields,
             "organization_id": project["organization_id"],
             "project_id": project["id"],
-            "list_order": await _end_of_list(writer.conn, project["id"], fields["list"]),
+            "list_order": await _end_of_list(conn, project["id"], fields["list"]),
             "repository_id": draft.repository_id,
-            "flow_id": draft.flow_id or project["default_flow_id"],
+            "flow_id": flow_id,
             "actor_id": draft.actor_id,
-            "stage": draft.stage or "clarify",
-            "target_branch": draft.target_branch,
+            "stage": draft.stage or (await _stage_names(conn, project["id"], flow_id))[0],
             "pr_mode": draft.pr_mode,
             "origin": draft.origin,
             "fallback_item_id": draft.fallback_item_id,
