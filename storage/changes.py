@@ -19,7 +19,8 @@ from storage.ids import new_id_for
 from storage.models import REPLICATED_TABLES, MissionEvent, OutboxEntry
 from storage.types import utcnow
 
-_NOT_CLOCKED = frozenset({"id", "hlc", "site_id", "col_clocks", "organization_id"})
+#: Columns that are identity or bookkeeping, never merged by clock (:mod:`sync.merge` too).
+UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
 
 
 def _table(name_or_table: str | Table) -> Table:
@@ -52,7 +53,7 @@ class ChangeWriter:
         stamp = self.db.hlc.now()
         row = _with_defaults(table, values)
         row.setdefault("id", new_id_for(table.name))
-        clocked = {k: v for k, v in row.items() if k not in _NOT_CLOCKED}
+        clocked = {k: v for k, v in row.items() if k not in UNCLOCKED}
         row.update(hlc=stamp, site_id=self.db.site_id, col_clocks=dict.fromkeys(clocked, stamp))
         await self.conn.execute(table.insert().values(**row))
         await self._outbox(

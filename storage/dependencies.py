@@ -275,9 +275,3 @@ async def dependents(db: Database, mission_id: str) -> list[Mission]:
     )
     async with db.read() as conn:
         return [as_mission(row) for row in (await conn.execute(query)).mappings()]
-
-
-async def blocked_ids(db: Database, project_id: str) -> set[str]:
-    """:func:`blocked_mission_ids` in its own read, for callers without a connection."""
-    async with db.read() as conn:
-        return await blocked_mission_ids(conn, project_id)

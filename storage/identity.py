@@ -168,14 +168,3 @@ async def get_project(db: Database, project_id: str) -> Project:
     if row is None or row["deleted"]:
         raise NotFoundError("project", project_id)
     return Project(**dict(row))
-
-
-async def list_projects(db: Database, organization_id: str) -> list[Project]:
-    table = Project.__table__
-    query = (
-        select(table)
-        .where(table.c.organization_id == organization_id, table.c.deleted.is_(False))
-        .order_by(table.c.name)
-    )
-    async with db.read() as conn:
-        return [Project(**dict(row)) for row in (await conn.execute(query)).mappings()]

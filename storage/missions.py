@@ -193,6 +193,20 @@ async def list_missions(
         return [as_mission(row) for row in (await conn.execute(query)).mappings()]
 
 
+async def has_missions(db: Database) -> bool:
+    """Whether the replica holds any live mission (of any project)."""
+    query = select(missions.c.id).where(missions.c.deleted.is_(False)).limit(1)
+    async with db.read() as conn:
+        return (await conn.execute(query)).first() is not None
+
+
+async def done_mission_ids(db: Database) -> set[str]:
+    """The ids of every live mission in Done (their worktrees may go at once)."""
+    query = select(missions.c.id).where(missions.c.list == "done", missions.c.deleted.is_(False))
+    async with db.read() as conn:
+        return set((await conn.execute(query)).scalars())
+
+
 async def list_events(db: Database, mission_id: str) -> list[MissionEvent]:
     table = MissionEvent.__table__
     query = (

@@ -43,9 +43,6 @@ JsonList = list[Any]
 JsonDict = dict[str, Any]
 
 MISSION_LISTS = ("todo", "doing", "review", "done")
-MISSION_ORIGINS = ("manual", "fallback", "imported")
-EVENT_ORIGINS = ("user", "agent", "system", "sync", "fallback")
-SESSION_STATUSES = ("starting", "active", "completed", "failed", "timeout", "cancelled")
 
 
 class Base(DeclarativeBase):

@@ -169,6 +169,26 @@ async def get_repository(db: Database, repo_id: str, workstation_id: str) -> Rep
         )
 
 
+async def project_repository(db: Database, repo_id: str | None) -> ProjectRepository | None:
+    """The project repository ``repo_id`` as stored (even deleted), or None."""
+    if not repo_id:
+        return None
+    async with db.read() as conn:
+        row = (
+            (await conn.execute(select(project_repos).where(project_repos.c.id == repo_id)))
+            .mappings()
+            .one_or_none()
+        )
+    return ProjectRepository(**dict(row)) if row else None
+
+
+async def checkout_path(db: Database, workstation_repository_id: str) -> str | None:
+    """Where a workstation's checkout lives (its ``main_path``), or None when unknown."""
+    query = select(ws_repos.c.main_path).where(ws_repos.c.id == workstation_repository_id)
+    async with db.read() as conn:
+        return (await conn.execute(query)).scalar_one_or_none()
+
+
 async def list_repositories(
     db: Database, project_id: str, workstation_id: str
 ) -> list[RepositoryLink]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.models import Workstation
@@ -24,3 +26,11 @@ async def announce_workstation(
                 "last_seen_at": utcnow(),
             },
         )
+
+
+async def workstation_name(db: Database, workstation_id: str) -> str | None:
+    """The workstation's name, or None when the replica does not know it."""
+    table = Workstation.__table__
+    query = select(table.c.name).where(table.c.id == workstation_id)
+    async with db.read() as conn:
+        return (await conn.execute(query)).scalar_one_or_none()

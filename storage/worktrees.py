@@ -17,21 +17,6 @@ worktrees = GitWorktree.__table__
 ws_repos = WorkstationRepository.__table__
 
 
-async def find_worktree(
-    db: Database, workstation_repository_id: str, mission_id: str
-) -> GitWorktree | None:
-    """The mission's live (not removed) worktree in this checkout, if any."""
-    query = select(worktrees).where(
-        worktrees.c.workstation_repository_id == workstation_repository_id,
-        worktrees.c.mission_id == mission_id,
-        worktrees.c.deleted.is_(False),
-        worktrees.c.removed_at.is_(None),
-    )
-    async with db.read() as conn:
-        row = (await conn.execute(query.limit(1))).mappings().one_or_none()
-    return GitWorktree(**dict(row)) if row else None
-
-
 async def record_worktree(
     db: Database,
     *,

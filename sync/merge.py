@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from storage.changes import UNCLOCKED
 from storage.hlc import Timestamp
-
-#: Columns that are identity or bookkeeping, never merged by clock.
-UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
 
 
 def merge_columns(

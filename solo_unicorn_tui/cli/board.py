@@ -49,14 +49,6 @@ def _quick_config(home: Home) -> dict[str, Any]:
     return data
 
 
-async def _has_missions(db: Any) -> bool:
-    from sqlalchemy import text
-
-    async with db.read() as conn:
-        found = await conn.execute(text("SELECT 1 FROM missions WHERE deleted = 0 LIMIT 1"))
-        return found.first() is not None
-
-
 async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
     from solo_unicorn_tui.ui.board_data import Writer
 
@@ -66,8 +58,10 @@ async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
 
     ws = await open_workspace(home)
     project_id = ws.project_id
-    if seed_if_empty and not await _has_missions(ws.db):
-        from solo_unicorn_tui.demo import seed_demo
+    from storage.missions import has_missions
+
+    if seed_if_empty and not await has_missions(ws.db):
+        from solo_unicorn_tui.cli.demo import seed_demo
 
         project_id = await seed_demo(ws.db, ws.identity)
     return Writer(

@@ -15,8 +15,8 @@ from typing import Any
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.github_client import client_from_settings
 from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.runtime.github.client import client_from_settings
 from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret, set_secret
 from solo_unicorn_tui.workspace import workspace_session
 from storage.missions import resolve_mission_id
@@ -98,13 +98,15 @@ async def _status(args: argparse.Namespace) -> int:
 
 async def _pr(args: argparse.Namespace) -> int:
     # GitPython fails at import when git is missing; only this command needs it.
-    from solo_unicorn_tui import pr_mode
+    from solo_unicorn_tui.runtime.github import pr_mode
+    from storage.worktrees import mission_worktree
 
     async with workspace_session() as ws:
         mission_id = await resolve_mission_id(ws.db, args.id)
         worktree = Path(args.worktree) if args.worktree else None
         if worktree is None:
-            worktree = await pr_mode.mission_worktree(ws.db, mission_id)
+            tree = await mission_worktree(ws.db, mission_id, ws.identity.workstation_id)
+            worktree = Path(tree.worktree_path) if tree else None
         if worktree is None or not worktree.is_dir():
             raise UserError(
                 f"mission {mission_id} has no worktree on this machine; pass --worktree PATH"
@@ -126,7 +128,7 @@ async def _pr(args: argparse.Namespace) -> int:
 
 
 async def _refresh(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui import pr_mode
+    from solo_unicorn_tui.runtime.github import pr_mode
     from storage import pull_requests
 
     async with workspace_session() as ws:

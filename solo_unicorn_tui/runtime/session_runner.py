@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.github_client import GitHubClient
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import (
@@ -39,6 +38,7 @@ from solo_unicorn_tui.runtime.events import (
     SessionOutput,
     SessionStarted,
 )
+from solo_unicorn_tui.runtime.github.client import GitHubClient
 from solo_unicorn_tui.runtime.usage import Usage, UsageParser
 from solo_unicorn_tui.runtime.worktree_setup import (
     SetupError,
@@ -286,7 +286,9 @@ class SessionRunner:
         assert repo.local is not None
         main_path = Path(repo.local.main_path)
         target = mission.target_branch or repo.local.main_branch or repo.repository.default_branch
-        known = await worktree_ops.find_worktree(self.db, repo.local.id, mission.id)
+        known = await worktree_ops.mission_worktree(self.db, mission.id, self.workstation_id)
+        if known is not None and known.workstation_repository_id != repo.local.id:
+            known = None
         existing = (Path(known.worktree_path), known.branch) if known else None
         branch_existed = existing is not None and await asyncio.to_thread(
             wt.branch_exists, main_path, existing[1]
@@ -566,7 +568,7 @@ class SessionRunner:
         )
         if outcome.status == session_ops.SUCCESS:
             # GitPython fails at import without a git binary; import it only where it is used.
-            from solo_unicorn_tui.pr_mode import pull_request_after_stage
+            from solo_unicorn_tui.runtime.github.pr_mode import pull_request_after_stage
 
             opened = await pull_request_after_stage(
                 self.db, moved, mission.stage, info.path, self.github

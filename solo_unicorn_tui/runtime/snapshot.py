@@ -1,9 +1,23 @@
-"""A plain picture of this workstation for its panel: no database, no git, no Textual."""
+"""A plain picture of this workstation for its panel, and :func:`take_snapshot` to take one.
+
+The picture's types import nothing heavy (the panel widget imports them); :func:`take_snapshot`
+imports storage and git where it runs.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.runtime.session_runner import SessionHandle
+    from solo_unicorn_tui.runtime.worktrees import WorktreeStatus
+    from storage.agent_stats import AgentStats
+    from storage.models import GitWorktree
 
 
 @dataclass(frozen=True)
@@ -62,3 +76,87 @@ class WorkstationSnapshot:
     @property
     def worktrees_size_bytes(self) -> int:
         return sum(w.size_bytes or 0 for w in self.worktrees)
+
+
+async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> WorkstationSnapshot:
+    """The picture of ``runtime``'s workstation; git status and sizes are read in a thread."""
+    from storage.agent_stats import agent_stats
+    from storage.types import utcnow
+    from storage.workstations import workstation_name
+    from storage.worktrees import list_worktrees
+
+    name = await workstation_name(runtime.db, runtime.workstation_id)
+    stats = {row.agent: row for row in await agent_stats(runtime.db, runtime.project_id)}
+    rows = await list_worktrees(runtime.db, runtime.workstation_id)
+    probed = await asyncio.to_thread(_probe_worktrees, rows, with_git_status)
+    return WorkstationSnapshot(
+        workstation_id=runtime.workstation_id,
+        workstation_name=name or runtime.workstation_id,
+        dispatcher_running=runtime.dispatcher_running,
+        taken_at=utcnow(),
+        agents=_agent_states(runtime, stats),
+        sessions=tuple(_running_session(h) for h in runtime.running()),
+        worktrees=tuple(
+            _worktree_state(r, s, size) for r, (s, size) in zip(rows, probed, strict=True)
+        ),
+    )
+
+
+def _agent_states(runtime: Runtime, stats: dict[str, AgentStats]) -> tuple[AgentState, ...]:
+    default = runtime.profiles.default()
+    return tuple(
+        AgentState(
+            name=p.name,
+            type=p.type,
+            available=p.available,
+            running=runtime.running_count(p.name),
+            max_concurrency=p.max_concurrency,
+            is_default=default is not None and p.name == default.name,
+            missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
+            failure_rate=stats[p.name].failure_rate if p.name in stats else None,
+        )
+        for p in runtime.profiles.all()
+    )
+
+
+def _running_session(handle: SessionHandle) -> RunningSession:
+    return RunningSession(
+        session_id=handle.session_id or "",
+        mission_id=handle.mission_id,
+        mission_title=handle.mission_title,
+        agent_name=handle.agent_name,
+        stage=handle.stage,
+        started_at=handle.started_at,
+        pid=handle.pid,
+        log_path=handle.log_path or "",
+    )
+
+
+def _probe_worktrees(
+    rows: list[GitWorktree], with_git_status: bool
+) -> list[tuple[WorktreeStatus, int | None]]:
+    """Each worktree's git status and size on disk (neither read without ``with_git_status``)."""
+    from solo_unicorn_tui.runtime import worktrees as wt
+    from solo_unicorn_tui.runtime.disk import disk_usage
+
+    if not with_git_status:
+        return [(wt.WorktreeStatus(True, False, 0, r.branch), None) for r in rows]
+    return [
+        (wt.worktree_status(r.worktree_path, r.base_branch), disk_usage(Path(r.worktree_path)))
+        for r in rows
+    ]
+
+
+def _worktree_state(row: GitWorktree, status: WorktreeStatus, size: int | None) -> WorktreeState:
+    return WorktreeState(
+        worktree_id=row.id,
+        mission_id=row.mission_id,
+        branch=row.branch,
+        path=row.worktree_path,
+        status=row.status if status.exists else "missing",
+        dirty=status.dirty,
+        unpushed=status.unpushed,
+        last_used_at=row.last_used_at,
+        created_at=row.created_at,
+        size_bytes=size,
+    )

@@ -21,7 +21,7 @@ from storage.board_queries import BoardFilter, BoardHeader, CandidateRow, CardRo
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
-    from solo_unicorn_tui.review_material import ReviewMaterial
+    from solo_unicorn_tui.runtime.review_material import ReviewMaterial
     from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
     from storage.fallback import FallbackArea, FallbackCheck
@@ -224,7 +224,7 @@ class BoardData:
 
     async def review(self, mission_id: str) -> Review:
         """The mission's documents, its branch's diff and its newest session log (capped)."""
-        from solo_unicorn_tui.review_material import gather_review
+        from solo_unicorn_tui.runtime.review_material import gather_review
         from storage.sessions import list_sessions
         from storage.worktrees import mission_worktree
 

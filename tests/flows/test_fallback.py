@@ -159,7 +159,7 @@ async def test_accept_respects_cap_and_bad_input(workspace: Workspace) -> None:
 async def test_background_watch_honours_cadence(workspace: Workspace) -> None:
     import asyncio
 
-    from solo_unicorn_tui.fallback_watch import watch_fallback
+    from solo_unicorn_tui.runtime.housekeeping import watch_fallback
 
     db, pid = workspace.db, workspace.project_id
     await _templates(workspace)

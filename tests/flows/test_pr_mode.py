@@ -9,9 +9,10 @@ from pathlib import Path
 import git
 import pytest
 
-from solo_unicorn_tui import github_client, pr_mode
-from solo_unicorn_tui.git_push import PushError, parse_github_remote, push_branch
-from solo_unicorn_tui.github_client import GitHubClient, GitHubError
+from solo_unicorn_tui.runtime.github import client as github_client
+from solo_unicorn_tui.runtime.github import pr_mode
+from solo_unicorn_tui.runtime.github.client import GitHubClient, GitHubError
+from solo_unicorn_tui.runtime.github.push import PushError, parse_github_remote, push_branch
 from solo_unicorn_tui.secrets import GITHUB_TOKEN, set_secret
 from solo_unicorn_tui.workspace import Workspace
 from storage import pull_requests, review

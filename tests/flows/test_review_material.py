@@ -6,7 +6,7 @@ from pathlib import Path
 
 import git
 
-from solo_unicorn_tui.review_material import branch_diff, log_tail
+from solo_unicorn_tui.runtime.review_material import branch_diff, log_tail
 
 
 def test_branch_diff_and_log_tail(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_branch_diff_and_log_tail(tmp_path: Path) -> None:
 
 
 async def test_gather_review(workspace, tmp_path: Path) -> None:
-    from solo_unicorn_tui.review_material import gather_review
+    from solo_unicorn_tui.runtime.review_material import gather_review
     from storage import review
     from storage.missions import MissionDraft, create_mission
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from solo_unicorn_tui.cli.board import board_app
-from solo_unicorn_tui.demo import seed_demo
+from solo_unicorn_tui.cli.demo import seed_demo
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.ui.board_data import BoardData
 from storage import missions as ops

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from typing import Any
 
 from storage import missions as ops
-from storage.changes import ChangeWriter
 from storage.database import Database
+from storage.dependencies import add_dependency
+from storage.errors import ConflictError
+from storage.fallback import TemplateDraft, add_template
 from storage.identity import Identity, create_project
-from storage.models import MissionDependency, MissionFallbackTemplate
 
 PROJECTS: dict[str, list[str]] = {
     "Solo Unicorn": [
@@ -94,7 +96,7 @@ async def seed_demo(db: Database, identity: Identity, *, seed: int = 7) -> str:
             created.append(await ops.update_mission(db, mission.id, **fields))
         await _block_some(db, rng, created)
         if project.id == first_project:
-            await _templates(db, identity, project.id)
+            await _templates(db, project.id)
     return first_project
 
 
@@ -102,31 +104,11 @@ async def _block_some(db: Database, rng: random.Random, created: list[Any]) -> N
     open_missions = [m for m in created if m.list != "done"]
     for blocked in rng.sample(open_missions, k=min(2, len(open_missions))):
         blocker = rng.choice([m for m in open_missions if m.id != blocked.id])
-        async with db.write() as conn:
-            writer = ChangeWriter(db, conn)
-            await writer.insert(
-                MissionDependency.__table__,
-                {
-                    "organization_id": blocked.organization_id,
-                    "mission_id": blocked.id,
-                    "depends_on_mission_id": blocker.id,
-                    "dependency_type": "blocks",
-                },
-            )
-            row = {"id": blocked.id, "organization_id": blocked.organization_id}
-            await writer.event(row, "dependency", f"blocked by {blocker.title!r}")
+        # Two picks that would block each other make a cycle, which is refused: skip that one.
+        with contextlib.suppress(ConflictError):
+            await add_dependency(db, blocked.id, blocker.id)
 
 
-async def _templates(db: Database, identity: Identity, project_id: str) -> None:
-    async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
-        for name, priority in TEMPLATES:
-            await writer.insert(
-                MissionFallbackTemplate.__table__,
-                {
-                    "organization_id": identity.organization_id,
-                    "project_id": project_id,
-                    "name": name,
-                    "priority": priority,
-                },
-            )
+async def _templates(db: Database, project_id: str) -> None:
+    for name, priority in TEMPLATES:
+        await add_template(db, project_id, TemplateDraft(name, priority=priority))

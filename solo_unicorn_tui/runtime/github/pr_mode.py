@@ -12,18 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.git_push import current_branch, github_slug, push_branch_async
-from solo_unicorn_tui.github_client import GitHubClient, GitHubError
+from solo_unicorn_tui.runtime.github.client import GitHubClient, GitHubError
+from solo_unicorn_tui.runtime.github.push import current_branch, github_slug, push_branch_async
 from storage import pull_requests
 from storage.database import Database
 from storage.missions import get_mission
-from storage.models import GithubPullRequest, GitWorktree, Mission, ProjectRepository
+from storage.models import GithubPullRequest, Mission, ProjectRepository
+from storage.repositories import project_repository
 
-repositories = ProjectRepository.__table__
-worktrees = GitWorktree.__table__
 BODY_SOLUTION_MAX = 20_000
 
 
@@ -46,16 +43,11 @@ def pull_request_body(mission: Mission) -> str:
     return "\n\n".join(p for p in parts if p.strip())
 
 
-async def _repository(db: Database, repository_id: str | None) -> dict | None:
-    if not repository_id:
+def _github_names(repo: ProjectRepository | None) -> tuple[str, str] | None:
+    """``(owner, name)`` when the project repository names its GitHub repository."""
+    if repo is None or not repo.github_owner or not repo.github_name:
         return None
-    async with db.read() as conn:
-        row = (
-            (await conn.execute(select(repositories).where(repositories.c.id == repository_id)))
-            .mappings()
-            .one_or_none()
-        )
-    return dict(row) if row else None
+    return repo.github_owner, repo.github_name
 
 
 async def open_pull_request(
@@ -69,14 +61,10 @@ async def open_pull_request(
     """Push the worktree's branch and open (and record) its pull request."""
     mission = await get_mission(db, mission_id)
     try:
-        repo = await _repository(db, mission.repository_id)
+        repo = await project_repository(db, mission.repository_id)
         branch = mission.pr_branch_name or current_branch(worktree)
-        base = mission.target_branch or (repo["default_branch"] if repo else "main")
-        slug = (
-            (repo["github_owner"], repo["github_name"])
-            if repo and repo["github_owner"] and repo["github_name"]
-            else github_slug(worktree, remote)
-        )
+        base = mission.target_branch or (repo.default_branch if repo else "main")
+        slug = _github_names(repo) or github_slug(worktree, remote)
         if slug is None:
             raise UserError(
                 "cannot tell the GitHub repository: set the project repository's GitHub "
@@ -154,27 +142,9 @@ async def refresh_open_pull_requests(db: Database, github: Callable[[], GitHubCl
     refreshed = 0
     async with github() as client:
         for pr in open_now:
-            repo = await _repository(db, pr.project_repository_id)
-            if not repo or not repo["github_owner"] or not repo["github_name"]:
+            names = _github_names(await project_repository(db, pr.project_repository_id))
+            if names is None:
                 continue
-            await refresh_pull_request(db, pr, client, repo["github_owner"], repo["github_name"])
+            await refresh_pull_request(db, pr, client, *names)
             refreshed += 1
     return refreshed
-
-
-async def mission_worktree(db: Database, mission_id: str) -> Path | None:
-    """The mission's live worktree folder on this machine, if it has one."""
-    query = (
-        select(worktrees.c.worktree_path)
-        .where(
-            worktrees.c.mission_id == mission_id,
-            worktrees.c.deleted.is_(False),
-            worktrees.c.removed_at.is_(None),
-        )
-        .order_by(worktrees.c.updated_at.desc())
-    )
-    async with db.read() as conn:
-        for path in (await conn.execute(query)).scalars():
-            if Path(path).is_dir():
-                return Path(path)
-    return None
