@@ -138,7 +138,7 @@ async def test_capital_r_edits_the_repository_worktree_setup(
 ) -> None:
     from textual.widgets import Input, Static
 
-    from solo_unicorn_tui.ui.screens.repo_settings import RepoSettingsScreen
+    from solo_unicorn_tui.ui.dialogs.repo_settings import RepoSettingsScreen
     from storage.repositories import list_repositories
 
     app = await _board(workspace, tmp_path, "commit")
