@@ -95,7 +95,9 @@ class CardRow:
 
 
 @dataclass
-class BoardHeader:
+class BoardHeaderData:
+    """What the board's header line shows (its widget: ``ui.widgets.board_header.BoardHeader``)."""
+
     project_name: str
     workstation_name: str
     project_count: int = 1
@@ -200,15 +202,24 @@ async def position_of(
     return list_name, int(before[0][0])
 
 
-async def board_header(run: Runner, project_id: str, workstation_id: str | None) -> BoardHeader:
+async def board_header(run: Runner, project_id: str, workstation_id: str | None) -> BoardHeaderData:
     project = await run("SELECT name FROM projects WHERE id = :p", {"p": project_id})
     station = await run("SELECT name FROM workstations WHERE id = :w", {"w": workstation_id or ""})
     projects = await run("SELECT count(*) FROM projects WHERE deleted = 0", {})
-    return BoardHeader(
+    return BoardHeaderData(
         project[0][0] if project else "(unknown project)",
         station[0][0] if station else "this workstation",
         int(projects[0][0]),
     )
+
+
+async def checkout_path(run: Runner, workstation_repository_id: str) -> str | None:
+    """Where a workstation's checkout of a repository lives (its main worktree)."""
+    rows = await run(
+        "SELECT main_path FROM workstation_repositories WHERE id = :id",
+        {"id": workstation_repository_id},
+    )
+    return rows[0][0] if rows else None
 
 
 async def projects(run: Runner, organization_id: str) -> list[tuple[str, str]]:

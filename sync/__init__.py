@@ -2,7 +2,7 @@
 
 Public API:
 
-- :class:`sync.service.SyncService` / :class:`sync.service.SyncStatus`: the background loop a
+- :class:`sync.service.SyncService` / :class:`sync.status.SyncStatus`: the background loop a
   board hosts in a worker, and the state it reports (offline / syncing / synced / error).
 - :class:`sync.claims.ClaimClient`: exclusive leased mission claims for the runtime.
 - :func:`sync.connection.check_server`: a one-line health check for ``doctor``.
@@ -19,10 +19,14 @@ __all__ = ["ClaimClient", "SyncService", "SyncStatus", "check_server"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("SyncService", "SyncStatus"):
-        from sync import service
+    if name == "SyncService":
+        from sync.service import SyncService
 
-        return getattr(service, name)
+        return SyncService
+    if name == "SyncStatus":
+        from sync.status import SyncStatus
+
+        return SyncStatus
     if name == "ClaimClient":
         from sync.claims import ClaimClient
 

@@ -28,9 +28,8 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
 
 import asyncpg
 
@@ -40,35 +39,9 @@ from sync.claims import ClaimClient
 from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import ServerUnreachableError, SyncError
 from sync.protocol import NOTIFY_CHANNEL
+from sync.status import SyncStatus
 
 log = logging.getLogger(__name__)
-
-State = Literal["disabled", "offline", "syncing", "synced", "error"]
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """What the header shows. ``error`` is permanent until fixed (password, schema, org)."""
-
-    state: State
-    pending: int = 0
-    last_synced_at: datetime | None = None
-    message: str = ""
-    progress: tuple[int, int] | None = None
-
-    def describe(self, now: datetime | None = None) -> str:
-        now = now or datetime.now(UTC)
-        pending = f" · {self.pending} pending" if self.pending else ""
-        if self.state == "synced" and self.last_synced_at is not None:
-            ago = max(0, int((now - self.last_synced_at).total_seconds()))
-            return f"synced {ago} s ago{pending}"
-        if self.state == "syncing" and self.progress and self.progress[1]:
-            done, total = self.progress
-            return f"syncing {done}/{total}{pending}"
-        if self.state == "error":
-            return f"sync error: {self.message}"
-        return f"{self.state}{pending}"
-
 
 StatusCallback = Callable[[SyncStatus], None]
 ChangeCallback = Callable[[int], None]

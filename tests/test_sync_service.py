@@ -105,7 +105,7 @@ async def test_offline_status_when_server_is_unreachable(tmp_path: Path) -> None
     service.stop()
     await task
     assert service.status.pending > 0
-    assert service.status.describe().startswith("offline")
+    assert service.status.describe().startswith("⚠ offline")
     await db.close()
 
 
@@ -113,9 +113,14 @@ def test_status_describe() -> None:
     from datetime import UTC, datetime, timedelta
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert SyncStatus("synced", 0, now - timedelta(seconds=5)).describe(now) == "synced 5 s ago"
-    assert SyncStatus("offline", 3).describe(now) == "offline · 3 pending"
-    assert SyncStatus("syncing", 0, progress=(10, 100)).describe(now) == "syncing 10/100"
+    synced = SyncStatus("synced", 0, now - timedelta(seconds=5))
+    assert synced.describe(now) == "✓ synced 5 s ago"
+    assert SyncStatus("offline", 3).describe(now) == "⚠ offline · 3 pending"
+    assert SyncStatus("syncing", 0, progress=(10, 100)).describe(now) == "⟳ syncing 10/100"
+    assert SyncStatus("disabled").describe(now) == "● local only"
+    assert SyncStatus("error", 2, message="bad password").describe(now) == (
+        "✗ sync error: bad password · 2 pending"
+    )
 
 
 async def test_service_reconciles_offline_claims_on_connect(

@@ -45,7 +45,6 @@ class SoloUnicornApp(App[None]):
         self.started = started if started is not None else STARTED
         self.ready_seconds: float | None = None
         self.board: BoardScreen | None = None
-        self.runtime: object | None = None
 
     def on_mount(self) -> None:
         if self._theme_name and self._theme_name in self.available_themes:

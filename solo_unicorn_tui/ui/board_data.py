@@ -5,7 +5,8 @@ thread) with the minimal-column queries of :mod:`storage.board_queries`, so the 
 neither SQLAlchemy nor Alembic. Writes go through the storage domain operations (row + event +
 outbox in one transaction) on the full :class:`~storage.database.Database`, which is opened in
 the background (``connect``) while the board is already on screen; a write made before it is
-ready simply waits for it. Nothing here touches Textual.
+ready simply waits for it. Nothing here touches Textual, and the SQL is all in ``storage``: this
+module only calls it (screens, dialogs and widgets call this module, never storage's database).
 """
 
 from __future__ import annotations
@@ -13,20 +14,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import board_queries as q
-from storage.board_queries import BoardFilter, BoardHeader, CandidateRow, CardRow
+from storage.board_queries import BoardFilter, BoardHeaderData, CandidateRow, CardRow
 from storage.replica_reader import ReplicaReader
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.review_material import ReviewMaterial
-    from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
     from storage.database import Database
     from storage.fallback import FallbackArea, FallbackCheck
     from storage.missions import MissionDraft
-    from storage.models import Actor, Flow, Mission, MissionEvent, MissionFallbackItem
+    from storage.models import (
+        Actor,
+        CodeAgentSession,
+        Flow,
+        Mission,
+        MissionEvent,
+        MissionFallbackItem,
+    )
 
 
 @dataclass
@@ -90,6 +98,31 @@ class Review:
     target: str = "main"
     log_path: str | None = None
     """The newest session log of the mission on this workstation."""
+
+
+@dataclass(frozen=True)
+class RepoSettings:
+    """A repository's worktree set-up, as the set-up dialog edits it."""
+
+    repo_id: str
+    name: str
+    copy_files: list[str]
+    setup_script: list[str] | None
+    cleanup_script: list[str] | None
+
+
+@dataclass(frozen=True)
+class SessionEntry:
+    """One agent session as the session-log screen lists it."""
+
+    session_id: str
+    mission_id: str
+    mission_title: str
+    agent_name: str
+    stage: str
+    status: str
+    started_at: datetime | None
+    log_path: str
 
 
 @dataclass
@@ -166,14 +199,6 @@ class BoardData:
 
     # --- reads -------------------------------------------------------------------------------
 
-    async def counts(self) -> dict[str, int]:
-        return await q.list_counts(self.reader.run, self.project_id, self.filter)
-
-    async def window(self, list_name: str, start: int, limit: int) -> tuple[int, list[CardRow]]:
-        """The list's count under the filter and its cards ``start`` … ``start + limit``."""
-        window = (await self.windows([WindowRequest(list_name, start, limit)]))[list_name]
-        return window.count, window.rows
-
     async def windows(self, requests: list[WindowRequest]) -> dict[str, Window]:
         """Several lists' windows (the board's initial load and reloads).
 
@@ -197,10 +222,7 @@ class BoardData:
             found[request.list_name] = Window(count, request.start, rows, selected)
         return found
 
-    async def position(self, mission_id: str) -> tuple[str, int] | None:
-        return await q.position_of(self.reader.run, self.project_id, mission_id, self.filter)
-
-    async def header(self) -> BoardHeader:
+    async def header(self) -> BoardHeaderData:
         return await q.board_header(self.reader.run, self.project_id, self.workstation_id)
 
     async def stages(self) -> list[str]:
@@ -219,7 +241,7 @@ class BoardData:
         blocked_by = await q.blockers(self.reader.run, mission_id)
         detail = MissionDetail(mission, events, blocked_by)
         await _add_usage(db, detail)
-        await _add_branch_state(db, detail)
+        await _add_branch_state(db, self.reader, detail)
         return detail
 
     async def review(self, mission_id: str) -> Review:
@@ -353,7 +375,6 @@ class BoardData:
         )
 
     async def repository_settings(self) -> list[RepoSettings]:
-        from solo_unicorn_tui.ui.screens.repo_settings import RepoSettings
         from storage.repositories import list_repositories
 
         writer = await self.connect()
@@ -374,6 +395,13 @@ class BoardData:
         from storage.repositories import update_repository_settings
 
         await update_repository_settings(await self._db(), repo_id, **changes)
+
+    async def sessions(self, limit: int = 200) -> list[SessionEntry]:
+        """The newest agent sessions of every workstation, with their missions' titles."""
+        from storage.sessions import list_sessions_with_titles
+
+        rows = await list_sessions_with_titles(await self._db(), limit=limit)
+        return [_session_entry(session, title) for session, title in rows]
 
     # --- project settings: flows, actors, memory -------------------------------------------
 
@@ -464,35 +492,40 @@ async def _add_usage(db: Database, detail: MissionDetail) -> None:
     detail.cost_usd = total("cost_usd")
 
 
-async def _add_branch_state(db: Database, detail: MissionDetail) -> None:
-    """How far the mission's branch is behind its target (git runs in a thread)."""
-    from sqlalchemy import select
+def _session_entry(session: CodeAgentSession, title: str) -> SessionEntry:
+    return SessionEntry(
+        session_id=session.id,
+        mission_id=session.mission_id,
+        mission_title=title,
+        agent_name=session.code_agent_name or session.code_agent_type,
+        stage=session.stage or "",
+        status=session.status,
+        started_at=session.started_at or session.created_at,
+        log_path=session.log_path or "",
+    )
 
+
+async def _add_branch_state(db: Database, reader: ReplicaReader, detail: MissionDetail) -> None:
+    """The mission's live worktree on this workstation, and how far its branch is behind its
+    target (git runs in a thread). A worktree of another workstation, or a removed one, is none.
+    """
     from solo_unicorn_tui.errors import UserError
     from solo_unicorn_tui.runtime.base_branch import commits_behind
-    from storage.models import GitWorktree, WorkstationRepository
+    from storage.worktrees import mission_worktree
 
-    trees, repos = GitWorktree.__table__, WorkstationRepository.__table__
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                select(trees.c.branch, trees.c.base_branch, repos.c.main_path)
-                .join(repos, repos.c.id == trees.c.workstation_repository_id)
-                .where(trees.c.mission_id == detail.mission.id, trees.c.deleted.is_(False))
-                .order_by(trees.c.created_at.desc())
-                .limit(1)
-            )
-        ).first()
-    if row is None:
+    tree = await mission_worktree(db, detail.mission.id, db.workstation_id)
+    if tree is None:
         return
-    detail.branch = row.branch
-    detail.target = detail.mission.target_branch or row.base_branch
-    if not detail.target:
+    main_path = await q.checkout_path(reader.run, tree.workstation_repository_id)
+    detail.branch = tree.branch
+    detail.target = detail.mission.target_branch or tree.base_branch
+    target = detail.target
+    if not target or main_path is None:
         return
 
     def behind() -> int | None:
-        for ref in (f"origin/{detail.target}", detail.target):
-            count = commits_behind(Path(row.main_path), row.branch, ref)
+        for ref in (f"origin/{target}", target):
+            count = commits_behind(Path(main_path), tree.branch, ref)
             if count is not None:
                 return count
         return None

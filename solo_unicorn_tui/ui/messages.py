@@ -1,8 +1,23 @@
-"""Messages the board's screens exchange."""
+"""Messages the board's screens and hosts exchange: hosts post, the board screen calls down.
+
+The sync and runtime hosts run beside the UI (harlequin's workers post ``DatabaseConnected``
+the same way): they never touch a widget, they post one of these to the board screen, which
+hands the news to the widget that shows it. Status floods merge: a newer status replaces an
+older one still in the queue (``can_replace``, as in toolong's messages).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.events import RuntimeEvent
+    from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot
+    from sync.status import SyncStatus
 
 
 class BoardChanged(Message):
@@ -15,3 +30,45 @@ class BoardChanged(Message):
 
 class BoardReady(Message):
     """The first cards are on screen: the board is interactive."""
+
+
+@dataclass
+class SyncStatusChanged(Message):
+    """The sync service reported a new status (for the header)."""
+
+    status: SyncStatus
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SyncStatusChanged)
+
+
+@dataclass
+class WorkstationSnapshotChanged(Message):
+    """A fresh picture of this workstation: agents, running sessions, worktrees (the panel)."""
+
+    snapshot: WorkstationSnapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, WorkstationSnapshotChanged)
+
+
+@dataclass
+class FollowedSessionChanged(Message):
+    """The log pane's session: the selected mission's newest one, or none (``session_id`` None).
+
+    ``caption`` is the pane's one-line title either way.
+    """
+
+    caption: str
+    session_id: str | None = None
+    log_path: Path | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FollowedSessionChanged)
+
+
+@dataclass
+class RuntimeEventMessage(Message):
+    """A runtime event (SessionStarted, SessionEnded, DispatcherChanged) for the UI."""
+
+    event: RuntimeEvent

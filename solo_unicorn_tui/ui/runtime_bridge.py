@@ -1,26 +1,19 @@
-"""Runtime events as Textual messages: subscribe once, handle ``on_runtime_event`` anywhere.
+"""Runtime events as Textual messages: subscribe once, handle ``on_runtime_event_message``.
 
 The runtime runs on the app's own event loop, so its listener may post messages directly.
-Output lines are usually better fed straight into a :class:`SessionLogView` (see
-:meth:`RuntimeBridge.stream_to`), since a message per output batch would crowd the queue.
+Output lines are not forwarded: a message per output batch would crowd the queue, and the log
+pane follows the session's log file instead (read in a thread, flushed on a timer).
 """
 
 from __future__ import annotations
 
-from textual.message import Message
 from textual.message_pump import MessagePump
 
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionOutput
-from solo_unicorn_tui.ui.widgets.session_log_view import SessionLogView
+from solo_unicorn_tui.ui.messages import RuntimeEventMessage
 
-
-class RuntimeEventMessage(Message):
-    """A runtime event (SessionStarted, SessionEnded, DispatcherChanged) for the UI."""
-
-    def __init__(self, event: RuntimeEvent) -> None:
-        super().__init__()
-        self.event = event
+__all__ = ["RuntimeBridge", "RuntimeEventMessage"]
 
 
 class RuntimeBridge:
@@ -29,20 +22,11 @@ class RuntimeBridge:
     def __init__(self, runtime: Runtime, target: MessagePump) -> None:
         self.runtime = runtime
         self.target = target
-        self._streams: dict[str, SessionLogView] = {}
         runtime.subscribe(self._on_event)
 
     def _on_event(self, event: RuntimeEvent) -> None:
-        if isinstance(event, SessionOutput):
-            view = self._streams.get(event.session_id)
-            if view is not None:
-                view.append_lines(event.lines)
-            return
-        self.target.post_message(RuntimeEventMessage(event))
-
-    def stream_to(self, session_id: str, view: SessionLogView | None) -> None:
-        """Send a running session's output lines to ``view`` (None stops it)."""
-        self._streams = {session_id: view} if view is not None else {}
+        if not isinstance(event, SessionOutput):
+            self.target.post_message(RuntimeEventMessage(event))
 
     def close(self) -> None:
         self.runtime.unsubscribe(self._on_event)

@@ -1,28 +1,33 @@
 """The agent runtime on the board: run/cancel keys, the dispatcher, the panel and the log pane.
 
 The runtime itself is headless (:mod:`solo_unicorn_tui.runtime`); this class owns one for the
-board's lifetime, feeds its snapshots to the workstation panel, follows the selected mission's
-latest session in the log pane, and turns notifications into toasts and the terminal bell.
+board's lifetime and never touches a widget: it posts a :class:`WorkstationSnapshotChanged` while
+the workstation panel is shown, a :class:`FollowedSessionChanged` when the selected mission's
+newest session changes, and turns notifications into toasts and the terminal bell. The board
+tells it what is selected and whether the panel is shown (two callables), and calls
+:meth:`RuntimeHost.refollow` when sessions may have changed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.notifications import Notification
+from solo_unicorn_tui.ui.errors import report_failure
+from solo_unicorn_tui.ui.messages import FollowedSessionChanged, WorkstationSnapshotChanged
 from solo_unicorn_tui.ui.runtime_bridge import RuntimeBridge
-from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
-from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
 from solo_unicorn_tui.workspace import Workspace
 from storage.errors import StorageError
 from storage.sessions import list_sessions
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+    from storage.board_queries import CardRow
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +43,18 @@ SEVERITY = {
 
 
 class RuntimeHost:
-    def __init__(self, screen: Screen[None], workspace: Workspace) -> None:
+    def __init__(
+        self,
+        screen: Screen[None],
+        workspace: Workspace,
+        *,
+        selected: Callable[[], CardRow | None],
+        panel_shown: Callable[[], bool],
+    ) -> None:
         self.screen = screen
         self.workspace = workspace
+        self._selected = selected
+        self._panel_shown = panel_shown
         self.runtime = Runtime.from_workspace(workspace)
         self.bridge: RuntimeBridge | None = None
         self._followed_mission: str | None = None
@@ -74,21 +88,20 @@ class RuntimeHost:
             self.screen.app.bell()
 
     async def refresh_panel(self) -> None:
-        panel = self.screen.query(WorkstationPanel)
-        if not panel or not panel.first().display:
+        """Take a snapshot for the panel, only while the sidebar shows it (it reads the DB)."""
+        if not self._panel_shown():
             return
         try:
             snapshot = await self.runtime.snapshot()
         except Exception:
             log.exception("workstation snapshot failed")
             return
-        panel.first().show_snapshot(snapshot)
+        self.screen.post_message(WorkstationSnapshotChanged(snapshot))
 
     async def run(self, mission_id: str) -> None:
-        try:
+        with report_failure(self.screen, title="Cannot run the mission") as failed:
             handle = await self.runtime.run_mission(mission_id)
-        except (UserError, StorageError) as error:
-            self.screen.notify(str(error), title="Cannot run the mission", severity="error")
+        if failed:
             return
         self.screen.notify(f"{handle.agent_name} started on stage {handle.stage}")
         self._followed_mission = None
@@ -109,28 +122,24 @@ class RuntimeHost:
         await self.refresh_panel()
 
     def refollow(self) -> None:
-        """Look the selected mission's latest session up again (one started or ended)."""
+        """Look the selected mission's latest session up again (one started, ended or changed)."""
         self._followed_mission = None
 
     async def _follow_selection(self) -> None:
-        panes = self.screen.query(MissionLogPane)
-        current = getattr(self.screen, "current", None)
-        card = getattr(current, "selected_card", None)
-        if not panes or card is None:
-            return
-        pane = panes.first()
-        if card.id == self._followed_mission and pane.session_id is not None:
+        """Tell the board which session the log pane shows, when the selection moved on."""
+        card = self._selected()
+        if card is None or card.id == self._followed_mission:
             return
         self._followed_mission = card.id
         sessions = await list_sessions(self.workspace.db, mission_id=card.id, limit=1)
         if not sessions or not sessions[0].log_path:
-            pane.show_idle(f"{card.title} — no agent session yet (r runs it)")
+            caption = f"{card.title} — no agent session yet (r runs it)"
+            self.screen.post_message(FollowedSessionChanged(caption))
             return
         session = sessions[0]
-        pane.follow_session(
-            session.id,
-            Path(session.log_path),
-            f"{card.title} — {session.stage} · {session.code_agent_name} · {session.status}",
+        caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {session.status}"
+        self.screen.post_message(
+            FollowedSessionChanged(caption, session.id, Path(session.log_path))
         )
 
     async def shutdown(self) -> None:

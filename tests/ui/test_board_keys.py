@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 from solo_unicorn_tui.ui.screens.board import BoardScreen
-from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
 from solo_unicorn_tui.ui.screens.mission import MissionScreen
-from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
 from storage import missions as ops
 from storage.database import Database
 from storage.errors import NotFoundError

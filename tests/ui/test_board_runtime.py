@@ -138,7 +138,7 @@ async def test_capital_r_edits_the_repository_worktree_setup(
 ) -> None:
     from textual.widgets import Input, Static
 
-    from solo_unicorn_tui.ui.screens.repo_settings import RepoSettingsScreen
+    from solo_unicorn_tui.ui.dialogs.repo_settings import RepoSettingsScreen
     from storage.repositories import list_repositories
 
     app = await _board(workspace, tmp_path, "commit")
@@ -164,3 +164,48 @@ async def test_capital_r_edits_the_repository_worktree_setup(
     assert link.repository.copy_files == [".env", "config/*.local"]
     assert link.repository.setup_script == ["npm", "ci", "--prefer-offline", "a b"]
     assert link.repository.cleanup_script is None
+
+
+async def test_the_runtime_host_posts_only_what_changed(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The panel's snapshot is taken only while the sidebar shows it; the log pane's session is
+    looked up again only when the selection moves or a session may have changed."""
+    from solo_unicorn_tui.ui.messages import FollowedSessionChanged, WorkstationSnapshotChanged
+    from solo_unicorn_tui.ui.runtime_host import FOLLOW_SECONDS
+
+    await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Never ran", ready=False)
+    )
+    app = await _board(workspace, tmp_path, "commit")
+    messages: list[object] = []
+    async with app.run_test(size=(140, 40), message_hook=messages.append) as pilot:
+        board = app.board
+        await _until(pilot, lambda: _true(board.runtime_host is not None))
+        host = board.runtime_host
+        assert host is not None
+
+        def posted(kind: type) -> list[object]:
+            return [m for m in messages if isinstance(m, kind)]
+
+        await host.refresh_panel()
+        assert posted(WorkstationSnapshotChanged) == []  # the sidebar is hidden
+        await pilot.press("w")
+        panel = app.screen.query_one(WorkstationPanel)
+        await _until(pilot, lambda: _true(panel.snapshot is not None))
+        assert posted(WorkstationSnapshotChanged)
+
+        pane = app.screen.query_one(MissionLogPane)
+        caption = "Never ran — no agent session yet (r runs it)"
+        await _until(pilot, lambda: _true(posted(FollowedSessionChanged)))
+        follows = len(posted(FollowedSessionChanged))
+        for _ in range(3):
+            await host._follow_selection()  # the selection did not change: nothing to look up
+        await pilot.pause(3 * FOLLOW_SECONDS)  # and neither do the timer's ticks meanwhile
+        assert len(posted(FollowedSessionChanged)) == follows
+        host.refollow()
+        await host._follow_selection()
+        await pilot.pause()
+        assert len(posted(FollowedSessionChanged)) > follows
+        assert pane.session_id is None
+        assert str(pane.query_one("#log-caption").render()) == caption

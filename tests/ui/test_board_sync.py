@@ -12,7 +12,7 @@ import pytest
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
-from solo_unicorn_tui.ui.widgets.sync_status import SyncStatus
+from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
 from solo_unicorn_tui.workspace import open_workspace
 from storage import missions as ops
 from tests.support.sync_env import open_replica, sync, upgrade_server
@@ -58,8 +58,8 @@ async def test_board_shows_sync_state_and_changes_from_another_workstation(
     app = SoloUnicornApp(open_data)
     async with app.run_test(size=(120, 34)) as pilot:
         board = app.board
-        status = app.screen.query_one(SyncStatus)
-        await _until(pilot, lambda: status.state == "synced")
+        label = app.screen.query_one(SyncStatusLabel)
+        await _until(pilot, lambda: label.status.state == "synced")
         await _until(pilot, lambda: board.list_for("todo").count == 1)
 
         await ops.create_mission(
@@ -69,8 +69,8 @@ async def test_board_shows_sync_state_and_changes_from_another_workstation(
         await _until(pilot, lambda: board.list_for("todo").count == 2)
 
         await pilot.press("s")
-        await _until(pilot, lambda: status.state == "synced")
-        assert "synced" in status.describe()
+        await _until(pilot, lambda: label.status.state == "synced")
+        assert "✓ synced" in str(label.render())
     await asyncio.sleep(0)
     await other.close()
     await ws.db.close()

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from solo_unicorn_tui.ui.dialogs.dependencies import DependenciesScreen
 from solo_unicorn_tui.ui.screens.board import BoardScreen
-from solo_unicorn_tui.ui.screens.dependencies import DependenciesScreen
 from solo_unicorn_tui.ui.screens.mission import MissionScreen
 from storage import dependencies as deps
 from storage.database import Database

@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from solo_unicorn_tui.ui.screens.board import BoardScreen
-from solo_unicorn_tui.ui.widgets.fallback_area import FallbackArea, FallbackRows
+from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel, FallbackRows
 from storage import fallback
 from storage import missions as ops
 from storage.database import Database
@@ -91,7 +91,7 @@ async def test_f_enters_and_leaves_the_area(replica) -> None:
     app = app_on_db(db, identity)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        area = board(app).query_one(FallbackArea)
+        area = board(app).query_one(FallbackPanel)
         compact = area.outer_size.height
         assert not area.has_focus_within
         await press(pilot, "f")
@@ -121,7 +121,7 @@ async def test_the_area_grows_with_focus_on_a_short_terminal(replica) -> None:
     app = app_on_db(db, identity)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        area = board(app).query_one(FallbackArea)
+        area = board(app).query_one(FallbackPanel)
         assert area.outer_size.height == 3
         await press(pilot, "f")
         assert area.outer_size.height >= 9  # status, three templates, heading, two proposals

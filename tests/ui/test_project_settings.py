@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
 
-from solo_unicorn_tui.ui.screens.actor_form import ActorFormScreen
-from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
-from solo_unicorn_tui.ui.screens.flow_forms import NewFlowScreen, StageFormScreen
-from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
+from solo_unicorn_tui.ui.dialogs.actor_form import ActorFormScreen
+from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+from solo_unicorn_tui.ui.dialogs.flow_forms import NewFlowScreen, StageFormScreen
+from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 from solo_unicorn_tui.ui.screens.project_settings import ProjectSettingsScreen
 from storage import actors, flows, memory
 from storage import missions as ops

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from solo_unicorn_tui.ui.dialogs.feedback import FeedbackScreen
 from solo_unicorn_tui.ui.screens.board import BOARD_KEYS, BoardScreen
-from solo_unicorn_tui.ui.screens.feedback import FeedbackScreen
 from solo_unicorn_tui.ui.screens.mission import MissionScreen
 from solo_unicorn_tui.ui.screens.review import ReviewScreen
 from solo_unicorn_tui.ui.widgets.diff_view import DiffView, clean_line

@@ -1,4 +1,4 @@
-"""The header's sync state: what the sync helper will set, shown honestly."""
+"""The header's sync label: it shows the status the sync host posts, in the status's own words."""
 
 from __future__ import annotations
 
@@ -6,33 +6,41 @@ from datetime import UTC, datetime, timedelta
 
 from textual.app import App, ComposeResult
 
-from solo_unicorn_tui.ui.widgets.sync_status import SyncStatus
+from solo_unicorn_tui.ui.messages import SyncStatusChanged
+from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
+from sync.status import SyncStatus
 
 NOW = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
 
 class Host(App[None]):
     def compose(self) -> ComposeResult:
-        yield SyncStatus(clock=lambda: NOW, id="sync")
+        yield SyncStatusLabel(clock=lambda: NOW, id="sync")
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.query_one(SyncStatusLabel).status = message.status
 
 
-async def test_sync_status_states() -> None:
+async def test_sync_label_shows_each_posted_status() -> None:
     app = Host()
     async with app.run_test() as pilot:
-        status = app.query_one(SyncStatus)
-        assert status.describe() == "● local only"
-        status.state = "offline"
-        status.pending = 3
-        await pilot.pause()
-        assert status.describe() == "⚠ offline · 3 pending"
-        assert "offline" in str(status.render())
-        status.state = "syncing"
-        assert status.describe().startswith("⟳ syncing")
-        status.progress = (5_000, 100_000)
-        assert status.describe() == "⟳ syncing 5,000/100,000 · 3 pending"
-        status.progress = None
-        status.pending = 0
-        status.last_synced = NOW - timedelta(seconds=12)
-        status.state = "synced"
-        await pilot.pause()
-        assert status.describe() == "✓ synced 12 s ago"
+        label = app.query_one(SyncStatusLabel)
+        assert str(label.render()) == "● local only"
+        for status, shown in [
+            (SyncStatus("offline", 3), "⚠ offline · 3 pending"),
+            (
+                SyncStatus("syncing", 3, progress=(5_000, 100_000)),
+                "⟳ syncing 5,000/100,000 · 3 pending",
+            ),
+            (SyncStatus("synced", 0, NOW - timedelta(seconds=12)), "✓ synced 12 s ago"),
+            (SyncStatus("error", 0, message="wrong password"), "✗ sync error: wrong password"),
+        ]:
+            app.post_message(SyncStatusChanged(status))
+            await pilot.pause()
+            assert str(label.render()) == shown == status.describe(NOW)
+
+
+def test_a_newer_status_replaces_one_still_queued() -> None:
+    older = SyncStatusChanged(SyncStatus("syncing"))
+    newer = SyncStatusChanged(SyncStatus("synced", 0, NOW))
+    assert newer.can_replace(older)

@@ -8,8 +8,8 @@ what you see is what was stored. Changes by other processes are noticed by polli
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -21,20 +21,28 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from solo_unicorn_tui.ui.board_data import BoardData
-from solo_unicorn_tui.ui.errors import describe_error
-from solo_unicorn_tui.ui.messages import BoardChanged, BoardReady
+from solo_unicorn_tui.ui.errors import report_failure
+from solo_unicorn_tui.ui.messages import (
+    BoardChanged,
+    BoardReady,
+    FollowedSessionChanged,
+    RuntimeEventMessage,
+    SyncStatusChanged,
+    WorkstationSnapshotChanged,
+)
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
-from solo_unicorn_tui.ui.widgets.fallback_area import FallbackArea
+from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
 from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
+from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
+from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
 from solo_unicorn_tui.ui.widgets.workstation_sidebar import WorkstationSidebar
 from storage.board_queries import LISTS as MISSION_LISTS
 
 if TYPE_CHECKING:
     # The runtime and sync pull in SQLAlchemy: imported once the replica is open, not before
     # the first frame.
-    from solo_unicorn_tui.ui.runtime_bridge import RuntimeEventMessage
     from solo_unicorn_tui.ui.runtime_host import RuntimeHost
     from solo_unicorn_tui.ui.screens.review import ReviewDecision
     from solo_unicorn_tui.ui.sync_host import SyncHost
@@ -87,6 +95,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
 
 
 class BoardScreen(Screen[None]):
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding(keys, action, label or text, show=bool(label), id=action, tooltip=text)
         for keys, action, text, label in BOARD_KEYS
@@ -102,7 +111,6 @@ class BoardScreen(Screen[None]):
         self.pending_writes = 0
         self._polling = False
         self._ready_sent = False
-        self.ready_at: float | None = None
         self.runtime_host: RuntimeHost | None = None
         self.sync_host: SyncHost | None = None
 
@@ -112,7 +120,7 @@ class BoardScreen(Screen[None]):
         yield MissionLogPane(id="log-pane", max_lines=2000)
         with Horizontal(id="columns"):
             for name in MISSION_LISTS:
-                extra = (FallbackArea(id="fallback-area"),) if name == "todo" else ()
+                extra = (FallbackPanel(id="fallback-area"),) if name == "todo" else ()
                 yield BoardColumn(name, *extra)
         yield Footer()
 
@@ -124,10 +132,9 @@ class BoardScreen(Screen[None]):
 
     @work(group="open")
     async def _open(self) -> None:
-        try:
+        with report_failure(self, title="Cannot open the replica") as failed:
             self.data = await self._open_data()
-        except Exception as error:
-            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
+        if failed or self.data is None:
             return
         for column in self._columns():
             column.mission_list.data = self.data
@@ -139,10 +146,9 @@ class BoardScreen(Screen[None]):
     @work(group="connect")
     async def _connect_writer(self, data: BoardData) -> None:
         """Open the replica for writing (imports SQLAlchemy) while the board is already usable."""
-        try:
+        with report_failure(self, title="Cannot open the replica") as failed:
             writer = await data.connect()
-        except Exception as error:
-            self.notify(describe_error(error), title="Cannot open the replica", severity="error")
+        if failed:
             return
         apply = getattr(self.app, "apply_settings", None)
         if apply is not None and writer.settings is not None:
@@ -209,15 +215,12 @@ class BoardScreen(Screen[None]):
     @work(exclusive=True, group="fallback")
     async def _reload_fallback(self, data: BoardData) -> None:
         """Todo's Fallback area; read through the writer's database, so only once connected."""
-        try:
+        with report_failure(self, title="Cannot read the Fallback area") as failed:
             area = await data.fallback_area()
-        except Exception as error:
-            self.notify(
-                describe_error(error), title="Cannot read the Fallback area", severity="error"
-            )
+        if failed:
             return
         # query, not query_one: the read may end after the app has begun to close
-        for widget in self.query(FallbackArea):
+        for widget in self.query(FallbackPanel):
             widget.show(area)
 
     def _focus_column(self, index: int) -> None:
@@ -231,7 +234,6 @@ class BoardScreen(Screen[None]):
     def on_mission_list_loaded(self, message: MissionList.Loaded) -> None:
         if not self._ready_sent and all(c.mission_list.loaded for c in self._columns()):
             self._ready_sent = True
-            self.ready_at = time.perf_counter()
             self.post_message(BoardReady())
             if self.data is not None:
                 # Only now: its imports would otherwise compete with the first cards. Already
@@ -256,6 +258,8 @@ class BoardScreen(Screen[None]):
     async def _check_changes(self) -> None:
         try:
             changed = self.data is not None and await self.data.changed_elsewhere()
+            if changed and self.runtime_host is not None:
+                self.runtime_host.refollow()  # a session may have started in another process
             if changed and not self.pending_writes:
                 self.reload_all()
         except NoMatches:
@@ -264,39 +268,34 @@ class BoardScreen(Screen[None]):
             self._polling = False
 
     def _write(
-        self,
-        operation: Callable[[], Awaitable[Any]],
-        follow: str | None,
-        done: Done = "",
-        *,
-        land: bool = False,
+        self, operation: Callable[[], Awaitable[Any]], done: Done = "", *, land: bool = False
     ) -> None:
         """Run a domain write, then reload every column from the replica.
 
-        ``follow`` moves the selection to that card afterwards; changes already shown on the
-        cards pass None, so a key pressed while the write runs is not undone by the reload.
-        ``done`` is the notice on success, or makes it from the operation's result.
-        ``land`` selects the mission the write returns, in the list it is now in.
+        The selection stays where it is (changes are already shown on the cards, so a key
+        pressed while the write runs is not undone by the reload). ``done`` is the notice on
+        success, or makes it from the operation's result. ``land`` selects the mission the
+        write returns, in the list it is now in.
         """
         # After the frame that shows the change: the write must not delay that frame.
         self.pending_writes += 1
-        self.call_after_refresh(self._run_write, operation, follow, done, land)
+        self.call_after_refresh(self._run_write, operation, done, land)
 
     @work(group="write")
     async def _run_write(
-        self, operation: Callable[[], Awaitable[Any]], follow: str | None, done: Done, land: bool
+        self, operation: Callable[[], Awaitable[Any]], done: Done, land: bool
     ) -> None:
+        follow = None
         try:
-            result = await operation()
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
-        else:
-            notice = done(result) if callable(done) else done
-            if notice:
-                self.notify(notice)
-            if land and getattr(result, "list", None) in MISSION_LISTS:
-                self._focus_column(MISSION_LISTS.index(result.list))
-                follow = result.id
+            with report_failure(self) as failed:
+                result = await operation()
+            if not failed:
+                notice = done(result) if callable(done) else done
+                if notice:
+                    self.notify(notice)
+                if land and getattr(result, "list", None) in MISSION_LISTS:
+                    self._focus_column(MISSION_LISTS.index(result.list))
+                    follow = result.id
         finally:
             self.pending_writes -= 1
         if not self.pending_writes:
@@ -347,7 +346,7 @@ class BoardScreen(Screen[None]):
         self._columns()[target].mission_list.append(card)
         self._focus_column(target)
         data, to_list = self.data, MISSION_LISTS[target]
-        self._write(lambda: data.move(card.id, to_list), None)
+        self._write(lambda: data.move(card.id, to_list))
 
     def action_move_prev(self) -> None:
         self._move(-1)
@@ -362,7 +361,7 @@ class BoardScreen(Screen[None]):
         if not self.current.swap_selected(step):
             return
         data = self.data
-        self._write(lambda: data.reorder(card.id, step), None)
+        self._write(lambda: data.reorder(card.id, step))
 
     def action_reorder_up(self) -> None:
         self._reorder(-1)
@@ -377,7 +376,7 @@ class BoardScreen(Screen[None]):
         card.ready = not card.ready
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.toggle_ready(card.id), None)
+        self._write(lambda: data.toggle_ready(card.id))
 
     def _priority(self, delta: int) -> None:
         card = self._selected()
@@ -386,7 +385,7 @@ class BoardScreen(Screen[None]):
         card.priority = min(5, max(1, card.priority + delta))
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.bump_priority(card.id, delta), None)
+        self._write(lambda: data.bump_priority(card.id, delta))
 
     def action_priority_up(self) -> None:
         self._priority(+1)
@@ -395,7 +394,7 @@ class BoardScreen(Screen[None]):
         self._priority(-1)
 
     def action_delete_mission(self) -> None:
-        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 
         card = self._selected()
         if card is None or self.data is None:
@@ -404,7 +403,7 @@ class BoardScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._write(lambda: data.delete(card.id), None, f"Deleted “{card.title}”")
+                self._write(lambda: data.delete(card.id), f"Deleted “{card.title}”")
 
         self.app.push_screen(
             ConfirmScreen(f"Delete “{card.title}”?", "It leaves the board (the history stays)."),
@@ -412,7 +411,7 @@ class BoardScreen(Screen[None]):
         )
 
     def action_new_mission(self) -> None:
-        from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
+        from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 
         if self.data is None:
             return
@@ -426,10 +425,9 @@ class BoardScreen(Screen[None]):
 
     @work(group="write")
     async def _create(self, data: BoardData, draft: Any) -> None:
-        try:
+        with report_failure(self) as failed:
             mission = await data.create(draft)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         self._focus_column(MISSION_LISTS.index(mission.list))
         self.reload_all(mission.id)
@@ -470,7 +468,7 @@ class BoardScreen(Screen[None]):
             )
 
     def action_blockers(self) -> None:
-        from solo_unicorn_tui.ui.screens.dependencies import DependenciesScreen
+        from solo_unicorn_tui.ui.dialogs.dependencies import DependenciesScreen
 
         card = self._selected()
         if card is None or self.data is None:
@@ -494,16 +492,14 @@ class BoardScreen(Screen[None]):
     def approve_mission(self, mission_id: str, title: str, *, land: bool = False) -> None:
         if self.data is not None:
             data = self.data
-            self._write(lambda: data.approve(mission_id), None, f"Approved “{title}”", land=land)
+            self._write(lambda: data.approve(mission_id), f"Approved “{title}”", land=land)
 
     def reject_mission(
         self, mission_id: str, title: str, feedback: str, *, land: bool = False
     ) -> None:
         if self.data is not None:
             data = self.data
-            self._write(
-                lambda: data.reject(mission_id, feedback), None, f"Rejected “{title}”", land=land
-            )
+            self._write(lambda: data.reject(mission_id, feedback), f"Rejected “{title}”", land=land)
 
     def action_approve(self) -> None:
         card = self._in_review("approved")
@@ -511,7 +507,7 @@ class BoardScreen(Screen[None]):
             self.approve_mission(card.id, card.title)
 
     def action_reject(self) -> None:
-        from solo_unicorn_tui.ui.screens.feedback import FeedbackScreen
+        from solo_unicorn_tui.ui.dialogs.feedback import FeedbackScreen
 
         card = self._in_review("rejected")
         if card is None or self.data is None:
@@ -546,65 +542,56 @@ class BoardScreen(Screen[None]):
             self.run_worker(host.toggle_dispatcher(), group="runtime")
 
     def action_session_logs(self) -> None:
-        from solo_unicorn_tui.ui.screens.session_logs import (
-            SessionLogsScreen,
-            storage_session_loader,
-        )
+        from solo_unicorn_tui.ui.screens.session_logs import SessionLogsScreen
 
         host = self._runtime("the session log")
-        if host is None:
+        if host is None or self.data is None:
             return
         card = self.current.selected_card
         session_id = None
         pane = self.query_one(MissionLogPane)
         if card is not None and pane.session_id is not None:
             session_id = pane.session_id
-        self.app.push_screen(
-            SessionLogsScreen(storage_session_loader(host.workspace.db), session_id=session_id)
-        )
+        self.app.push_screen(SessionLogsScreen(self.data.sessions, session_id=session_id))
 
     # --- Mission Fallback: the area under Todo -----------------------------------------------
 
     def action_fallback(self) -> None:
-        self.query_one(FallbackArea).enter()
+        self.query_one(FallbackPanel).enter()
 
-    @on(FallbackArea.Leave)
+    @on(FallbackPanel.Leave)
     def _leave_fallback(self) -> None:
         self.set_focus(None)
 
-    @on(FallbackArea.Launch)
-    def _launch_template(self, message: FallbackArea.Launch) -> None:
+    @on(FallbackPanel.Launch)
+    def _launch_template(self, message: FallbackPanel.Launch) -> None:
         if self.data is not None:
             data, template_id = self.data, message.template_id
             self._write(
                 lambda: data.launch_template(template_id),
-                None,
                 lambda mission: f"Launched “{mission.title}” into Todo (the template stays)",
             )
 
-    @on(FallbackArea.Accept)
-    def _accept_proposal(self, message: FallbackArea.Accept) -> None:
+    @on(FallbackPanel.Accept)
+    def _accept_proposal(self, message: FallbackPanel.Accept) -> None:
         if self.data is not None:
             data, item_id = self.data, message.item_id
             self._write(
                 lambda: data.accept_proposal(item_id),
-                None,
                 lambda mission: f"Accepted “{mission.title}”: it is in Todo",
             )
 
-    @on(FallbackArea.Discard)
-    def _discard_proposal(self, message: FallbackArea.Discard) -> None:
+    @on(FallbackPanel.Discard)
+    def _discard_proposal(self, message: FallbackPanel.Discard) -> None:
         if self.data is not None:
             data, item_id = self.data, message.item_id
-            self._write(
-                lambda: data.discard_proposal(item_id), None, f"Discarded “{message.title}”"
-            )
+            self._write(lambda: data.discard_proposal(item_id), f"Discarded “{message.title}”")
 
-    @on(FallbackArea.Check)
+    @on(FallbackPanel.Check)
     def _check_fallback(self) -> None:
         if self.data is not None:
             data = self.data
-            self._write(data.fallback_check, None, lambda check: f"Fallback check: {check.reason}")
+            self._write(data.fallback_check, lambda check: f"Fallback check: {check.reason}")
 
     def action_repo_settings(self) -> None:
         if self.data is not None:
@@ -612,7 +599,7 @@ class BoardScreen(Screen[None]):
 
     @work(group="repo-settings")
     async def _open_repo_settings(self, data: BoardData) -> None:
-        from solo_unicorn_tui.ui.screens.repo_settings import RepoSettingsScreen
+        from solo_unicorn_tui.ui.dialogs.repo_settings import RepoSettingsScreen
 
         repos = await data.repository_settings()
         if not repos:
@@ -641,29 +628,49 @@ class BoardScreen(Screen[None]):
         self.sync_host.sync_now()
         self.notify("Syncing…")
 
-    def on_runtime_event_message(self, message: RuntimeEventMessage) -> None:
+    # --- what the runtime and sync hosts post -----------------------------------------------
+
+    def on_runtime_event_message(self, _message: RuntimeEventMessage) -> None:
         self.reload_all()
         if self.runtime_host is not None:
             self.runtime_host.refollow()
             self.run_worker(self.runtime_host.refresh_panel(), group="panel")
 
+    def on_workstation_snapshot_changed(self, message: WorkstationSnapshotChanged) -> None:
+        for panel in self.query(WorkstationPanel):
+            panel.snapshot = message.snapshot
+
+    def on_followed_session_changed(self, message: FollowedSessionChanged) -> None:
+        for pane in self.query(MissionLogPane):
+            if message.session_id is None or message.log_path is None:
+                pane.show_idle(message.caption)
+            else:
+                pane.follow_session(message.session_id, message.log_path, message.caption)
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        for label in self.query(SyncStatusLabel):
+            label.status = message.status
+
     async def _start_runtime(self, workspace: Workspace) -> None:
         from solo_unicorn_tui.ui.runtime_host import RuntimeHost
 
-        host = RuntimeHost(self, workspace)
-        try:
+        sidebar = self.query_one(WorkstationSidebar)
+        host = RuntimeHost(
+            self,
+            workspace,
+            selected=lambda: self.current.selected_card,
+            panel_shown=lambda: sidebar.shown,
+        )
+        with report_failure(self, title="The agent runtime did not start") as failed:
             await host.start()
-        except Exception as error:
-            self.notify(
-                describe_error(error), title="The agent runtime did not start", severity="error"
-            )
+        if failed:
             return
         self.runtime_host = host
-        self.query_one(WorkstationSidebar).runtime_started()
+        sidebar.runtime_started()
         if workspace.settings.server_url:
             from solo_unicorn_tui.ui.sync_host import SyncHost
 
-            self.sync_host = SyncHost(self, workspace, lambda: self.reload_all())
+            self.sync_host = SyncHost(self, workspace)
             self.run_worker(self.sync_host.run(), group="sync", exit_on_error=False)
 
     async def on_unmount(self) -> None:
@@ -680,7 +687,7 @@ class BoardScreen(Screen[None]):
     # --- filter, projects, help -------------------------------------------------------------
 
     def action_filter(self) -> None:
-        from solo_unicorn_tui.ui.screens.filter import FilterScreen
+        from solo_unicorn_tui.ui.dialogs.filter import FilterScreen
 
         if self.data is None:
             return
@@ -703,7 +710,7 @@ class BoardScreen(Screen[None]):
             self._apply_filter(BoardFilter())
 
     def action_switch_project(self) -> None:
-        from solo_unicorn_tui.ui.screens.project_switcher import ProjectSwitcher
+        from solo_unicorn_tui.ui.dialogs.project_switcher import ProjectSwitcher
 
         if self.data is None:
             return
@@ -721,7 +728,7 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(ProjectSwitcher(data), chosen)
 
     def action_help(self) -> None:
-        from solo_unicorn_tui.ui.screens.help import HelpScreen
+        from solo_unicorn_tui.ui.dialogs.help import HelpScreen
 
         texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
         rows: dict[str, list[str]] = {action: [] for action in texts}

@@ -6,6 +6,7 @@ whoever opened it (the board writes it).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -17,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
-from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.errors import report_failure
 from solo_unicorn_tui.ui.messages import BoardChanged
 from solo_unicorn_tui.ui.screens.review import ReviewDecision, ReviewScreen
 from storage.ids import short_id
@@ -98,6 +99,7 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
 
 
 class MissionScreen(Screen[ReviewDecision | None]):
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="mission_back"),
         Binding("e", "edit", "Edit", id="mission_edit"),
@@ -122,10 +124,9 @@ class MissionScreen(Screen[ReviewDecision | None]):
 
     @work(exclusive=True, group="mission")
     async def _load(self) -> None:
-        try:
+        with report_failure(self) as failed:
             self.detail = await self.data.detail(self.mission_id)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             self.dismiss(None)
             return
         head, body = render_detail(self.detail)
@@ -146,7 +147,7 @@ class MissionScreen(Screen[ReviewDecision | None]):
         self.app.push_screen(ReviewScreen(self.data, self.mission_id), decided)
 
     def action_edit(self) -> None:
-        from solo_unicorn_tui.ui.screens.mission_form import MissionFormScreen
+        from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 
         if self.detail is None:
             return
@@ -160,10 +161,9 @@ class MissionScreen(Screen[ReviewDecision | None]):
 
     @work(group="write")
     async def _save(self, fields: dict[str, Any]) -> None:
-        try:
+        with report_failure(self) as failed:
             await self.data.update(self.mission_id, **fields)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         self.notify("Saved")
         for screen in self.app.screen_stack:

@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 
 from solo_unicorn_tui.ui.board_data import BoardData, ProjectSettings
-from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.errors import report_failure
 from storage.models import Actor, Flow
 
 TABS = ("flows", "actors", "memory")
@@ -86,7 +86,7 @@ def actor_detail(actor: Actor, default: bool) -> str:
 
 
 class ProjectSettingsScreen(Screen[None]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("escape", "close", "Back", id="settings_close"),
         Binding("1", "tab('flows')", "Flows", show=False, id="settings_tab_flows"),
@@ -146,10 +146,9 @@ class ProjectSettingsScreen(Screen[None]):
 
     @work(exclusive=True, group="settings-load")
     async def _load(self, flow_id: str | None = None, actor_id: str | None = None) -> None:
-        try:
+        with report_failure(self) as failed:
             settings = await self.data.project_settings()
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         first_load = self.settings is None
         # What is selected now, found in the old lists before they are replaced.
@@ -308,7 +307,7 @@ class ProjectSettingsScreen(Screen[None]):
     # --- flows ----------------------------------------------------------------------------------
 
     def _new_flow(self) -> None:
-        from solo_unicorn_tui.ui.screens.flow_forms import NewFlowScreen
+        from solo_unicorn_tui.ui.dialogs.flow_forms import NewFlowScreen
 
         async def save(values: dict[str, Any]) -> None:
             flow = await self.data.add_flow(values["name"], values["stages"])
@@ -330,7 +329,7 @@ class ProjectSettingsScreen(Screen[None]):
         self._flow_saved(flow, select)
 
     def _edit_stage(self) -> None:
-        from solo_unicorn_tui.ui.screens.flow_forms import StageFormScreen
+        from solo_unicorn_tui.ui.dialogs.flow_forms import StageFormScreen
 
         flow, index = self.current_flow(), self.stage_index()
         if flow is None or index is None:
@@ -346,7 +345,7 @@ class ProjectSettingsScreen(Screen[None]):
         self.app.push_screen(StageFormScreen(save, title, stages[index]))
 
     def action_add_stage(self) -> None:
-        from solo_unicorn_tui.ui.screens.flow_forms import StageFormScreen
+        from solo_unicorn_tui.ui.dialogs.flow_forms import StageFormScreen
 
         flow = self.current_flow()
         if flow is None:
@@ -362,7 +361,7 @@ class ProjectSettingsScreen(Screen[None]):
         self.app.push_screen(StageFormScreen(save, f"New stage {at + 1} of {flow.name}"))
 
     def action_delete_stage(self) -> None:
-        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 
         flow, index = self.current_flow(), self.stage_index()
         if flow is None or index is None:
@@ -400,20 +399,18 @@ class ProjectSettingsScreen(Screen[None]):
     async def _write_stages(
         self, flow_id: str, stages: list[dict[str, Any]], select: int, done: str = ""
     ) -> None:
-        try:
+        with report_failure(self) as failed:
             await self._save_stages(flow_id, stages, select)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         if done:
             self.notify(done)
 
     @work(group="settings-write")
     async def _set_default_flow(self, flow: Flow) -> None:
-        try:
+        with report_failure(self) as failed:
             await self.data.set_default_flow(flow.id)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         if self.settings is not None:
             self.settings.default_flow_id = flow.id
@@ -423,7 +420,7 @@ class ProjectSettingsScreen(Screen[None]):
     # --- actors ---------------------------------------------------------------------------------
 
     def _new_actor(self) -> None:
-        from solo_unicorn_tui.ui.screens.actor_form import ActorFormScreen
+        from solo_unicorn_tui.ui.dialogs.actor_form import ActorFormScreen
 
         async def save(values: dict[str, Any]) -> None:
             actor = await self.data.add_actor(**values)
@@ -433,7 +430,7 @@ class ProjectSettingsScreen(Screen[None]):
         self.app.push_screen(ActorFormScreen(save))
 
     def _edit_actor(self) -> None:
-        from solo_unicorn_tui.ui.screens.actor_form import ActorFormScreen
+        from solo_unicorn_tui.ui.dialogs.actor_form import ActorFormScreen
 
         actor = self.current_actor()
         if actor is None:
@@ -449,10 +446,9 @@ class ProjectSettingsScreen(Screen[None]):
 
     @work(group="settings-write")
     async def _set_default_actor(self, actor: Actor) -> None:
-        try:
+        with report_failure(self) as failed:
             await self.data.set_default_actor(actor.id)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         if self.settings is not None:
             self.settings.default_actor_id = actor.id
@@ -473,16 +469,15 @@ class ProjectSettingsScreen(Screen[None]):
 
     @work(exclusive=True, group="settings-memory")
     async def _save_memory(self, text: str) -> None:
-        try:
+        with report_failure(self) as failed:
             await self.data.save_memory(text)
-        except Exception as error:
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         self.saved_memory = text
         self.notify("memory saved")
 
     def action_close(self) -> None:
-        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 
         if not self.memory_dirty:
             self.dismiss(None)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
 
 from solo_unicorn_tui.ui.board_data import BoardData, Review
-from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.errors import report_failure
 from solo_unicorn_tui.ui.widgets.diff_view import DiffView
 from solo_unicorn_tui.ui.widgets.session_log_view import SessionLogView
 from storage.ids import short_id
@@ -154,7 +154,7 @@ def log_note(review: Review) -> str:
 
 
 class ReviewScreen(Screen[ReviewDecision | None]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("a", "approve", "Approve", id="review_approve"),
         Binding("x", "reject", "Reject", id="review_reject"),
@@ -198,13 +198,9 @@ class ReviewScreen(Screen[ReviewDecision | None]):
 
     @work(exclusive=True, group="review")
     async def _load(self) -> None:
-        try:
+        with report_failure(self, show=self._show_failure) as failed:
             review = await self.data.review(self.mission_id)
-        except Exception as error:
-            message = f"Cannot load the review: {describe_error(error)}"
-            self.query_one("#review-head", Static).update(f"[$error]{escape(message)}[/]")
-            for note in ("#review-tasks", "#review-diff-note", "#review-log-note"):
-                self.query_one(note, Static).update("")
+        if failed:
             return
         self.review = review
         self.query_one("#review-head", Static).update(render_head(review))
@@ -223,6 +219,12 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         first = "diff" if changed and mission.stage not in ("clarify", "plan") else "solution"
         if not self._tab_chosen:
             self._show(first)
+
+    def _show_failure(self, error: str) -> None:
+        message = f"Cannot load the review: {error}"
+        self.query_one("#review-head", Static).update(f"[$error]{escape(message)}[/]")
+        for note in ("#review-tasks", "#review-diff-note", "#review-log-note"):
+            self.query_one(note, Static).update("")
 
     # --- tabs --------------------------------------------------------------------------------
 
@@ -271,7 +273,7 @@ class ReviewScreen(Screen[ReviewDecision | None]):
             self.dismiss(ReviewDecision(mission.id, mission.title))
 
     def action_reject(self) -> None:
-        from solo_unicorn_tui.ui.screens.feedback import FeedbackScreen
+        from solo_unicorn_tui.ui.dialogs.feedback import FeedbackScreen
 
         review = self._reviewable("rejected")
         if review is None:

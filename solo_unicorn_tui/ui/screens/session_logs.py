@@ -7,8 +7,7 @@ Keys: ``/`` search, ``n``/``N`` next/previous match, ``e``/``E`` next/previous e
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -19,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from solo_unicorn_tui.ui.board_data import SessionEntry
 from solo_unicorn_tui.ui.widgets.session_log_view import SessionLogView
-from storage.database import Database
 
 STATUS_MARKS = {
     "starting": ("◌", "yellow"),
@@ -31,45 +30,8 @@ STATUS_MARKS = {
     "cancelled": ("■", "dim"),
 }
 
-
-@dataclass(frozen=True)
-class SessionEntry:
-    session_id: str
-    mission_id: str
-    mission_title: str
-    agent_name: str
-    stage: str
-    status: str
-    started_at: datetime | None
-    log_path: str
-
-
 SessionLoader = Callable[[], Awaitable[list[SessionEntry]]]
-
-
-def storage_session_loader(
-    db: Database, *, workstation_id: str | None = None, limit: int = 200
-) -> SessionLoader:
-    """A loader reading sessions through the storage query (run it from a worker)."""
-    from storage.sessions import list_sessions_with_titles
-
-    async def load() -> list[SessionEntry]:
-        rows = await list_sessions_with_titles(db, workstation_id=workstation_id, limit=limit)
-        return [
-            SessionEntry(
-                session_id=s.id,
-                mission_id=s.mission_id,
-                mission_title=title,
-                agent_name=s.code_agent_name or s.code_agent_type,
-                stage=s.stage or "",
-                status=s.status,
-                started_at=s.started_at or s.created_at,
-                log_path=s.log_path or "",
-            )
-            for s, title in rows
-        ]
-
-    return load
+"""The sessions to list, newest first (``BoardData.sessions`` on the board)."""
 
 
 def session_label(entry: SessionEntry) -> Text:
@@ -84,31 +46,7 @@ def session_label(entry: SessionEntry) -> Text:
 
 
 class SessionLogsScreen(Screen[None]):
-    DEFAULT_CSS = """
-    SessionLogsScreen #session-list {
-        width: 48;
-        height: 1fr;
-        border: round $panel;
-    }
-    SessionLogsScreen #session-log-pane {
-        width: 1fr;
-    }
-    SessionLogsScreen #session-log {
-        height: 1fr;
-        border: round $panel;
-    }
-    SessionLogsScreen #session-log-status {
-        height: 1;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    SessionLogsScreen #log-search {
-        display: none;
-    }
-    SessionLogsScreen #log-search.-visible {
-        display: block;
-    }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="session_logs_back"),
         Binding("slash", "search", "Search", id="session_logs_search"),

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from solo_unicorn_tui.ui.widgets.sync_status import SyncStatus
+from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
 
 
 class BoardHeader(Horizontal):
@@ -17,7 +17,7 @@ class BoardHeader(Horizontal):
     BoardHeader #header-place { width: 1fr; color: $foreground; }
     BoardHeader #header-filter { width: auto; color: $warning; padding: 0 1; }
     BoardHeader #header-review { width: auto; color: $warning; text-style: bold; padding: 0 1; }
-    BoardHeader SyncStatus { width: auto; color: $text-muted; padding: 0 1; }
+    BoardHeader SyncStatusLabel { width: auto; color: $text-muted; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -25,7 +25,7 @@ class BoardHeader(Horizontal):
         yield Static("opening the replica…", id="header-place")
         yield Static("", id="header-filter")
         yield Static("", id="header-review")
-        yield SyncStatus(id="sync-status")
+        yield SyncStatusLabel(id="sync-status")
 
     def show_place(self, project: str, workstation: str) -> None:
         self.query_one("#header-place", Static).update(

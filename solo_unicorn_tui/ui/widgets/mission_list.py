@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import textwrap
 from collections import OrderedDict
-from pathlib import Path
 
 from rich.segment import Segment
 from rich.style import Style
@@ -47,7 +46,27 @@ SESSION_MARKS = {
 class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
     """One board column's cards. The board screen owns selection and tells it which is active."""
 
-    DEFAULT_CSS = (Path(__file__).with_suffix(".tcss")).read_text(encoding="utf-8")
+    DEFAULT_CSS = """
+    MissionList {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        background: $surface;
+    }
+    MissionList > .mission-list--card { background: $surface; color: $foreground; }
+    MissionList > .mission-list--selected {
+        background: $accent 40%; color: $foreground; text-style: bold;
+    }
+    MissionList > .mission-list--selected-inactive { background: $foreground 10%; }
+    MissionList > .mission-list--dim { color: $text-muted; }
+    MissionList > .mission-list--blocked { color: $error; text-style: bold; }
+    MissionList > .mission-list--ready { color: $success; }
+    MissionList > .mission-list--badge { color: $accent; }
+    MissionList > .mission-list--p1 { color: $text-muted; }
+    MissionList > .mission-list--p2 { color: $secondary; }
+    MissionList > .mission-list--p3 { color: $accent; }
+    MissionList > .mission-list--p4 { color: $warning; }
+    MissionList > .mission-list--p5 { color: $error; text-style: bold; }
+    """
 
     COMPONENT_CLASSES = {
         "mission-list--card",
@@ -217,25 +236,15 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         if window.selected is not None and self.active:
             self.scroll_to_selected()
 
-    def reload(self, follow: str | None = None) -> None:
-        """Fetch the count and the window around the viewport (or around ``follow``'s card)."""
-        if follow is not None:
-            self.follow_id = follow
-        if self.data is not None:
-            self._load(None)
-
     @work(exclusive=True, group="load")
-    async def _load(self, around: int | None) -> None:
+    async def _load(self, around: int) -> None:
+        """Fetch the window around a card scrolled into view that is not held yet."""
         data = self.data
         if data is None:
             return
-        if around is None:
-            request = self.window_request()
-        else:
-            request = WindowRequest(self.list_name, max(0, around - MARGIN), WINDOW)
+        request = WindowRequest(self.list_name, max(0, around - MARGIN), WINDOW)
         window = (await data.windows([request]))[self.list_name]
-        if around is not None:
-            window.selected = None
+        window.selected = None
         self.apply_window(window)
 
     def _want(self, index: int) -> None:

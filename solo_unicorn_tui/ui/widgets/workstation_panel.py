@@ -1,8 +1,9 @@
 """The workstation panel: this machine, its agents, running sessions and worktrees.
 
-Fed with :class:`~solo_unicorn_tui.runtime.snapshot.WorkstationSnapshot` objects (take one with
-``Runtime.snapshot()`` in a worker, then call :meth:`WorkstationPanel.show_snapshot`); it never
-touches the database or git itself. Elapsed times tick once a second from an injectable clock.
+One reactive, ``snapshot`` (a :class:`~solo_unicorn_tui.runtime.snapshot.WorkstationSnapshot`
+the runtime host takes in a worker and the board sets on a ``WorkstationSnapshotChanged``); it
+never touches the database or git itself. Elapsed times tick once a second from an injectable
+clock.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from solo_unicorn_tui.runtime.disk import human_size
@@ -60,6 +62,8 @@ class WorkstationPanel(Widget):
     }
     """
 
+    snapshot: reactive[WorkstationSnapshot | None] = reactive(None, layout=True)
+
     def __init__(
         self,
         snapshot: WorkstationSnapshot | None = None,
@@ -71,7 +75,7 @@ class WorkstationPanel(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.snapshot = snapshot
+        self.set_reactive(WorkstationPanel.snapshot, snapshot)
         self.clock = clock
         self.tick_seconds = tick_seconds
 
@@ -82,11 +86,6 @@ class WorkstationPanel(Widget):
     def _tick(self) -> None:
         if self.snapshot is not None and self.snapshot.sessions:
             self.refresh()
-
-    def show_snapshot(self, snapshot: WorkstationSnapshot) -> None:
-        """Replace what the panel shows (call on the UI thread)."""
-        self.snapshot = snapshot
-        self.refresh(layout=True)
 
     def render(self) -> RenderableType:
         snap = self.snapshot

@@ -25,5 +25,9 @@ class WorkstationSidebar(VerticalScroll):
         yield Static(NO_RUNTIME, id="sidebar-empty")
         yield WorkstationPanel(tick_seconds=1.0)
 
+    @property
+    def shown(self) -> bool:
+        return self.has_class("-shown")
+
     def runtime_started(self) -> None:
         self.query_one("#sidebar-empty", Static).display = False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,17 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from storage.errors import StorageError
-
-
-@dataclass(frozen=True)
-class RepoSettings:
-    repo_id: str
-    name: str
-    copy_files: list[str]
-    setup_script: list[str] | None
-    cleanup_script: list[str] | None
-
+from solo_unicorn_tui.ui.board_data import RepoSettings
+from solo_unicorn_tui.ui.errors import report_failure
 
 Save = Callable[[str, dict[str, object]], Awaitable[None]]
 
@@ -87,17 +77,18 @@ class RepoSettingsScreen(ModalScreen[bool]):
                 "cleanup_script": _command(values["cleanup-script"], "clean-up command"),
             }
         except ValueError as error:
-            self.query_one("#repo-settings-error", Static).update(str(error))
+            self._error(str(error))
             return
         self.run_worker(self._save(changes), exclusive=True)
 
     async def _save(self, changes: dict[str, object]) -> None:
-        try:
+        with report_failure(self, show=self._error) as failed:
             await self.save(self.repo.repo_id, changes)
-        except StorageError as error:
-            self.query_one("#repo-settings-error", Static).update(str(error))
-            return
-        self.dismiss(True)
+        if not failed:
+            self.dismiss(True)
+
+    def _error(self, message: str) -> None:
+        self.query_one("#repo-settings-error", Static).update(message)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

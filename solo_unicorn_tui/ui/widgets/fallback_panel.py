@@ -1,4 +1,6 @@
-"""Todo's Fallback area: the fallback status, the templates and the runs' pending proposals.
+"""Todo's Fallback area on screen: the fallback status, the templates and pending proposals.
+
+:class:`FallbackPanel` shows a :class:`storage.fallback.FallbackArea` (the data, read in one go).
 
 It stays a few lines high under the Todo cards; ``f`` on the board focuses it and it grows. The
 rows are an OptionList whose headings are disabled options (the cursor skips them). Its keys
@@ -19,7 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from storage.fallback import FallbackArea as AreaData
+    from storage.fallback import FallbackArea
     from storage.models import MissionFallbackItem, MissionFallbackTemplate
 
 EMPTY = "No templates yet: add one with 'solo-unicorn fallback template add'."
@@ -33,7 +35,7 @@ class Row:
     title: str
 
 
-def status_line(area: AreaData) -> str:
+def status_line(area: FallbackArea) -> str:
     """Ready backlog / threshold and this week's fallback missions / weekly cap; then the last
     run and auto-accept. Two lines: cut short under the cards, wrapped when the area is focused.
     """
@@ -109,49 +111,49 @@ class FallbackRows(OptionList):
         if row is None:
             self.app.bell()
         elif row.kind == "template":
-            self.post_message(FallbackArea.Launch(row.id, row.title))
+            self.post_message(FallbackPanel.Launch(row.id, row.title))
         else:
-            self.post_message(FallbackArea.Accept(row.id, row.title))
+            self.post_message(FallbackPanel.Accept(row.id, row.title))
 
     def action_accept(self) -> None:
         row = self.selected_row
         if row is not None and row.kind == "proposal":
-            self.post_message(FallbackArea.Accept(row.id, row.title))
+            self.post_message(FallbackPanel.Accept(row.id, row.title))
         else:
             self.notify("Select a proposal to accept (enter launches a template).")
 
     def action_discard(self) -> None:
         row = self.selected_row
         if row is not None and row.kind == "proposal":
-            self.post_message(FallbackArea.Discard(row.id, row.title))
+            self.post_message(FallbackPanel.Discard(row.id, row.title))
         else:
             self.notify("Only proposals can be discarded; templates stay.")
 
     def action_check(self) -> None:
-        self.post_message(FallbackArea.Check())
+        self.post_message(FallbackPanel.Check())
 
     def action_leave(self) -> None:
-        self.post_message(FallbackArea.Leave())
+        self.post_message(FallbackPanel.Leave())
 
 
-class FallbackArea(Vertical):
+class FallbackPanel(Vertical):
     DEFAULT_CSS = """
-    FallbackArea {
+    FallbackPanel {
         height: auto; max-height: 6; border-top: solid $primary 50%; padding: 0 1;
     }
-    FallbackArea:focus-within { max-height: 70%; border-top: solid $accent; }
-    FallbackArea > #fallback-status {
+    FallbackPanel:focus-within { max-height: 70%; border-top: solid $accent; }
+    FallbackPanel > #fallback-status {
         height: auto; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
     }
-    FallbackArea:focus-within > #fallback-status { text-wrap: wrap; }
-    FallbackArea > FallbackRows {
+    FallbackPanel:focus-within > #fallback-status { text-wrap: wrap; }
+    FallbackPanel > FallbackRows {
         height: auto; max-height: 100%; border: none; padding: 0; background: transparent;
         text-wrap: nowrap; text-overflow: ellipsis; scrollbar-size-vertical: 1;
     }
-    FallbackArea > FallbackRows:focus {
+    FallbackPanel > FallbackRows:focus {
         border: none; background-tint: transparent; text-wrap: wrap;
     }
-    FallbackArea > FallbackRows > .option-list--option-disabled { color: $text-muted; }
+    FallbackPanel > FallbackRows > .option-list--option-disabled { color: $text-muted; }
     """
 
     class Launch(Message):
@@ -193,7 +195,7 @@ class FallbackArea(Vertical):
     def rows(self) -> FallbackRows:
         return self.query_one(FallbackRows)
 
-    def show(self, area: AreaData) -> None:
+    def show(self, area: FallbackArea) -> None:
         """Show a fresh read, keeping the cursor on the same row when it is still there."""
         rows = self.rows
         kept = rows.highlighted_option.id if rows.highlighted_option is not None else None

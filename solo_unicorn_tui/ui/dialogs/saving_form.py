@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.errors import report_failure
 
 Save = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -55,15 +55,14 @@ class SavingForm(ModalScreen[bool]):
         self.run_worker(self._save(self.values()), exclusive=True, group="form-save")
 
     async def _save(self, values: dict[str, Any]) -> None:
-        try:
+        with report_failure(self, show=self.show_error) as failed:
             await self._save_values(values)
-        except Exception as error:
-            self.show_error(describe_error(error))
+        if failed:
             return
         self.dismiss(True)
 
     def action_cancel(self) -> None:
-        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 
         if not self.dirty:
             self.dismiss(False)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from solo_unicorn_tui.ui.screens.saving_form import Save, SavingForm
+from solo_unicorn_tui.ui.dialogs.saving_form import Save, SavingForm
 from storage.models import Actor
 
 

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from solo_unicorn_tui.ui.errors import report_failure
 from storage import validation
 from storage.errors import ValidationError
 from storage.missions import MissionDraft
@@ -98,12 +99,9 @@ class MissionFormScreen(ModalScreen[Any]):
     @work(group="form-choices")
     async def _fill_choices(self, load: Callable[[], Awaitable[MissionChoices]]) -> None:
         """Offer the project's flows and actors; show the mission's own when it names one."""
-        try:
+        with report_failure(self) as failed:
             choices = await load()
-        except Exception as error:
-            from solo_unicorn_tui.ui.errors import describe_error
-
-            self.notify(describe_error(error), severity="error")
+        if failed:
             return
         m = self.mission
         for field, options, default in (
@@ -208,7 +206,7 @@ class MissionFormScreen(ModalScreen[Any]):
         self.dismiss({k: v for k, v in fields.items() if getattr(m, k) != v})
 
     def action_cancel(self) -> None:
-        from solo_unicorn_tui.ui.screens.confirm import ConfirmScreen
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 
         if not self.dirty:
             self.dismiss(None)

@@ -17,7 +17,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from solo_unicorn_tui.ui.board_data import BoardData
-from solo_unicorn_tui.ui.errors import describe_error
+from solo_unicorn_tui.ui.errors import report_failure
 from storage.board_queries import CandidateRow
 from storage.ids import short_id
 
@@ -31,12 +31,6 @@ def _label(title: str, detail: str, mark: str = "") -> Text:
 class DependenciesScreen(ModalScreen[bool]):
     """Returns True when a dependency was added or removed."""
 
-    DEFAULT_CSS = """
-    DependenciesScreen .deps-dialog { width: 84; }
-    DependenciesScreen OptionList { height: auto; max-height: 6; }
-    DependenciesScreen #candidate-list { max-height: 9; }
-    DependenciesScreen #blocker-list { margin-bottom: 1; }
-    """
     BINDINGS = [
         Binding("escape", "close", "Close", id="deps_close"),
         Binding("d,delete", "remove", "Remove blocker", id="deps_remove"),
@@ -55,7 +49,7 @@ class DependenciesScreen(ModalScreen[bool]):
         """Title of each mission it waits for, by id."""
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog deps-dialog"):
+        with Vertical(classes="dialog"):
             yield Static(
                 f"Blocked by… “{self.mission_title}”", classes="dialog-title", markup=False
             )
@@ -82,10 +76,9 @@ class DependenciesScreen(ModalScreen[bool]):
 
     @work(exclusive=True, group="blockers")
     async def _load_blockers(self) -> None:
-        try:
+        with report_failure(self, show=self._error) as failed:
             blockers = await self.data.blockers(self.mission_id)
-        except Exception as error:
-            self._error(describe_error(error))
+        if failed:
             return
         self.titles = {blocker_id: title for blocker_id, title, _list in blockers}
         options = self.query_one("#blocker-list", OptionList)
@@ -109,10 +102,9 @@ class DependenciesScreen(ModalScreen[bool]):
 
     @work(exclusive=True, group="candidates")
     async def _load_candidates(self, text: str) -> None:
-        try:
+        with report_failure(self, show=self._error) as failed:
             candidates = await self.data.dependency_candidates(self.mission_id, text)
-        except Exception as error:
-            self._error(describe_error(error))
+        if failed:
             return
         self.candidates = candidates
         options = self.query_one("#candidate-list", OptionList)
@@ -158,10 +150,9 @@ class DependenciesScreen(ModalScreen[bool]):
 
     @work(group="write")
     async def _add(self, row: CandidateRow) -> None:
-        try:
+        with report_failure(self, show=self._error) as failed:
             await self.data.add_blocker(self.mission_id, row.id)
-        except Exception as error:
-            self._error(describe_error(error))
+        if failed:
             return
         self.changed = True
         self._error(f"Now waits for “{row.title}”.", info=True)
@@ -185,10 +176,9 @@ class DependenciesScreen(ModalScreen[bool]):
 
     @work(group="write")
     async def _remove(self, blocker_id: str) -> None:
-        try:
+        with report_failure(self, show=self._error) as failed:
             await self.data.remove_blocker(self.mission_id, blocker_id)
-        except Exception as error:
-            self._error(describe_error(error))
+        if failed:
             return
         self.changed = True
         self._error(f"No longer waits for “{self.titles.get(blocker_id, blocker_id)}”.", info=True)

@@ -1,0 +1,1 @@
+"""Modal dialogs (``ModalScreen``), one per module; full screens live in ``ui/screens``."""
