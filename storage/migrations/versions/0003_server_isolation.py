@@ -34,6 +34,9 @@ name. So each organization gets an unguessable channel (``sync_org_seq.notify_ch
 ``su_`` + 128 random bits from ``gen_random_uuid()``, PostgreSQL 13+), handed only to its own
 roles by ``su_whoami``, and the payload is empty: a pull is the only way to learn what changed.
 
+Internal helpers (``su_merge_step``, ``su_apply_table``, …) are SECURITY INVOKER, executable by
+no one but the owner, and run inside ``su_push`` under its fixed ``search_path``.
+
 Extension points for later revisions: ``su_change_reason`` (validation of one change, e.g. clock
 bounds) and the ``p_options``/jsonb results of ``su_claim`` (stage-aware claims) can be
 replaced with ``CREATE OR REPLACE`` without changing the client protocol; function-level
@@ -110,7 +113,8 @@ INTERNAL_FUNCTIONS = (
     "su_row_stamp",
     "su_table_meta",
     "su_change_reason",
-    "su_apply_change",
+    "su_merge_step",
+    "su_apply_table",
 )
 
 UNCLOCKED = "ARRAY['id', 'organization_id', 'hlc', 'site_id', 'col_clocks']"
@@ -120,7 +124,7 @@ FUNCTIONS = [
     # --- identity -------------------------------------------------------------------------
     """
     CREATE FUNCTION su_new_channel() RETURNS text
-    LANGUAGE sql VOLATILE SET search_path = {PATH}
+    LANGUAGE sql VOLATILE
     AS $$ SELECT 'su_' || replace(gen_random_uuid()::text, '-', '') $$
     """,
     """
@@ -221,20 +225,23 @@ FUNCTIONS = [
     f"""
     CREATE FUNCTION su_merge_columns(
         p_current jsonb, p_values jsonb, p_clocks jsonb, OUT wins jsonb, OUT clocks jsonb)
-    LANGUAGE sql IMMUTABLE SET search_path = {{PATH}}
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
+    BEGIN
+        -- plpgsql, not sql: its one query's plan is cached across calls.
         SELECT coalesce(jsonb_object_agg(c.key, p_values -> c.key), '{{}}'::jsonb),
                coalesce(p_current, '{{}}'::jsonb)
                    || coalesce(jsonb_object_agg(c.key, c.value), '{{}}'::jsonb)
+        INTO wins, clocks
         FROM jsonb_each_text(coalesce(p_clocks, '{{}}'::jsonb)) c
         WHERE p_values ? c.key
           AND c.key <> ALL ({UNCLOCKED})
-          AND c.value COLLATE "C" > coalesce(p_current ->> c.key, '') COLLATE "C"
-    $$
+          AND c.value COLLATE "C" > coalesce(p_current ->> c.key, '') COLLATE "C";
+    END $$
     """,
     """
     CREATE FUNCTION su_row_stamp(p_clocks jsonb, OUT hlc text, OUT site_id text)
-    LANGUAGE sql IMMUTABLE SET search_path = {PATH}
+    LANGUAGE sql IMMUTABLE
     AS $$
         SELECT coalesce(m.newest, ''),
                coalesce(substring(m.newest FROM '^[^:]*:[^:]*:(.*)$'), '')
@@ -244,13 +251,18 @@ FUNCTIONS = [
     """,
     # --- push -----------------------------------------------------------------------------
     f"""
-    CREATE FUNCTION su_table_meta(p_table text, OUT columns jsonb, OUT required jsonb)
-    LANGUAGE sql STABLE SET search_path = {{PATH}}
+    CREATE FUNCTION su_table_meta(
+        p_table text, OUT columns jsonb, OUT required jsonb, OUT set_lhs text, OUT set_rhs text)
+    LANGUAGE sql STABLE
     AS $$
         SELECT jsonb_agg(a.attname::text ORDER BY a.attnum),
                coalesce(jsonb_agg(a.attname::text ORDER BY a.attnum) FILTER (
                    WHERE a.attnotnull AND NOT a.atthasdef
-                     AND a.attname::text <> ALL ({UNCLOCKED})), '[]')
+                     AND a.attname::text <> ALL ({UNCLOCKED})), '[]'),
+               string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                   FILTER (WHERE a.attname <> 'id'),
+               string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                   FILTER (WHERE a.attname <> 'id')
         FROM pg_attribute a
         WHERE a.attrelid = format('%I.%I', '{{S}}', p_table)::regclass
           AND a.attnum > 0 AND NOT a.attisdropped
@@ -258,7 +270,7 @@ FUNCTIONS = [
     """,
     """
     CREATE FUNCTION su_change_reason(p_org varchar, p_change jsonb) RETURNS text
-    LANGUAGE plpgsql STABLE SET search_path = {PATH}
+    LANGUAGE plpgsql STABLE
     AS $$
     DECLARE
         v_table text := p_change ->> 'table_name';
@@ -294,73 +306,142 @@ FUNCTIONS = [
     END $$
     """,
     """
-    CREATE FUNCTION su_apply_change(
-        p_org varchar, p_change jsonb, p_columns jsonb, p_required jsonb,
-        OUT written boolean, OUT reason text)
-    LANGUAGE plpgsql VOLATILE SET search_path = {PATH}
+    CREATE FUNCTION su_merge_step(p_state jsonb, p_values jsonb, p_clocks jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
     DECLARE
-        v_table text := p_change ->> 'table_name';
-        v_row text := p_change ->> 'row_id';
-        v_hlc text := p_change ->> 'hlc';
-        v_values jsonb;
-        v_row_org varchar;
-        v_current jsonb;
-        v_wins jsonb;
-        v_clocks jsonb;
-        v_stamp record;
-        v_set jsonb;
-        v_missing text[];
+        m record;
+    BEGIN
+        IF p_state IS NULL THEN
+            -- The first element of a row's fold: the row as the server holds it (its clocks).
+            RETURN jsonb_build_object('wins', '{}'::jsonb, 'clocks', coalesce(p_clocks, '{}'));
+        END IF;
+        SELECT * INTO m FROM su_merge_columns(p_state -> 'clocks', p_values, p_clocks);
+        RETURN jsonb_build_object('wins', (p_state -> 'wins') || m.wins, 'clocks', m.clocks);
+    END $$
+    """,
+    """
+    CREATE AGGREGATE su_merge(jsonb, jsonb) (SFUNC = su_merge_step, STYPE = jsonb)
+    """,
+    """
+    CREATE FUNCTION su_apply_table(p_org varchar, p_table text, p_changes jsonb, p_meta jsonb)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+    DECLARE
+        v_cols jsonb := p_meta -> 'columns';
+        v_ids text[];
+        v_cur jsonb;
+        v_rejections jsonb;
+        v_rows jsonb;
+        v_more jsonb;
         v_lhs text;
         v_rhs text;
+        v_batch jsonb;
     BEGIN
-        written := false;
-        SELECT coalesce(jsonb_object_agg(key, value), '{}') INTO v_values
-        FROM jsonb_each(coalesce(p_change -> 'values', '{}')) WHERE p_columns ? key;
-        EXECUTE format('SELECT organization_id, col_clocks::jsonb FROM %I WHERE id = $1 '
-                       'FOR UPDATE', v_table)
-            INTO v_row_org, v_current USING v_row;
-        IF v_row_org IS NOT NULL AND v_row_org <> p_org THEN
-            reason := format('row %s exists on the server in another organization', v_row);
-            RETURN;
+        SELECT array_agg(DISTINCT c ->> 'row_id' ORDER BY c ->> 'row_id') INTO v_ids
+        FROM jsonb_array_elements(p_changes) c;
+        EXECUTE format(
+            'SELECT coalesce(jsonb_object_agg(x.id, jsonb_build_object(''org'', '
+            'x.organization_id, ''clocks'', coalesce(x.col_clocks::jsonb, ''{}''))), ''{}'') '
+            'FROM (SELECT id, organization_id, col_clocks FROM %I WHERE id = ANY ($1) '
+            'ORDER BY id FOR UPDATE) x', p_table) INTO v_cur USING v_ids;
+        -- Rows of another organization (or a new mission claimed in another): refused.
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'change_id', (c ->> 'change_id')::bigint, 'table_name', p_table,
+                   'row_id', c ->> 'row_id', 'reason',
+                   CASE WHEN v_cur ? (c ->> 'row_id')
+                        THEN format('row %s exists on the server in another organization',
+                                    c ->> 'row_id')
+                        ELSE format('mission %s is claimed in another organization',
+                                    c ->> 'row_id') END)), '[]')
+        INTO v_rejections
+        FROM jsonb_array_elements(p_changes) c
+        WHERE (v_cur ? (c ->> 'row_id') AND v_cur -> (c ->> 'row_id') ->> 'org' <> p_org)
+           OR (p_table = 'missions' AND NOT v_cur ? (c ->> 'row_id') AND EXISTS (
+                   SELECT 1 FROM mission_claims m
+                   WHERE m.mission_id = c ->> 'row_id' AND m.organization_id <> p_org));
+        -- The merge: per row, su_merge folds su_merge_columns over the server's clocks and then
+        -- every change in change_id order, exactly as one change after the other would.
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'row_id', m.row_id, 'first', m.first, 'last', m.last,
+                   'existing', v_cur ? m.row_id,
+                   'patch', (m.state -> 'wins') || jsonb_build_object(
+                       'col_clocks', m.state -> 'clocks', 'hlc', st.hlc, 'site_id', st.site_id)
+               )), '[]')
+        INTO v_rows
+        FROM (
+            SELECT e.row_id, min(e.ord) FILTER (WHERE e.ord > 0) AS first, max(e.ord) AS last,
+                   su_merge(e.vals, e.clocks ORDER BY e.ord) AS state
+            FROM (
+                SELECT i AS row_id, 0::bigint AS ord, NULL::jsonb AS vals,
+                       coalesce(v_cur -> i -> 'clocks', '{}') AS clocks
+                FROM unnest(v_ids) i
+                UNION ALL
+                SELECT c ->> 'row_id', (c ->> 'change_id')::bigint, v.vals, v.clocks
+                FROM jsonb_array_elements(p_changes) c,
+                     LATERAL (SELECT coalesce(jsonb_object_agg(k.key, k.value), '{}') AS vals,
+                                     coalesce(jsonb_object_agg(k.key, c ->> 'hlc'), '{}')
+                                         AS clocks
+                              FROM jsonb_each(coalesce(c -> 'values', '{}')) k
+                              WHERE v_cols ? k.key) v
+                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_rejections) j
+                                  WHERE j ->> 'row_id' = c ->> 'row_id')
+            ) e
+            GROUP BY e.row_id
+        ) m, LATERAL su_row_stamp(m.state -> 'clocks') st
+        WHERE m.first IS NOT NULL AND m.state -> 'wins' <> '{}'::jsonb;
+        -- A row the server never saw must carry every required column.
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'change_id', (r ->> 'last')::bigint, 'table_name', p_table,
+                   'row_id', r ->> 'row_id', 'reason', format(
+                       'change to a row the server never saw (missing %s)', x.missing))), '[]')
+        INTO v_more
+        FROM jsonb_array_elements(v_rows) r,
+             LATERAL (SELECT string_agg(q, ', ' ORDER BY q) AS missing
+                      FROM jsonb_array_elements_text(p_meta -> 'required') q
+                      WHERE NOT (r -> 'patch') ? q AND q NOT IN ('id', 'organization_id')) x
+        WHERE NOT (r ->> 'existing')::boolean AND x.missing IS NOT NULL;
+        IF jsonb_array_length(v_more) > 0 THEN
+            v_rejections := v_rejections || v_more;
+            SELECT coalesce(jsonb_agg(r), '[]') INTO v_rows FROM jsonb_array_elements(v_rows) r
+            WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_more) j
+                              WHERE j ->> 'row_id' = r ->> 'row_id');
         END IF;
-        IF v_row_org IS NULL AND v_table = 'missions' AND EXISTS (
-            SELECT 1 FROM mission_claims WHERE mission_id = v_row AND organization_id <> p_org
-        ) THEN
-            reason := format('mission %s is claimed in another organization', v_row);
-            RETURN;
+        -- Existing rows: one UPDATE, each row patched onto itself (jsonb_populate_record with
+        -- the row as its base keeps every column the patch does not name).
+        SELECT coalesce(jsonb_agg(jsonb_build_object('row_id', r ->> 'row_id',
+                                                     'patch', r -> 'patch')), '[]')
+        INTO v_batch FROM jsonb_array_elements(v_rows) r WHERE (r ->> 'existing')::boolean;
+        IF jsonb_array_length(v_batch) > 0 THEN
+            EXECUTE format(
+                'UPDATE %1$I t SET (%2$s) = (SELECT %3$s FROM jsonb_populate_record(t, p.patch) r) '
+                'FROM jsonb_to_recordset($1) AS p(row_id text, patch jsonb) WHERE t.id = p.row_id',
+                p_table, p_meta ->> 'set_lhs', p_meta ->> 'set_rhs') USING v_batch;
         END IF;
-        SELECT m.wins, m.clocks INTO v_wins, v_clocks FROM su_merge_columns(
-            coalesce(v_current, '{}'), v_values,
-            (SELECT coalesce(jsonb_object_agg(k, v_hlc), '{}')
-             FROM jsonb_object_keys(v_values) k)) m;
-        IF v_wins = '{}'::jsonb THEN
-            RETURN;
-        END IF;
-        SELECT * INTO v_stamp FROM su_row_stamp(v_clocks);
-        v_set := v_wins || jsonb_build_object(
-            'col_clocks', v_clocks, 'hlc', v_stamp.hlc, 'site_id', v_stamp.site_id);
-        IF v_row_org IS NULL THEN
-            v_set := v_set || jsonb_build_object('id', v_row, 'organization_id', p_org);
-            SELECT array_agg(r ORDER BY r) INTO v_missing
-            FROM jsonb_array_elements_text(p_required) r WHERE NOT v_set ? r;
-            IF v_missing IS NOT NULL THEN
-                reason := format('change to a row the server never saw (missing %s)',
-                                 array_to_string(v_missing, ', '));
-                RETURN;
-            END IF;
-        END IF;
-        SELECT string_agg(quote_ident(k), ', '), string_agg('r.' || quote_ident(k), ', ')
-        INTO v_lhs, v_rhs FROM jsonb_object_keys(v_set) k;
-        IF v_row_org IS NULL THEN
-            EXECUTE format('INSERT INTO %I (%s) SELECT %s FROM jsonb_populate_record('
-                           'NULL::%I, $1) r', v_table, v_lhs, v_rhs, v_table) USING v_set;
-        ELSE
-            EXECUTE format('UPDATE %I t SET (%s) = (SELECT %s FROM jsonb_populate_record('
-                           'NULL::%I, $1) r) WHERE t.id = $2', v_table, v_lhs, v_rhs, v_table)
-                USING v_set, v_row;
-        END IF;
-        written := true;
+        -- New rows: one INSERT per set of columns carried.
+        FOR v_lhs, v_rhs, v_batch IN
+            SELECT k.lhs, k.rhs, jsonb_agg(k.patch)
+            FROM (SELECT r -> 'patch' || jsonb_build_object(
+                             'id', r ->> 'row_id', 'organization_id', p_org) AS patch
+                  FROM jsonb_array_elements(v_rows) r
+                  WHERE NOT (r ->> 'existing')::boolean) n,
+                 LATERAL (SELECT string_agg(quote_ident(key), ', ' ORDER BY key) AS lhs,
+                                 string_agg('r.' || quote_ident(key), ', ' ORDER BY key) AS rhs,
+                                 n.patch
+                          FROM jsonb_object_keys(n.patch) key) k
+            GROUP BY k.lhs, k.rhs
+        LOOP
+            EXECUTE format(
+                'INSERT INTO %I (%s) SELECT %s FROM jsonb_populate_recordset(NULL::%I, $1) r',
+                p_table, v_lhs, v_rhs, p_table) USING v_batch;
+        END LOOP;
+        RETURN jsonb_build_object(
+            'written', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                            'table_name', p_table, 'row_id', r ->> 'row_id',
+                            'ord', (r ->> 'first')::bigint)), '[]')
+                        FROM jsonb_array_elements(v_rows) r),
+            'rejections', v_rejections);
     END $$
     """,
     """
@@ -372,18 +453,15 @@ FUNCTIONS = [
         v_org varchar := su_org();
         v_site_org varchar;
         v_last bigint;
-        v_change jsonb;
-        v_id bigint;
-        v_acked bigint := 0;
-        v_fresh int := 0;
-        v_dups int := 0;
-        v_reason text;
-        v_meta jsonb := '{}';
+        v_total int := jsonb_array_length(p_changes);
+        v_fresh int;
+        v_acked bigint;
+        v_valid jsonb;
+        v_rejections jsonb;
         v_table text;
-        v_result record;
-        v_rejections jsonb := '[]';
-        v_tables text[] := '{}';
-        v_rows text[] := '{}';
+        v_changes jsonb;
+        v_result jsonb;
+        v_written jsonb := '[]';
         v_count int;
         v_top bigint;
         v_channel varchar;
@@ -399,62 +477,50 @@ FUNCTIONS = [
                 'replica %s is registered on the server for another organization: '
                 'this replica cannot sync here', p_site_id);
         END IF;
-        v_acked := v_last;
-        FOR v_change IN
-            SELECT value FROM jsonb_array_elements(p_changes)
-            ORDER BY (value ->> 'change_id')::bigint
-        LOOP
-            v_id := (v_change ->> 'change_id')::bigint;
-            IF v_id <= v_last THEN
-                v_dups := v_dups + 1;
-                CONTINUE;
-            END IF;
-            v_fresh := v_fresh + 1;
-            v_acked := greatest(v_acked, v_id);
-            v_reason := su_change_reason(v_org, v_change);
-            IF v_reason IS NULL THEN
-                v_table := v_change ->> 'table_name';
-                IF NOT v_meta ? v_table THEN
-                    v_meta := v_meta || jsonb_build_object(
-                        v_table, (SELECT to_jsonb(m) FROM su_table_meta(v_table) m));
-                END IF;
-                SELECT * INTO v_result FROM su_apply_change(
-                    v_org, v_change, v_meta -> v_table -> 'columns',
-                    v_meta -> v_table -> 'required');
-                v_reason := v_result.reason;
-                IF v_result.written THEN
-                    v_tables := v_tables || v_table;
-                    v_rows := v_rows || (v_change ->> 'row_id');
-                END IF;
-            END IF;
-            IF v_reason IS NOT NULL THEN
-                v_rejections := v_rejections || jsonb_build_object(
-                    'change_id', v_id, 'table_name', v_change ->> 'table_name',
-                    'row_id', v_change ->> 'row_id', 'reason', v_reason);
-            END IF;
-        END LOOP;
+        -- Changes at or below the site's last applied change_id are duplicates (a retry).
+        SELECT count(*), coalesce(max(x.id), v_last),
+               coalesce(jsonb_agg(x.c ORDER BY x.id) FILTER (WHERE x.reason IS NULL), '[]'),
+               coalesce(jsonb_agg(jsonb_build_object(
+                   'change_id', x.id, 'table_name', x.c ->> 'table_name',
+                   'row_id', x.c ->> 'row_id', 'reason', x.reason) ORDER BY x.id)
+                   FILTER (WHERE x.reason IS NOT NULL), '[]')
+        INTO v_fresh, v_acked, v_valid, v_rejections
+        FROM (SELECT c, (c ->> 'change_id')::bigint AS id, su_change_reason(v_org, c) AS reason
+              FROM jsonb_array_elements(p_changes) c
+              WHERE (c ->> 'change_id')::bigint > v_last OFFSET 0) x;
         IF v_fresh = 0 THEN
-            RETURN jsonb_build_object(
-                'acked', v_acked, 'applied', 0, 'duplicates', v_dups, 'rejections', '[]'::jsonb);
+            RETURN jsonb_build_object('acked', v_last, 'applied', 0, 'duplicates', v_total,
+                                      'rejections', '[]'::jsonb);
         END IF;
+        FOR v_table, v_changes IN
+            SELECT c ->> 'table_name', jsonb_agg(c ORDER BY (c ->> 'change_id')::bigint)
+            FROM jsonb_array_elements(v_valid) c GROUP BY 1 ORDER BY 1
+        LOOP
+            v_result := su_apply_table(
+                v_org, v_table, v_changes,
+                (SELECT to_jsonb(m) FROM su_table_meta(v_table) m));
+            v_written := v_written || (v_result -> 'written');
+            v_rejections := v_rejections || (v_result -> 'rejections');
+        END LOOP;
         -- Each written row gets the next server sequence, in the order first written; the
         -- advisory lock above makes these numbers commit in order per organization. (No
-        -- temporary table here: a member could plant one in pg_temp with a trigger.)
-        SELECT count(*) INTO v_count
-        FROM (SELECT DISTINCT u.tb, u.rw FROM unnest(v_tables, v_rows) u(tb, rw)) d;
+        -- temporary table anywhere here: a member could plant one in pg_temp with a trigger.)
+        v_count := jsonb_array_length(v_written);
         IF v_count > 0 THEN
             INSERT INTO sync_org_seq AS s (organization_id, last_seq, notify_channel)
             VALUES (v_org, v_count, su_new_channel())
             ON CONFLICT (organization_id) DO UPDATE SET last_seq = s.last_seq + v_count
             RETURNING last_seq, notify_channel INTO v_top, v_channel;
             INSERT INTO sync_rows AS r (table_name, row_id, organization_id, server_seq)
-            SELECT t.tb, t.rw, v_org, v_top - v_count + row_number() OVER (ORDER BY t.ord)
-            FROM (SELECT u.tb, u.rw, min(u.ord) AS ord
-                  FROM unnest(v_tables, v_rows) WITH ORDINALITY u(tb, rw, ord)
-                  GROUP BY u.tb, u.rw) t
+            SELECT w ->> 'table_name', w ->> 'row_id', v_org,
+                   v_top - v_count + row_number() OVER (
+                       ORDER BY (w ->> 'ord')::bigint, w ->> 'table_name', w ->> 'row_id')
+            FROM jsonb_array_elements(v_written) w
             ON CONFLICT (table_name, row_id) DO UPDATE SET server_seq = EXCLUDED.server_seq;
             PERFORM pg_notify(v_channel, '');
         END IF;
+        SELECT coalesce(jsonb_agg(j ORDER BY (j ->> 'change_id')::bigint), '[]')
+        INTO v_rejections FROM jsonb_array_elements(v_rejections) j;
         INSERT INTO sync_rejections (site_id, change_id, table_name, row_id, organization_id,
                                      reason)
         SELECT p_site_id, (j ->> 'change_id')::bigint, left(j ->> 'table_name', 64),
@@ -464,7 +530,7 @@ FUNCTIONS = [
         WHERE site_id = p_site_id;
         RETURN jsonb_build_object(
             'acked', v_acked, 'applied', v_fresh - jsonb_array_length(v_rejections),
-            'duplicates', v_dups, 'rejections', v_rejections);
+            'duplicates', v_total - v_fresh, 'rejections', v_rejections);
     END $$
     """,
     """
@@ -798,6 +864,7 @@ def upgrade() -> None:
         op.execute(f"INSERT INTO sync_replicated_tables (table_name) VALUES ('{table}')")
     for statement in FUNCTIONS:
         op.execute(statement.replace("{PATH}", path).replace("{S}", schema))
+    op.execute("REVOKE ALL ON FUNCTION su_merge(jsonb, jsonb) FROM PUBLIC")
     op.execute("UPDATE sync_org_seq SET notify_channel = su_new_channel()")
     op.execute("ALTER TABLE sync_org_seq ALTER COLUMN notify_channel SET NOT NULL")
     for name in ALL_FUNCTIONS:
@@ -835,6 +902,7 @@ def downgrade() -> None:
         op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
     for table in PRIVATE_TABLES:
         op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+    op.execute("DROP AGGREGATE su_merge(jsonb, jsonb)")
     for name in ALL_FUNCTIONS:
         op.execute(
             f"DO $$ DECLARE f regprocedure; BEGIN FOR f IN SELECT oid FROM pg_proc "
