@@ -66,7 +66,8 @@ async def test_server_clock_comparison_ignores_the_database_collation(conn) -> N
     """The cases above that hinge on case and punctuation would flip under a natural-language
     collation; show the server's own default comparison is not what the merge uses."""
     collation = await conn.fetchval(
-        "SELECT collname FROM pg_collation WHERE collname IN ('en_US.utf8', 'en_US') LIMIT 1"
+        "SELECT collname FROM pg_collation "
+        "WHERE collname IN ('en-US-x-icu', 'en_US.utf8', 'en_US') ORDER BY collname LIMIT 1"
     )
     if collation is None:
         pytest.skip("no en_US collation on this server to contrast with")
