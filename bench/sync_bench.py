@@ -7,12 +7,17 @@ Prints, from one run against the local PostgreSQL (``SOLO_UNICORN_BENCH_PG_URL``
    fetch of the same rows plus a plain ``sqlite3`` ``executemany`` into the same schema;
 2. push of 10k local changes;
 3. A→B propagation latency with both replicas online (SyncService on each, p50/p95).
+
+The replicas connect as a **member role** of the organization (``server invite``), so every
+figure goes through row-level security and the server's ``SECURITY DEFINER`` sync functions;
+only the seeding and the raw limit use the administrator.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import sqlite3
@@ -37,7 +42,7 @@ from storage.hlc import HybridLogicalClock  # noqa: E402
 from storage.identity import Machine, ensure_identity  # noqa: E402
 from storage.migrate import upgrade_to_head  # noqa: E402
 from storage.models import Mission  # noqa: E402
-from sync import engine, replica  # noqa: E402
+from sync import admin, engine, replica  # noqa: E402
 from sync.connection import connect  # noqa: E402
 from sync.merge import UNCLOCKED  # noqa: E402
 from sync.service import SyncService  # noqa: E402
@@ -46,6 +51,8 @@ BASE_URL = os.environ.get(
     "SOLO_UNICORN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 MISSIONS = Mission.__table__
+#: The member role's password (``server invite`` prints it once; here it is kept in memory).
+MEMBER_PASSWORD: list[str | None] = [None]
 
 
 def machine(name: str) -> Machine:
@@ -134,7 +141,7 @@ async def raw_limit(url: str, org: str, path: Path) -> float:
 async def initial_pull(url: str, org: str, path: Path) -> tuple[float, int]:
     db = await Database.open(sqlite_url(path))
     await ensure_identity(db, machine("fresh"))
-    conn = await connect(url, None)
+    conn = await connect(url, MEMBER_PASSWORD[0])
     ticks = []
     try:
         start = time.perf_counter()
@@ -160,11 +167,11 @@ async def push_changes(url: str, org: str, path: Path, count: int) -> float:
         for i, mission_id in enumerate(ids):
             await writer.update(MISSIONS, mission_id, {"title": f"Pushed edit {i}"})
     assert await replica.pending_count(db) == count
-    conn = await connect(url, None)
+    conn = await connect(url, MEMBER_PASSWORD[0])
     try:
         start = time.perf_counter()
         report = engine.SyncReport()
-        await engine.push(db, conn, org, report)
+        await engine.push(db, conn, report)
         elapsed = time.perf_counter() - start
     finally:
         await conn.close()
@@ -178,14 +185,16 @@ async def latency(url: str, org: str, tmp: Path, samples: int) -> list[float]:
     for name in ("a", "b"):
         db = await Database.open(sqlite_url(tmp / f"lat-{name}.db"))
         await ensure_identity(db, machine(name))
-        conn = await connect(url, None)
+        conn = await connect(url, MEMBER_PASSWORD[0])
         await engine.sync_round(db, conn, join=org)
         await conn.close()
         dbs.append(db)
     a, b = dbs
     arrived = asyncio.Event()
-    sa = SyncService(a, url, None, interval_seconds=60)
-    sb = SyncService(b, url, None, interval_seconds=60, on_change=lambda _n: arrived.set())
+    sa = SyncService(a, url, MEMBER_PASSWORD[0], interval_seconds=60)
+    sb = SyncService(
+        b, url, MEMBER_PASSWORD[0], interval_seconds=60, on_change=lambda _n: arrived.set()
+    )
     tasks = [asyncio.create_task(s.run()) for s in (sa, sb)]
     async with a.read() as sconn:
         target = (await sconn.execute(select(MISSIONS.c.id).limit(1))).scalar_one()
@@ -222,8 +231,9 @@ async def latency(url: str, org: str, tmp: Path, samples: int) -> list[float]:
 
 async def main(count: int, pushes: int, samples: int) -> None:
     name = f"su_bench_{os.getpid()}"
-    admin = await asyncpg.connect(BASE_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    roles: list[str] = []
+    superuser = await asyncpg.connect(BASE_URL)
+    await superuser.execute(f'CREATE DATABASE "{name}"')
     url = BASE_URL.rsplit("/", 1)[0] + "/" + name
     try:
         sa_engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
@@ -239,14 +249,25 @@ async def main(count: int, pushes: int, samples: int) -> None:
             await origin.close()
             org = ident.organization_id
             await seed_server(url, org, ident.project_id, count)
+            conn = await connect(url, None)
+            try:
+                invite = await admin.invite(conn, url, org, "bench")
+            finally:
+                await conn.close()
+            roles.append(invite.role)
+            MEMBER_PASSWORD[0] = invite.password
+            member = invite.server_url
 
             raw = await raw_limit(url, org, tmp / "raw.db")
-            pulled, rows = await initial_pull(url, org, tmp / "pull.db")
-            pushed = await push_changes(url, org, tmp / "pull.db", pushes)
-            lat = await latency(url, org, tmp, samples)
+            pulled, rows = await initial_pull(member, org, tmp / "pull.db")
+            pushed = await push_changes(member, org, tmp / "pull.db", pushes)
+            lat = await latency(member, org, tmp, samples)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await superuser.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        group = "su_members_" + hashlib.md5(name.encode()).hexdigest()[:16]
+        for role in [*roles, group]:
+            await superuser.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await superuser.close()
     lat_ms = sorted(x * 1000 for x in lat)
     p50 = statistics.median(lat_ms)
     p95 = lat_ms[min(len(lat_ms) - 1, round(0.95 * len(lat_ms)) - 1)]

@@ -1,12 +1,13 @@
 """Exclusive, leased mission claims for the runtime.
 
-Online, a claim is one atomic ``INSERT … ON CONFLICT DO UPDATE … WHERE`` on the server: it wins
-only if nobody holds the mission or the holder's lease has expired (by the server's ``now()``,
-never a workstation clock), and each win increments the mission's claim epoch (a fencing token:
-writes that depend on the claim carry it). Offline, a local claim is allowed and remembered; on
-reconnect :meth:`ClaimClient.reconcile` asks the server: if another replica holds the mission,
-the server's claim wins and this replica records a ``claim_conflict`` event on the mission, so
-nothing is dropped silently.
+Online, a claim is the server function ``su_claim`` (one atomic ``INSERT … ON CONFLICT DO UPDATE
+… WHERE``): it wins only if nobody holds the mission or the holder's lease has expired (by the
+server's ``now()``, never a workstation clock), and a mission of another organization is refused
+outright, whatever its lease, and each win increments the mission's claim epoch (a fencing
+token: writes that depend on the claim carry it). Offline, a local claim is allowed and
+remembered; on reconnect :meth:`ClaimClient.reconcile` asks the server: if another replica holds
+the mission, the server's claim wins and this replica records a ``claim_conflict`` event on the
+mission, so nothing is dropped silently.
 
 Usage::
 
@@ -32,41 +33,14 @@ from storage.database import Database, get_meta, set_meta
 from storage.errors import ConflictError
 from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
+from sync import server
 from sync.connection import CONNECTION_ERRORS, connect
-from sync.errors import ServerUnreachableError
+from sync.errors import OrganizationMismatchError, ServerUnreachableError
 
 log = logging.getLogger(__name__)
 
 OFFLINE_PREFIX = "offline_claim:"
 DEFAULT_LEASE_SECONDS = 120.0
-
-_CLAIM = """
-INSERT INTO mission_claims AS c
-    (mission_id, organization_id, workstation_id, site_id, epoch, lease_expires_at)
-VALUES ($1, $2, $3, $4, 1, now() + make_interval(secs => $5))
-ON CONFLICT (mission_id) DO UPDATE SET
-    workstation_id = EXCLUDED.workstation_id,
-    site_id = EXCLUDED.site_id,
-    epoch = c.epoch + 1,
-    claimed_at = now(),
-    lease_expires_at = EXCLUDED.lease_expires_at,
-    released = false
-WHERE c.organization_id = EXCLUDED.organization_id
-  AND (c.released OR c.lease_expires_at <= now())
-RETURNING epoch
-"""
-
-_RENEW = """
-UPDATE mission_claims SET lease_expires_at = now() + make_interval(secs => $4)
-WHERE mission_id = $1 AND epoch = $2 AND workstation_id = $3
-  AND NOT released AND lease_expires_at > now()
-RETURNING epoch
-"""
-
-_RELEASE = """
-UPDATE mission_claims SET released = true
-WHERE mission_id = $1 AND epoch = $2 AND workstation_id = $3 AND NOT released
-"""
 
 
 @dataclass(frozen=True)
@@ -104,35 +78,38 @@ class ClaimClient:
         if self.server_url is None:
             raise ServerUnreachableError("no sync server configured")
         if self._conn is None or self._conn.is_closed():
-            self._conn = await connect(self.server_url, self.password)
+            conn = await connect(self.server_url, self.password)
+            try:
+                bound = await server.use_organization(conn, self.organization_id)
+            except BaseException:
+                await conn.close()
+                raise
+            if bound != self.organization_id:
+                await conn.close()
+                raise OrganizationMismatchError(
+                    f"this replica claims for organization {self.organization_id}, but the "
+                    f"server role is a member of organization {bound}: run 'solo-unicorn sync'"
+                )
+            self._conn = conn
         return self._conn
 
     async def _server_claim(self, mission_id: str) -> int:
         conn = await self._connection()
         try:
-            epoch = await conn.fetchval(
-                _CLAIM,
-                mission_id,
-                self.organization_id,
-                self.workstation_id,
-                self.db.site_id,
-                self.lease_seconds,
+            reply = await server.claim(
+                conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds
             )
         except CONNECTION_ERRORS as error:
             await self.close()
             raise ServerUnreachableError(f"claim failed: {error}") from None
-        if epoch is None:
-            holder = await conn.fetchrow(
-                "SELECT workstation_id, epoch, lease_expires_at FROM mission_claims "
-                "WHERE mission_id = $1",
-                mission_id,
-            )
+        if reply.refused:
+            raise ConflictError(reply.refused)
+        if not reply.claimed or reply.epoch is None:
             raise ConflictError(
                 f"mission {mission_id} is claimed by workstation "
-                f"{holder['workstation_id'] if holder else '?'} until "
-                f"{holder['lease_expires_at'].isoformat() if holder else '?'}"
+                f"{reply.holder_workstation_id or '?'} until {reply.lease_expires_at or '?'}"
             )
-        return int(epoch)
+        return int(reply.epoch)
 
     async def claim(self, mission_id: str) -> int:
         """Take the claim; return its epoch. Offline, claim locally (reconciled later)."""
@@ -149,8 +126,8 @@ class ClaimClient:
             return
         try:
             conn = await self._connection()
-            ok = await conn.fetchval(
-                _RENEW, mission_id, epoch, self.workstation_id, self.lease_seconds
+            ok = await server.renew(
+                conn, mission_id, epoch, self.workstation_id, self.lease_seconds
             )
         except ServerUnreachableError:
             return
@@ -168,8 +145,8 @@ class ClaimClient:
                 )
             )
         try:
-            server = await self._connection()
-            await server.execute(_RELEASE, mission_id, epoch, self.workstation_id)
+            conn = await self._connection()
+            await server.release(conn, mission_id, epoch, self.workstation_id)
         except (ServerUnreachableError, *CONNECTION_ERRORS):
             await self.close()
         await self._set_mission_claim(mission_id, None, None, None)
@@ -232,18 +209,21 @@ class ClaimClient:
             try:
                 epoch = await self._server_claim(mission_id)
             except ConflictError:
-                conflicts.append(await self._lose(mission_id))
+                conflict = await self._lose(mission_id)
+                if conflict is not None:
+                    conflicts.append(conflict)
             else:
                 await self._record_local(mission_id, epoch)
             async with self.db.write() as conn:
                 await conn.execute(delete(table).where(table.c.key == key))
         return conflicts
 
-    async def _lose(self, mission_id: str) -> ClaimConflict:
+    async def _lose(self, mission_id: str) -> ClaimConflict | None:
         conn = await self._connection()
-        holder = await conn.fetchrow(
-            "SELECT workstation_id, epoch FROM mission_claims WHERE mission_id = $1", mission_id
-        )
+        holder = await server.claim_holder(conn, mission_id)
+        if holder is None:
+            log.warning("offline claim on %s dropped: the server refuses it here", mission_id)
+            return None
         conflict = ClaimConflict(mission_id, holder["workstation_id"], int(holder["epoch"]))
         async with self.db.write() as sconn:
             writer = ChangeWriter(self.db, sconn)

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from storage.migrate import head_revision
-from sync.errors import ServerAuthError, ServerSchemaError, ServerUnreachableError, SyncError
+from sync.errors import (
+    NotAMemberError,
+    ServerAuthError,
+    ServerSchemaError,
+    ServerUnreachableError,
+    SyncError,
+)
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -48,8 +54,9 @@ def map_connect_error(error: BaseException, url: str) -> SyncError:
         error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
     ):
         return ServerAuthError(
-            f"the sync server {where} rejected the credentials ({error}): "
-            "run 'solo-unicorn server login' to store the right password"
+            f"the sync server {where} rejected the credentials ({error}): if the administrator "
+            "revoked this role, ask for a new invite; otherwise run 'solo-unicorn server login' "
+            "to store the right password"
         )
     if isinstance(error, asyncpg.InvalidCatalogNameError):
         return ServerSchemaError(
@@ -98,9 +105,14 @@ async def check_server_schema(conn: asyncpg.Connection, url: str) -> None:
     """Refuse to sync unless the server is at exactly this program's schema revision."""
     expected = head_revision()
     try:
-        found = await conn.fetchval("SELECT version_num FROM alembic_version")
-    except asyncpg.UndefinedTableError:
-        found = None
+        found = await conn.fetchval("SELECT su_schema_version()")
+    except asyncpg.UndefinedFunctionError:
+        found = await _table_revision(conn)
+    except asyncpg.InsufficientPrivilegeError:
+        raise NotAMemberError(
+            f"the sync server {redact(url)} does not let this role sync: it is not a member "
+            "role of this server; ask the administrator for an invite"
+        ) from None
     if found == expected:
         return
     from alembic.script import ScriptDirectory
@@ -122,15 +134,34 @@ async def check_server_schema(conn: asyncpg.Connection, url: str) -> None:
     raise ServerSchemaError(f"the sync server {redact(url)} has the wrong schema: {hint}")
 
 
+async def _table_revision(conn: asyncpg.Connection) -> str | None:
+    """The revision of a server older than 0003 (no ``su_schema_version``), or of none."""
+    try:
+        return await conn.fetchval("SELECT version_num FROM alembic_version")
+    except (asyncpg.UndefinedTableError, asyncpg.InsufficientPrivilegeError):
+        return None
+
+
 async def check_server(url: str, password: str | None) -> str:
     """For ``doctor``: a one-line description of a healthy server, or a :class:`SyncError`."""
+    from sync import server
+
     conn = await connect(url, password)
     try:
-        version = await conn.fetchval("SELECT version_num FROM alembic_version")
-        orgs = await conn.fetchval("SELECT count(*) FROM sync_org_seq")
+        version = await server.schema_version(conn)
+        me = await server.whoami(conn)
+        orgs = await server.organizations(conn) if me.is_admin else []
     finally:
         await conn.close()
-    return f"sync server {redact(url)} reachable, schema {version}, {orgs} organization(s)"
+    if me.is_admin:
+        who = f"administrator role {me.role}, {len(orgs)} organization(s)"
+    elif me.organization_id:
+        who = f"role {me.role}, member of organization {me.organization_id}"
+    else:
+        raise NotAMemberError(
+            f"role {me.role} is not a member of any organization on {redact(url)}"
+        )
+    return f"sync server {redact(url)} reachable, schema {version}, {who}"
 
 
 #: What a dropped or failed server connection raises mid-operation (temporary: retry).

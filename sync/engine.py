@@ -1,14 +1,14 @@
 """One sync round over an open server connection: confirm, (join,) push, pull.
 
-Joining an organization: the first replica to sync creates its organization on the server. A
-second replica is *fresh* when it has never pulled and holds no missions; on its first sync with
-a server holding exactly one organization (or the one named with ``join``), it adopts that
-organization: its local bootstrap organization (and its default project, flow and actor, when the
-server already has a project) are dropped, its user and workstation rows move to the server's
+Joining an organization. A member role belongs to one organization (the administrator's ``server
+invite``): a *fresh* replica (never pulled, no missions) adopts it on its first sync. With the
+administrator's role, the first replica to sync creates its organization on the server, and a
+fresh replica adopts the server's only organization (or the one named with ``join``). Adopting:
+its local bootstrap organization (and its default project, flow and actor, when the server
+already has a project) are dropped, its user and workstation rows move to the server's
 organization, and everything is then pulled. A replica that is not fresh and whose organization
-the server does not hold is refused with a clear message (nothing changes locally), unless it
-is explicitly allowed to add a new organization.
-"""
+the server does not hold is refused with a clear message (nothing changes locally), unless it is
+explicitly allowed to add a new organization."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, Actor, Flow, Mission, Organization, Project
 from sync import replica, server
-from sync.errors import OrganizationMismatchError
+from sync.errors import NotAMemberError, OrganizationMismatchError
 from sync.protocol import Change, PushResult, Rejection
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,57 @@ async def prepare(
     join: str | None = None,
     allow_new_organization: bool = False,
 ) -> tuple[str, str | None]:
-    """Settle which organization this replica syncs; return it and the one joined (if any)."""
+    """Settle which organization this replica syncs; return it and the one joined (if any).
+
+    A member role is bound to one organization by the server: the replica syncs that one (a
+    fresh replica adopts it). An administrator chooses, for this session, the organization its
+    replica holds (or the one it joins).
+    """
+    me = await server.whoami(conn)
+    if not me.is_admin:
+        return await _prepare_member(db, conn, me, join)
     local = await organization_of(db)
     known = await server.organizations(conn)
+    chosen = await _choose_as_admin(db, conn, local, known, join, allow_new_organization)
+    await server.use_organization(conn, chosen[0])
+    return chosen
+
+
+async def _prepare_member(
+    db: Database, conn: asyncpg.Connection, me: server.Identity, join: str | None
+) -> tuple[str, str | None]:
+    target = me.organization_id
+    if target is None:
+        raise NotAMemberError(
+            f"role {me.role} is not a member of any organization on this server: the "
+            "administrator may have revoked it; ask for a new invite"
+        )
+    if join is not None and join != target:
+        raise OrganizationMismatchError(
+            f"role {me.role} is a member of organization {target}, not {join}: drop --join or "
+            "log in with an invite for that organization"
+        )
+    local = await organization_of(db)
+    if local == target:
+        return local, None
+    if await _is_fresh(db):
+        await adopt_organization(db, conn, local, target)
+        return target, target
+    raise OrganizationMismatchError(
+        f"this replica belongs to organization {local}, but role {me.role} is a member of "
+        f"organization {target}; a replica with missions cannot join another organization: "
+        "use a fresh SOLO_UNICORN_HOME to join"
+    )
+
+
+async def _choose_as_admin(
+    db: Database,
+    conn: asyncpg.Connection,
+    local: str,
+    known: list[str],
+    join: str | None,
+    allow_new_organization: bool,
+) -> tuple[str, str | None]:
     if local in known and join in (None, local):
         return local, None
     if join is None and (allow_new_organization or not known):
@@ -80,6 +128,7 @@ async def prepare(
         target = known[0]
     fresh = await _is_fresh(db)
     if target is not None and target in known and fresh:
+        await server.use_organization(conn, target)
         await adopt_organization(db, conn, local, target)
         return target, target
     if join is not None and join not in known:
@@ -97,11 +146,8 @@ async def prepare(
 async def adopt_organization(
     db: Database, conn: asyncpg.Connection, local: str, target: str
 ) -> None:
-    project_id = await conn.fetchval(
-        "SELECT id FROM projects WHERE organization_id = $1 AND NOT deleted "
-        "ORDER BY created_at, id LIMIT 1",
-        target,
-    )
+    """Move a fresh replica into ``target`` (the connection already syncs ``target``)."""
+    project_id = await server.first_project(conn)
     outbox = replica.OUTBOX
     async with db.write() as sconn:
         dropped = [Organization.__table__]
@@ -137,17 +183,15 @@ async def confirm(db: Database, conn: asyncpg.Connection) -> None:
     await replica.drop_outbox(db, await server.site_last_change(conn, db.site_id))
 
 
-async def push(
-    db: Database, conn: asyncpg.Connection, organization_id: str, report: SyncReport
-) -> None:
+async def push(db: Database, conn: asyncpg.Connection, report: SyncReport) -> None:
     while True:
         changes = await replica.read_outbox(db, PUSH_BATCH)
         if not changes:
             return
         try:
-            result = await server.apply_push(conn, db.site_id, organization_id, changes)
+            result = await server.apply_push(conn, db.site_id, changes)
         except server.PERMANENT_ERRORS:
-            result = await _push_one_by_one(db, conn, organization_id, changes)
+            result = await _push_one_by_one(db, conn, changes)
         await replica.drop_outbox(db, result.acked_change_id)
         report.pushed += result.applied
         report.duplicates += result.duplicates
@@ -167,16 +211,16 @@ async def push(
 
 
 async def _push_one_by_one(
-    db: Database, conn: asyncpg.Connection, organization_id: str, changes: list[Change]
+    db: Database, conn: asyncpg.Connection, changes: list[Change]
 ) -> PushResult:
     """A batch hit bad data: apply change by change, refusing (and recording) the bad ones."""
     total = PushResult(acked_change_id=0)
     for change in changes:
         try:
-            result = await server.apply_push(conn, db.site_id, organization_id, [change])
+            result = await server.apply_push(conn, db.site_id, [change])
         except server.PERMANENT_ERRORS as error:
             reason = f"the server cannot store this change: {error}"
-            result = await server.reject(conn, db.site_id, organization_id, change, reason)
+            result = await server.reject(conn, db.site_id, change, reason)
         total.acked_change_id = max(total.acked_change_id, result.acked_change_id)
         total.applied += result.applied
         total.duplicates += result.duplicates
@@ -187,15 +231,14 @@ async def _push_one_by_one(
 async def pull(
     db: Database,
     conn: asyncpg.Connection,
-    organization_id: str,
     report: SyncReport,
     progress: Progress | None = None,
 ) -> None:
     cursor = await replica.get_cursor(db)
-    total = await server.remaining_changes(conn, organization_id, cursor) if progress else 0
+    total = await server.remaining_changes(conn, cursor) if progress else 0
     done = 0
     while True:
-        batch = await server.fetch_changes(conn, organization_id, cursor, PULL_BATCH)
+        batch = await server.fetch_changes(conn, cursor, PULL_BATCH)
         if batch.cursor == cursor:
             break
         report.pulled += await replica.apply_batch(db, batch)
@@ -215,11 +258,11 @@ async def sync_round(
     allow_new_organization: bool = False,
 ) -> SyncReport:
     report = SyncReport()
-    organization_id, report.joined = await prepare(
+    _organization_id, report.joined = await prepare(
         db, conn, join=join, allow_new_organization=allow_new_organization
     )
     await confirm(db, conn)
-    await push(db, conn, organization_id, report)
-    await pull(db, conn, organization_id, report, progress)
+    await push(db, conn, report)
+    await pull(db, conn, report, progress)
     await replica.record_sync(db)
     return report

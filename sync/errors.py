@@ -23,3 +23,11 @@ class ServerSchemaError(SyncError):
 
 class OrganizationMismatchError(SyncError):
     """The replica and the server hold different organizations."""
+
+
+class NotAMemberError(SyncError):
+    """The connecting role is not (or no longer) a member of any organization on the server."""
+
+
+class AdministratorRequiredError(SyncError):
+    """A server administration command was run with a member's credentials."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NOTIFY_CHANNEL = "solo_unicorn_sync"
-
 
 @dataclass(frozen=True)
 class Change:

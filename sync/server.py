@@ -1,377 +1,263 @@
-"""The server side of sync, run inside the replica's asyncpg connection.
+"""Thin callers of the server's sync functions (migration 0003): push, pull, claims, identity.
 
-Push applies a batch of changes in one transaction: a per-organization transaction advisory
-lock serialises writers of an organization, so server sequence numbers are assigned and become
-visible in commit order (a puller never moves past a sequence that commits later). The site's
-last applied change_id advances in the same transaction, so a retried batch is ignored, and
-changes refused for good are recorded in ``sync_rejections`` and acknowledged, so they never
-block the queue. Organization boundaries are checked here, not only in the client's filter.
+Everything that decides runs in PostgreSQL as ``SECURITY DEFINER`` functions that take the
+organization from the connecting role, so a replica's code cannot reach another
+organization's rows whatever it sends (see ``storage/migrations/versions/0003_…``). Push is
+one transaction: a per-organization advisory lock serialises writers, so server sequence
+numbers become visible in commit order; the site's last applied change_id advances in the same
+transaction (a retried batch is ignored); changes refused for good are recorded in
+``sync_rejections`` and acknowledged, so they never block the queue.
+
+An *administrator* connection (the role that ran ``server upgrade``) has no organization of its
+own unless mapped; it chooses one per session with :func:`use_organization`. A member role is
+bound to its organization and cannot choose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table
 
-from storage.codec import decode_row
-from storage.models import REPLICATED_TABLES, Organization
-from sync.errors import OrganizationMismatchError
-from sync.merge import merge_columns, outbox_clocks, row_stamp
-from sync.protocol import NOTIFY_CHANNEL, Change, PullBatch, PushResult, Rejection
+from storage.models import REPLICATED_TABLES
+from sync.errors import NotAMemberError, OrganizationMismatchError, SyncError
+from sync.protocol import Change, PullBatch, PushResult, Rejection
 
-ORG_TABLE = Organization.__tablename__
+#: Errors that mean "this change can never apply" (bad data), not "try again later".
+PERMANENT_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+
+#: SQLSTATEs the sync functions raise (see migration 0003).
+NOT_A_MEMBER = "SU001"
+SITE_OF_ANOTHER_ORGANIZATION = "SU002"
+NO_ORGANIZATION_CHOSEN = "SU004"
 
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def scope_of(table_name: str, row_id: str, organization_id: str) -> str:
-    """The organization a row belongs to (an organization row belongs to itself)."""
-    return row_id if table_name == ORG_TABLE else organization_id
+@dataclass(frozen=True)
+class Identity:
+    """Who the server says this connection is."""
+
+    role: str
+    organization_id: str | None
+    is_admin: bool
+    notify_channel: str | None
 
 
-def _required(table: Table) -> dict[str, Any]:
-    """Columns a brand-new server row must have: name → scalar default (or ``...`` if none)."""
-    out: dict[str, Any] = {}
-    for column in table.columns:
-        if column.nullable or column.name in ("id", "organization_id", "hlc", "site_id"):
-            continue
-        if column.name == "col_clocks":
-            continue
-        default = column.default
-        out[column.name] = default.arg if default is not None and default.is_scalar else ...
-    return out
+def server_error(error: asyncpg.PostgresError) -> SyncError | None:
+    """A sync function's own refusal as a :class:`SyncError` (None for any other error)."""
+    state = getattr(error, "sqlstate", None)
+    message = getattr(error, "message", None) or str(error)
+    if state == NOT_A_MEMBER:
+        return NotAMemberError(
+            f"{message}: the administrator may have revoked it; ask for a new invite "
+            "('solo-unicorn server invite') and run 'solo-unicorn server login' with it"
+        )
+    if state in (SITE_OF_ANOTHER_ORGANIZATION, NO_ORGANIZATION_CHOSEN):
+        return OrganizationMismatchError(message)
+    if isinstance(error, asyncpg.InsufficientPrivilegeError):
+        return NotAMemberError(
+            f"the sync server refused this role ({message}): it is not a member role of this "
+            "server; ask the administrator for an invite"
+        )
+    return None
 
 
-async def lock_organization(conn: asyncpg.Connection, organization_id: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", organization_id)
+async def _call(conn: asyncpg.Connection, method: str, query: str, *args: Any) -> Any:
+    try:
+        return await getattr(conn, method)(query, *args)
+    except asyncpg.PostgresError as error:
+        mapped = server_error(error)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+async def whoami(conn: asyncpg.Connection) -> Identity:
+    row = await _call(conn, "fetchrow", "SELECT * FROM su_whoami()")
+    return Identity(
+        row["role_name"], row["organization_id"], row["is_admin"], row["notify_channel"]
+    )
+
+
+async def use_organization(conn: asyncpg.Connection, organization_id: str) -> str:
+    """Administrator: sync ``organization_id`` on this session. Member: return its own."""
+    return await _call(conn, "fetchval", "SELECT su_use_organization($1)", organization_id)
+
+
+async def organizations(conn: asyncpg.Connection) -> list[str]:
+    """Every organization (administrator) or the role's own (member)."""
+    return [r[0] for r in await _call(conn, "fetch", "SELECT su_organizations()")]
+
+
+async def first_project(conn: asyncpg.Connection) -> str | None:
+    return await _call(conn, "fetchval", "SELECT su_first_project()")
+
+
+async def schema_version(conn: asyncpg.Connection) -> str | None:
+    return await conn.fetchval("SELECT su_schema_version()")
+
+
+def _wire(change: Change) -> dict[str, Any]:
+    return {
+        "change_id": change.change_id,
+        "table_name": change.table_name,
+        "row_id": change.row_id,
+        "organization_id": change.organization_id,
+        "hlc": change.hlc,
+        "values": change.values,
+    }
+
+
+def _result(data: dict[str, Any]) -> PushResult:
+    return PushResult(
+        acked_change_id=int(data["acked"]),
+        applied=int(data.get("applied", 0)),
+        duplicates=int(data.get("duplicates", 0)),
+        rejections=[
+            Rejection(int(r["change_id"]), r["table_name"], r["row_id"], r["reason"])
+            for r in data.get("rejections", [])
+        ],
+    )
 
 
 async def apply_push(
     conn: asyncpg.Connection,
     site_id: str,
-    organization_id: str,
     changes: Sequence[Change],
     *,
     before_commit: Callable[[], Awaitable[None]] | None = None,
 ) -> PushResult:
     """Apply one batch in one transaction; return what the replica may drop from its outbox."""
+    payload = [_wire(c) for c in changes]  # the connection's jsonb codec encodes it
     async with conn.transaction():
-        await lock_organization(conn, organization_id)
-        site = await conn.fetchrow(
-            "SELECT organization_id, last_change_id FROM sync_sites WHERE site_id = $1 FOR UPDATE",
-            site_id,
-        )
-        if site is None:
-            await conn.execute(
-                "INSERT INTO sync_sites (site_id, organization_id) VALUES ($1, $2)",
-                site_id,
-                organization_id,
-            )
-            last = 0
-        elif site["organization_id"] != organization_id:
-            raise OrganizationMismatchError(
-                f"replica {site_id} is registered on the server for organization "
-                f"{site['organization_id']}, not {organization_id}: this replica cannot sync here"
-            )
-        else:
-            last = site["last_change_id"]
-        result = PushResult(acked_change_id=last)
-        fresh = [c for c in changes if c.change_id > last]
-        result.duplicates = len(changes) - len(fresh)
-        if not fresh:
-            return result
-        state = await _load_rows(conn, fresh)
-        epochs = await _claim_epochs(conn, fresh)
-        touched: dict[tuple[str, str], int] = {}
-        for change in fresh:
-            reason = _check(change, organization_id, state) or _fence(change, epochs)
-            if reason:
-                result.rejections.append(
-                    Rejection(change.change_id, change.table_name, change.row_id, reason)
-                )
-                continue
-            key = (change.table_name, change.row_id)
-            row = state.get(key)
-            if row is None:
-                row = state[key] = {"new": True, "clocks": {}, "values": {}}
-            table = REPLICATED_TABLES[change.table_name]
-            values = decode_row(table, change.values)
-            wins, clocks = merge_columns(row["clocks"], values, outbox_clocks(values, change.hlc))
-            if wins:
-                row["values"].update(wins)
-                row["clocks"] = clocks
-                touched[key] = change.change_id
-        written = await _write_rows(conn, organization_id, state, touched, result)
-        if written:
-            top = await conn.fetchval(
-                "INSERT INTO sync_org_seq AS s (organization_id, last_seq) VALUES ($1, $2) "
-                "ON CONFLICT (organization_id) DO UPDATE SET last_seq = s.last_seq + $2 "
-                "RETURNING last_seq",
-                organization_id,
-                len(written),
-            )
-            first = top - len(written) + 1
-            await conn.executemany(
-                "INSERT INTO sync_rows (table_name, row_id, organization_id, server_seq) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (table_name, row_id) "
-                "DO UPDATE SET server_seq = EXCLUDED.server_seq",
-                [(t, r, organization_id, first + i) for i, (t, r) in enumerate(written)],
-            )
-            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, organization_id)
-        if result.rejections:
-            await conn.executemany(
-                "INSERT INTO sync_rejections (site_id, change_id, table_name, row_id, "
-                "organization_id, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                [
-                    (site_id, r.change_id, r.table_name, r.row_id, organization_id, r.reason)
-                    for r in result.rejections
-                ],
-            )
-        result.acked_change_id = max(c.change_id for c in fresh)
-        result.applied = len(fresh) - len(result.rejections)
-        await conn.execute(
-            "UPDATE sync_sites SET last_change_id = $2, last_push_at = now() WHERE site_id = $1",
-            site_id,
-            result.acked_change_id,
-        )
+        data = await _call(conn, "fetchval", "SELECT su_push($1, $2::jsonb)", site_id, payload)
         if before_commit is not None:
             await before_commit()
-    return result
+    return _result(data)
 
 
-#: Errors that mean "this change can never apply" (bad data), not "try again later".
-PERMANENT_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
-
-
-async def reject(
-    conn: asyncpg.Connection, site_id: str, organization_id: str, change: Change, reason: str
-) -> PushResult:
+async def reject(conn: asyncpg.Connection, site_id: str, change: Change, reason: str) -> PushResult:
     """Acknowledge one change as refused for good, so it never blocks the queue."""
-    async with conn.transaction():
-        await lock_organization(conn, organization_id)
-        last = await conn.fetchval(
-            "SELECT last_change_id FROM sync_sites WHERE site_id = $1 FOR UPDATE", site_id
-        )
-        if last is not None and change.change_id <= last:
-            return PushResult(acked_change_id=last, duplicates=1)
-        await conn.execute(
-            "INSERT INTO sync_rejections (site_id, change_id, table_name, row_id, "
-            "organization_id, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            site_id,
-            change.change_id,
-            change.table_name,
-            change.row_id,
-            organization_id,
-            reason,
-        )
-        await conn.execute(
-            "INSERT INTO sync_sites AS s (site_id, organization_id, last_change_id, last_push_at) "
-            "VALUES ($1, $2, $3, now()) ON CONFLICT (site_id) DO UPDATE "
-            "SET last_change_id = EXCLUDED.last_change_id, last_push_at = now()",
-            site_id,
-            organization_id,
-            change.change_id,
-        )
-    rejection = Rejection(change.change_id, change.table_name, change.row_id, reason)
-    return PushResult(acked_change_id=change.change_id, rejections=[rejection])
-
-
-def _check(change: Change, organization_id: str, state: dict[tuple[str, str], Any]) -> str:
-    if change.table_name not in REPLICATED_TABLES:
-        return f"unknown table {change.table_name!r}"
-    scope = scope_of(change.table_name, change.row_id, change.organization_id)
-    if scope != organization_id:
-        return f"row belongs to organization {scope!r}, this replica syncs {organization_id!r}"
-    row = state.get((change.table_name, change.row_id))
-    if row is not None and not row["new"] and row["organization_id"] != organization_id:
-        return (
-            f"row {change.row_id} exists on the server in organization "
-            f"{row['organization_id']!r}, not {organization_id!r}"
-        )
-    return ""
-
-
-_FENCED = {"missions": "id", "code_agent_sessions": "mission_id"}
-
-
-def _fenced_mission(change: Change) -> str | None:
-    """The mission whose claim a change depends on, if it carries a claim epoch."""
-    key = _FENCED.get(change.table_name)
-    if key is None or not change.values.get("claim_epoch"):
-        return None
-    return change.row_id if key == "id" else change.values.get("mission_id")
-
-
-async def _claim_epochs(conn: asyncpg.Connection, changes: Sequence[Change]) -> dict[str, int]:
-    ids = {m for m in map(_fenced_mission, changes) if m}
-    if not ids:
-        return {}
-    records = await conn.fetch(
-        "SELECT mission_id, epoch FROM mission_claims WHERE mission_id = ANY($1::varchar[])",
-        list(ids),
+    data = await _call(
+        conn,
+        "fetchval",
+        "SELECT su_reject($1, $2, $3, $4, $5)",
+        site_id,
+        change.change_id,
+        change.table_name,
+        change.row_id,
+        reason,
     )
-    return {r["mission_id"]: r["epoch"] for r in records}
+    if data.get("duplicates"):
+        return PushResult(acked_change_id=int(data["acked"]), duplicates=1)
+    rejection = Rejection(change.change_id, change.table_name, change.row_id, reason)
+    return PushResult(acked_change_id=int(data["acked"]), rejections=[rejection])
 
 
-def _fence(change: Change, epochs: dict[str, int]) -> str:
-    """Claim fencing: a write carrying an older claim epoch than the server's is stale."""
-    mission_id = _fenced_mission(change)
-    if mission_id is None or mission_id not in epochs:
-        return ""
-    epoch = int(change.values["claim_epoch"])
-    if epoch < epochs[mission_id]:
-        return (
-            f"stale claim epoch {epoch} for mission {mission_id}: the server's claim is at "
-            f"epoch {epochs[mission_id]}"
-        )
-    return ""
-
-
-async def _load_rows(
-    conn: asyncpg.Connection, changes: Sequence[Change]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    ids: dict[str, set[str]] = {}
-    for change in changes:
-        if change.table_name in REPLICATED_TABLES:
-            ids.setdefault(change.table_name, set()).add(change.row_id)
-    state: dict[tuple[str, str], dict[str, Any]] = {}
-    for table_name, row_ids in ids.items():
-        records = await conn.fetch(
-            f"SELECT id, organization_id, col_clocks FROM {q(table_name)} "
-            "WHERE id = ANY($1::varchar[]) FOR UPDATE",
-            list(row_ids),
-        )
-        for record in records:
-            state[(table_name, record["id"])] = {
-                "new": False,
-                "organization_id": record["organization_id"],
-                "clocks": dict(record["col_clocks"] or {}),
-                "values": {},
-            }
-    return state
-
-
-async def _write_rows(
-    conn: asyncpg.Connection,
-    organization_id: str,
-    state: dict[tuple[str, str], dict[str, Any]],
-    touched: dict[tuple[str, str], int],
-    result: PushResult,
-) -> list[tuple[str, str]]:
-    """Write merged rows; return the (table, id) pairs written, in a stable order."""
-    inserts: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-    written: list[tuple[str, str]] = []
-    for (table_name, row_id), change_id in touched.items():
-        row = state[(table_name, row_id)]
-        table = REPLICATED_TABLES[table_name]
-        hlc, writer = row_stamp(row["clocks"])
-        values = {
-            **row["values"],
-            "col_clocks": row["clocks"],
-            "hlc": hlc,
-            "site_id": writer,
-        }
-        if row["new"]:
-            for column, default in _required(table).items():
-                if column not in values and default is not ...:
-                    values[column] = default
-            missing = [c for c in _required(table) if c not in values]
-            if missing:
-                result.rejections.append(
-                    Rejection(
-                        change_id,
-                        table_name,
-                        row_id,
-                        f"change to a row the server never saw (missing {', '.join(missing)})",
-                    )
-                )
-                continue
-            values["id"] = row_id
-            values["organization_id"] = organization_id
-            columns = tuple(sorted(values))
-            inserts.setdefault((table_name, columns), []).append(tuple(values[c] for c in columns))
-        else:
-            columns = sorted(values)
-            sets = ", ".join(f"{q(c)} = ${i + 2}" for i, c in enumerate(columns))
-            await conn.execute(
-                f"UPDATE {q(table_name)} SET {sets} WHERE id = $1",
-                row_id,
-                *(values[c] for c in columns),
-            )
-        written.append((table_name, row_id))
-    for (table_name, columns), rows in inserts.items():
-        placeholders = ", ".join(f"${i + 1}" for i in range(len(columns)))
-        await conn.executemany(
-            f"INSERT INTO {q(table_name)} ({', '.join(q(c) for c in columns)}) "
-            f"VALUES ({placeholders})",
-            rows,
-        )
-    return written
-
-
-async def fetch_changes(
-    conn: asyncpg.Connection, organization_id: str, cursor: int, limit: int
-) -> PullBatch:
+async def fetch_changes(conn: asyncpg.Connection, cursor: int, limit: int) -> PullBatch:
     """Rows of this organization changed after ``cursor``, in server order, one snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        refs = await conn.fetch(
-            "SELECT table_name, row_id, server_seq FROM sync_rows "
-            "WHERE organization_id = $1 AND server_seq > $2 ORDER BY server_seq LIMIT $3",
-            organization_id,
-            cursor,
-            limit,
+        window = await _call(
+            conn, "fetchrow", "SELECT * FROM su_pull_window($1, $2)", cursor, limit
         )
-        if not refs:
+        if window["upto"] is None:
             return PullBatch({}, cursor)
-        ids: dict[str, list[str]] = {}
-        for ref in refs:
-            ids.setdefault(ref["table_name"], []).append(ref["row_id"])
         rows: dict[str, list[dict[str, Any]]] = {}
-        for table_name, row_ids in ids.items():
+        for table_name in window["tables"]:
             if table_name not in REPLICATED_TABLES:
                 continue
             records = await conn.fetch(
-                f"SELECT * FROM {q(table_name)} WHERE id = ANY($1::varchar[]) "
-                "AND organization_id = $2",
-                row_ids,
-                organization_id,
+                f"SELECT * FROM su_pull_rows(NULL::{q(table_name)}, $1, $2)",
+                cursor,
+                window["upto"],
             )
             rows[table_name] = [dict(r) for r in records]
-        return PullBatch(rows, refs[-1]["server_seq"])
+        return PullBatch(rows, int(window["upto"]))
 
 
-async def remaining_changes(conn: asyncpg.Connection, organization_id: str, cursor: int) -> int:
-    return await conn.fetchval(
-        "SELECT count(*) FROM sync_rows WHERE organization_id = $1 AND server_seq > $2",
-        organization_id,
-        cursor,
-    )
+async def remaining_changes(conn: asyncpg.Connection, cursor: int) -> int:
+    return await _call(conn, "fetchval", "SELECT su_pending($1)", cursor)
 
 
 async def site_last_change(conn: asyncpg.Connection, site_id: str) -> int:
-    return await conn.fetchval(
-        "SELECT coalesce(max(last_change_id), 0) FROM sync_sites WHERE site_id = $1", site_id
-    )
+    return await _call(conn, "fetchval", "SELECT su_site_last_change($1)", site_id)
 
 
 async def rejections_for(
     conn: asyncpg.Connection, site_id: str, limit: int = 20
 ) -> list[dict[str, Any]]:
-    records = await conn.fetch(
-        "SELECT change_id, table_name, row_id, reason, created_at FROM sync_rejections "
-        "WHERE site_id = $1 ORDER BY change_id DESC LIMIT $2",
-        site_id,
-        limit,
-    )
+    records = await _call(conn, "fetch", "SELECT * FROM su_rejections($1, $2)", site_id, limit)
     return [dict(r) for r in records]
 
 
-async def organizations(conn: asyncpg.Connection) -> list[str]:
-    return [
-        r["organization_id"] for r in await conn.fetch("SELECT organization_id FROM sync_org_seq")
-    ]
+# --- claims -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimReply:
+    """The server's answer to a claim: ``epoch`` when won, else the holder (or a refusal)."""
+
+    claimed: bool
+    epoch: int | None = None
+    holder_workstation_id: str | None = None
+    lease_expires_at: str | None = None
+    refused: str | None = None
+
+
+async def claim(
+    conn: asyncpg.Connection,
+    mission_id: str,
+    workstation_id: str,
+    site_id: str,
+    lease_seconds: float,
+    options: dict[str, Any] | None = None,
+) -> ClaimReply:
+    data = await _call(
+        conn,
+        "fetchval",
+        "SELECT su_claim($1, $2, $3, $4, $5::jsonb)",
+        mission_id,
+        workstation_id,
+        site_id,
+        lease_seconds,
+        options or {},
+    )
+    return ClaimReply(
+        claimed=bool(data.get("claimed")),
+        epoch=data.get("epoch"),
+        holder_workstation_id=data.get("holder_workstation_id"),
+        lease_expires_at=data.get("lease_expires_at"),
+        refused=data.get("refused"),
+    )
+
+
+async def renew(
+    conn: asyncpg.Connection, mission_id: str, epoch: int, workstation_id: str, lease: float
+) -> int | None:
+    return await _call(
+        conn,
+        "fetchval",
+        "SELECT su_renew($1, $2, $3, $4)",
+        mission_id,
+        epoch,
+        workstation_id,
+        lease,
+    )
+
+
+async def release(
+    conn: asyncpg.Connection, mission_id: str, epoch: int, workstation_id: str
+) -> bool:
+    return await _call(
+        conn, "fetchval", "SELECT su_release($1, $2, $3)", mission_id, epoch, workstation_id
+    )
+
+
+async def claim_holder(conn: asyncpg.Connection, mission_id: str) -> dict[str, Any] | None:
+    row = await _call(conn, "fetchrow", "SELECT * FROM su_claim_holder($1)", mission_id)
+    return dict(row) if row is not None else None

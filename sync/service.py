@@ -1,11 +1,12 @@
 """The background sync loop a board or ``sync --watch`` hosts, free of any UI toolkit.
 
-One connection to the server: it LISTENs for the server's NOTIFY (a poke, never a payload to
-trust), pulls at once when poked, pushes as soon as the local outbox grows (checked every
-``local_poll_seconds``, which also catches writes made by other processes on the same replica),
-and pulls every ``interval_seconds`` anyway as the safety net. When the connection drops it
-reports ``offline`` and reconnects with exponential backoff (capped, with jitter), then catches
-up. Failed pushes are retried on that timer, not only on the next local write.
+One connection to the server: it LISTENs on its organization's private channel for the server's
+NOTIFY (an empty poke), pulls at once when poked, pushes as soon as the local outbox grows
+(checked every ``local_poll_seconds``, which also catches writes made by other processes on the
+same replica), and pulls every ``interval_seconds`` anyway as the safety net. When the
+connection drops it reports ``offline`` and reconnects with exponential backoff (capped, with
+jitter), then catches up. Failed pushes are retried on that timer, not only on the next local
+write.
 
 Hosting it (the board)::
 
@@ -18,8 +19,7 @@ Hosting it (the board)::
     service.sync_now()                            # after a local write, or on the `s` key
     service.stop(); await worker                  # on quit
 
-Callbacks run on the loop that runs ``run()``; ``SyncStatus.describe()`` gives the header text.
-"""
+Callbacks run on the loop that runs ``run()``; ``SyncStatus.describe()`` gives the header text."""
 
 from __future__ import annotations
 
@@ -34,11 +34,10 @@ from datetime import UTC, datetime
 import asyncpg
 
 from storage.database import Database
-from sync import engine, replica
+from sync import engine, replica, server
 from sync.claims import ClaimClient
 from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import ServerUnreachableError, SyncError
-from sync.protocol import NOTIFY_CHANNEL
 from sync.status import SyncStatus
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,13 @@ class SyncService:
         self._conn = conn = await connect(self.server_url, self.password)
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _c: (lost.set(), self._wake.set()))
-        await conn.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+        # Settle the organization first: its NOTIFY channel is private to it (an unguessable
+        # name the server hands only to its roles) and must be listened to before the first
+        # pull, so no poke falls between the two.
+        await engine.prepare(self.db, conn, allow_new_organization=self.allow_new_organization)
+        channel = (await server.whoami(conn)).notify_channel
+        if channel:
+            await conn.add_listener(channel, lambda *_args: self._wake.set())
         seen_outbox = -1
         loop = asyncio.get_running_loop()
         next_pull = 0.0

@@ -8,8 +8,10 @@ import pytest
 
 from storage import missions as ops
 from storage.missions import MissionDraft
-from tests.support.sync_env import (
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
     assert_converged,
+    connect_as,
+    drop_test_roles,
     mission_row,
     open_replica,
     sync,
@@ -129,16 +131,15 @@ async def test_retried_push_is_applied_once(pair, server: str) -> None:  # type:
     a, b, ida = pair
     from sync import replica
     from sync import server as srv
-    from sync.connection import connect
 
     await ops.create_mission(a, ida.project_id, MissionDraft(title="once"))
     changes = await replica.read_outbox(a, 100)
-    conn = await connect(server, None)
+    conn = await connect_as(a, server)
     try:
-        first = await srv.apply_push(conn, a.site_id, ida.organization_id, changes)
-        second = await srv.apply_push(conn, a.site_id, ida.organization_id, changes)
+        first = await srv.apply_push(conn, a.site_id, changes)
+        second = await srv.apply_push(conn, a.site_id, changes)
         seq = await conn.fetchval("SELECT last_seq FROM sync_org_seq")
-        again = await srv.apply_push(conn, a.site_id, ida.organization_id, changes)
+        again = await srv.apply_push(conn, a.site_id, changes)
         assert await conn.fetchval("SELECT last_seq FROM sync_org_seq") == seq
     finally:
         await conn.close()

@@ -11,7 +11,13 @@ from storage import missions as ops
 from storage.errors import ConflictError
 from storage.missions import MissionDraft
 from sync.claims import ClaimClient
-from tests.support.sync_env import open_replica, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    drop_test_roles,
+    member_url,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 RACES = 200
 
@@ -33,6 +39,11 @@ def client(db, identity, url, org, **kwargs) -> ClaimClient:  # type: ignore[no-
     return ClaimClient(db, url, None, org, identity.workstation_id, **kwargs)
 
 
+async def online(db, identity, url, org, **kwargs) -> ClaimClient:  # type: ignore[no-untyped-def]
+    """A claim client connecting as the organization's member role."""
+    return client(db, identity, await member_url(url, org), org, **kwargs)
+
+
 async def test_two_replicas_race_for_a_claim_exactly_one_wins(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
     (a, ida), (b, idb), _ = team
     org = ida.organization_id
@@ -42,7 +53,7 @@ async def test_two_replicas_race_for_a_claim_exactly_one_wins(team, pg_database:
     ]
     await sync(a, pg_database)
     await sync(b, pg_database)
-    ca, cb = client(a, ida, pg_database, org), client(b, idb, pg_database, org)
+    ca, cb = await online(a, ida, pg_database, org), await online(b, idb, pg_database, org)
     winners = {"a": 0, "b": 0}
     try:
         for mission in missions:
@@ -66,9 +77,9 @@ async def test_lease_expiry_lets_a_third_take_over(team, pg_database: str) -> No
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="leased"))
     for db in (a, b, c):
         await sync(db, pg_database)
-    ca = client(a, ida, pg_database, org, lease_seconds=0.5)
-    cb = client(b, idb, pg_database, org)
-    cc = client(c, idc, pg_database, org)
+    ca = await online(a, ida, pg_database, org, lease_seconds=0.5)
+    cb = await online(b, idb, pg_database, org)
+    cc = await online(c, idc, pg_database, org)
     try:
         epoch = await ca.claim(mission.id)
         await ca.renew(mission.id, epoch)
@@ -97,9 +108,9 @@ async def test_offline_claim_loses_to_the_server_and_records_a_conflict(
     offline = client(a, ida, "postgresql://postgres@127.0.0.1:1/none", org)
     local_epoch = await offline.claim(mission.id)
     assert (await ops.get_mission(a, mission.id)).claimed_by_workstation_id == ida.workstation_id
-    cb = client(b, idb, pg_database, org)
+    cb = await online(b, idb, pg_database, org)
     server_epoch = await cb.claim(mission.id)
-    offline.server_url = pg_database
+    offline.server_url = await member_url(pg_database, org)
     try:
         conflicts = await offline.reconcile()
     finally:
@@ -127,7 +138,7 @@ async def test_offline_claim_without_contention_becomes_a_server_claim(
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="mine"))
     offline = client(a, ida, "postgresql://postgres@127.0.0.1:1/none", ida.organization_id)
     await offline.claim(mission.id)
-    offline.server_url = pg_database
+    offline.server_url = await member_url(pg_database, ida.organization_id)
     try:
         assert await offline.reconcile() == []
     finally:
@@ -141,8 +152,8 @@ async def test_writes_with_a_stale_claim_epoch_are_fenced_off(team, pg_database:
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="fenced"))
     await sync(a, pg_database)
     await sync(b, pg_database)
-    ca = client(a, ida, pg_database, org, lease_seconds=0.3)
-    cb = client(b, idb, pg_database, org)
+    ca = await online(a, ida, pg_database, org, lease_seconds=0.3)
+    cb = await online(b, idb, pg_database, org)
     try:
         stale = await ca.claim(mission.id)
         await asyncio.sleep(0.5)

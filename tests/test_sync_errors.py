@@ -23,7 +23,13 @@ from sync.errors import (
     ServerSchemaError,
     ServerUnreachableError,
 )
-from tests.support.sync_env import open_replica, server_dump, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    drop_test_roles,
+    open_replica,
+    server_dump,
+    sync,
+    upgrade_server,
+)
 
 
 @pytest.fixture
@@ -157,7 +163,7 @@ async def test_server_rejects_writes_to_rows_of_another_organization(
         )
     report = await sync(intruder, server)
     assert len(report.rejections) == 1
-    assert "exists on the server in organization" in report.rejections[0].reason
+    assert "exists on the server in another organization" in report.rejections[0].reason
     await sync(a, server)
     assert (await ops.get_mission(a, mission.id)).title == "A's"
     # Each replica sees only its own organization's rows.

@@ -24,8 +24,16 @@ from storage.missions import MissionDraft
 from storage.models import MissionEvent
 from sync import engine, replica
 from sync import server as srv
-from sync.connection import CONNECTION_ERRORS, connect
-from tests.support.sync_env import assert_converged, open_replica, sync, upgrade_server
+from sync.connection import CONNECTION_ERRORS
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    assert_converged,
+    connect_as,
+    drop_test_roles,
+    member_url,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = int(os.environ.get("SOLO_UNICORN_SYNC_KILL_TRIALS", "20"))
@@ -100,7 +108,8 @@ async def test_sigkill_during_sync_loses_nothing_and_applies_nothing_twice(
         db, path = (a, tmp_path / "a.db") if trial % 2 == 0 else (b, tmp_path / "b.db")
         await _work(db, ida.project_id, rng, 8)
         made[db.site_id] = await replica.outbox_high_water(db)
-        outcomes.append(await _killed_sync(path, pg_database, rng))
+        url = await member_url(pg_database, ida.organization_id)
+        outcomes.append(await _killed_sync(path, url, rng))
     killed, finished = outcomes.count("killed"), outcomes.count("finished")
     print(f"kill trials: {killed} killed mid-sync, {finished} finished")
     assert "killed" in outcomes, "no trial was actually killed mid-sync"
@@ -128,7 +137,7 @@ async def test_connection_terminated_mid_push_then_resumes(pair, pg_database: st
     a, b, ida, _ = pair
     await _work(a, ida.project_id, random.Random(1), 10)
     pending = await replica.pending_count(a)
-    conn = await connect(pg_database, None)
+    conn = await connect_as(a, pg_database)
     killer = await asyncpg.connect(pg_database)
 
     async def terminate() -> None:
@@ -137,11 +146,7 @@ async def test_connection_terminated_mid_push_then_resumes(pair, pg_database: st
     try:
         with pytest.raises(CONNECTION_ERRORS):
             await srv.apply_push(
-                conn,
-                a.site_id,
-                ida.organization_id,
-                await replica.read_outbox(a, 100),
-                before_commit=terminate,
+                conn, a.site_id, await replica.read_outbox(a, 100), before_commit=terminate
             )
     finally:
         await killer.close()
@@ -160,7 +165,7 @@ async def test_connection_terminated_mid_pull_then_resumes(
     await _work(a, ida.project_id, random.Random(2), 30)
     await sync(a, pg_database)
     monkeypatch.setattr(engine, "PULL_BATCH", 7)
-    conn = await connect(pg_database, None)
+    conn = await connect_as(b, pg_database)
     killer = await asyncpg.connect(pg_database)
     real_fetch = srv.fetch_changes
     calls = []

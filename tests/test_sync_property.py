@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from storage import missions as ops
 from storage.errors import NotFoundError
 from storage.missions import MissionDraft
-from tests.support.sync_env import assert_converged, open_replica, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    assert_converged,
+    drop_test_roles,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 REPLICA = st.integers(0, 2)
 OPS = st.lists(

@@ -12,7 +12,14 @@ import asyncpg
 from storage import missions as ops
 from storage.missions import MissionDraft
 from sync.service import SyncService, SyncStatus
-from tests.support.sync_env import assert_converged, open_replica, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    assert_converged,
+    drop_test_roles,
+    member_url,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 
 async def _until(predicate: Callable[[], object], timeout: float = 30.0) -> float:
@@ -33,10 +40,11 @@ async def test_live_propagation_and_reconnect(pg_database: str, tmp_path: Path) 
     seen: list[SyncStatus] = []
     changes: list[int] = []
     # A long safety-net interval: propagation must come from NOTIFY, not polling.
-    sa = SyncService(a, pg_database, None, interval_seconds=300, max_backoff_seconds=0.5)
+    url = await member_url(pg_database, ida.organization_id)
+    sa = SyncService(a, url, None, interval_seconds=300, max_backoff_seconds=0.5)
     sb = SyncService(
         b,
-        pg_database,
+        url,
         None,
         interval_seconds=300,
         max_backoff_seconds=0.5,
@@ -137,11 +145,12 @@ async def test_service_reconciles_offline_claims_on_connect(
     org = ida.organization_id
     offline = ClaimClient(a, "postgresql://postgres@127.0.0.1:1/x", None, org, ida.workstation_id)
     await offline.claim(mission.id)
-    winner = ClaimClient(b, pg_database, None, org, idb.workstation_id)
+    url = await member_url(pg_database, org)
+    winner = ClaimClient(b, url, None, org, idb.workstation_id)
     await winner.claim(mission.id)
     await winner.close()
-    offline.server_url = pg_database
-    service = SyncService(a, pg_database, None, claims=offline)
+    offline.server_url = url
+    service = SyncService(a, url, None, claims=offline)
     task = asyncio.create_task(service.run())
 
     async def conflict_recorded() -> bool:

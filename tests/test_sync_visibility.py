@@ -16,8 +16,13 @@ from storage import missions as ops
 from storage.missions import MissionDraft
 from sync import replica
 from sync import server as srv
-from sync.connection import connect
-from tests.support.sync_env import open_replica, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    connect_as,
+    drop_test_roles,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 
 async def test_stalled_lower_sequence_is_still_pulled(pg_database: str, tmp_path: Path) -> None:
@@ -26,14 +31,13 @@ async def test_stalled_lower_sequence_is_still_pulled(pg_database: str, tmp_path
     await sync(a, pg_database)
     b, _ = await open_replica(tmp_path / "b.db", "b")
     await sync(b, pg_database)
-    org = ida.organization_id
     reader_db, _ = await open_replica(tmp_path / "r.db", "reader")
     await sync(reader_db, pg_database)
     cursor = await replica.get_cursor(reader_db)
 
     ma = await ops.create_mission(a, ida.project_id, MissionDraft(title="slow A"))
     mb = await ops.create_mission(b, ida.project_id, MissionDraft(title="fast B"))
-    conn_a, conn_b, conn_r = [await connect(pg_database, None) for _ in range(3)]
+    conn_a, conn_b, conn_r = [await connect_as(db, pg_database) for db in (a, b, reader_db)]
     stalled, release = asyncio.Event(), asyncio.Event()
 
     async def stall() -> None:
@@ -43,21 +47,21 @@ async def test_stalled_lower_sequence_is_still_pulled(pg_database: str, tmp_path
     try:
         push_a = asyncio.create_task(
             srv.apply_push(
-                conn_a, a.site_id, org, await replica.read_outbox(a, 100), before_commit=stall
+                conn_a, a.site_id, await replica.read_outbox(a, 100), before_commit=stall
             )
         )
         await stalled.wait()
         push_b = asyncio.create_task(
-            srv.apply_push(conn_b, b.site_id, org, await replica.read_outbox(b, 100))
+            srv.apply_push(conn_b, b.site_id, await replica.read_outbox(b, 100))
         )
         await asyncio.sleep(0.3)
         assert not push_b.done(), "B must wait for A's sequence numbers to commit"
-        during = await srv.fetch_changes(conn_r, org, cursor, 1000)
+        during = await srv.fetch_changes(conn_r, cursor, 1000)
         assert during.cursor == cursor and during.count == 0
         release.set()
         await push_a
         await push_b
-        after = await srv.fetch_changes(conn_r, org, cursor, 1000)
+        after = await srv.fetch_changes(conn_r, cursor, 1000)
         seqs = {
             r["row_id"]: r["server_seq"]
             for r in await conn_r.fetch("SELECT row_id, server_seq FROM sync_rows")

@@ -17,7 +17,13 @@ from storage.errors import ConflictError
 from storage.repositories import link_repository
 from sync.claims import ClaimClient
 from tests.support.runtime_fixtures import make_repo, script_profile
-from tests.support.sync_env import open_replica, sync, upgrade_server
+from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
+    drop_test_roles,
+    member_url,
+    open_replica,
+    sync,
+    upgrade_server,
+)
 
 
 async def _meta(db: Database, key: str) -> str:
@@ -40,7 +46,7 @@ async def _runtime(db: Database, root: Path, server: str) -> Runtime:
     )
     profiles = AgentProfiles.load(home)
     profiles.add(script_profile("sleep", env={"AGENT_SLEEP": "60"}), make_default=True)
-    claims = ClaimClient(db, server, None, org, ws)
+    claims = ClaimClient(db, await member_url(server, org), None, org, ws)
     return Runtime(
         db=db,
         home=home,
