@@ -18,6 +18,8 @@ from sqlalchemy import select
 from solo_unicorn_tui.cli.safe_text import json_escape, printable
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.git_repos import inspect_repository
+from solo_unicorn_tui.ui.board_data import MissionDetail
+from solo_unicorn_tui.ui.screens.mission import render_detail
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
 from storage.changes import ChangeWriter
@@ -104,6 +106,14 @@ async def test_the_write_path_sanitises_every_replicated_value(workspace: Worksp
     assert stored["summary"] == storable_text(HOSTILE)
     assert stored["payload"] == {"out\ufffd": ["\ufffd", storable_text(HOSTILE)]}
     assert "\\u0000" not in json.dumps(outbox["values"]) and "\x00" not in str(outbox["values"])
+
+    # The board's mission screen shows the timeline without the controls.
+    detail = MissionDetail(
+        mission=await ops.get_mission(db, mission.id),
+        events=await ops.list_events(db, mission.id),
+    )
+    head, body = render_detail(detail)
+    assert "evil" in body and _raw_controls(head + body) == [] and "\u202e" not in body
 
 
 async def _run_hostile_agent(workspace: Workspace, tmp_path: Path) -> str:
