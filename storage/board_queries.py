@@ -235,7 +235,7 @@ async def blockers(run: Runner, mission_id: str) -> list[tuple[str, str, str]]:
     rows = await run(
         "SELECT b.id, b.title, b.list FROM mission_dependencies d JOIN missions b "
         "ON b.id = d.depends_on_mission_id WHERE d.mission_id = :id AND d.deleted = 0 "
-        "AND d.dependency_type = 'blocks' AND b.deleted = 0 ORDER BY b.list_order",
+        "AND d.dependency_type = 'blocks' AND b.deleted = 0 ORDER BY b.list_order, b.id",
         {"id": mission_id},
     )
     return [(r[0], r[1], r[2]) for r in rows]

@@ -3,7 +3,9 @@
 A :class:`ChangeWriter` lives for one write transaction. Each insert, update or tombstone it makes
 stamps the touched columns with a fresh hybrid-logical-clock timestamp (``col_clocks``) and appends
 an outbox entry carrying those columns, in the same transaction as the row itself, so sync never
-misses a local change and never sees one that did not commit.
+misses a local change and never sees one that did not commit. Every value passes through
+:func:`storage.validation.storable` here, so no replicated text holds what the server would refuse
+(NUL, lone surrogates): agent output, titles, documents and log excerpts alike.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from storage.database import Database
 from storage.ids import new_id_for
 from storage.models import REPLICATED_TABLES, MissionEvent, OutboxEntry
 from storage.types import utcnow
+from storage.validation import storable
 
 #: Columns that are identity or bookkeeping, never merged by clock (:mod:`sync.merge` too).
 UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
@@ -51,7 +54,7 @@ class ChangeWriter:
         """Insert a new row (``id`` is minted when absent); return the values written."""
         table = _table(table)
         stamp = self.db.hlc.now()
-        row = _with_defaults(table, values)
+        row = _with_defaults(table, {key: storable(value) for key, value in values.items()})
         row.setdefault("id", new_id_for(table.name))
         clocked = {k: v for k, v in row.items() if k not in UNCLOCKED}
         row.update(hlc=stamp, site_id=self.db.site_id, col_clocks=dict.fromkeys(clocked, stamp))
@@ -69,6 +72,7 @@ class ChangeWriter:
         current = (
             (await self.conn.execute(select(table).where(table.c.id == row_id))).mappings().one()
         )
+        values = {key: storable(value) for key, value in values.items()}
         changed = {k: v for k, v in values.items() if current[k] != v}
         if not changed:
             return {}

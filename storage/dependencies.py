@@ -248,7 +248,7 @@ def blockers_query(mission_id: str, *, unfinished_only: bool) -> Select[Any]:
             deps.c.dependency_type == BLOCKS,
             missions.c.deleted.is_(False),
         )
-        .order_by(missions.c.priority.desc(), missions.c.list_order)
+        .order_by(missions.c.priority.desc(), missions.c.list_order, missions.c.id)
     )
     return query.where(missions.c.list != "done") if unfinished_only else query
 
@@ -271,7 +271,7 @@ async def dependents(db: Database, mission_id: str) -> list[Mission]:
             deps.c.dependency_type == BLOCKS,
             missions.c.deleted.is_(False),
         )
-        .order_by(missions.c.list_order)
+        .order_by(missions.c.list_order, missions.c.id)
     )
     async with db.read() as conn:
         return [as_mission(row) for row in (await conn.execute(query)).mappings()]

@@ -6,6 +6,7 @@ SQLite transaction (see :mod:`storage.changes`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage import validation
 from storage.changes import ChangeWriter
 from storage.codec import encode_row
-from storage.database import Database
+from storage.database import Database, get_meta
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Mission, MissionEvent, Project
 from storage.rows import resolve_row_id
@@ -25,6 +26,10 @@ from storage.types import utcnow
 missions = Mission.__table__
 ORDER_STEP = 1000.0
 MIN_ORDER_GAP = 1e-6
+#: A replica's appends land at ``highest + ORDER_STEP + its site offset`` (an offset below this):
+#: two replicas appending to the same list offline pick different floats.
+SITE_OFFSET_SPAN = 64.0
+_SITE_OFFSET_STEPS = 2**32
 
 Origin = Literal["user", "agent", "system", "sync", "fallback"]
 
@@ -143,7 +148,22 @@ async def _stage_names(conn: AsyncConnection, project_id: str, flow_id: str | No
     return stage_names(await resolve_flow(conn, {"flow_id": flow_id, "project_id": project_id}))
 
 
+def site_order_offset(site_id: str) -> float:
+    """A fixed fraction of :data:`SITE_OFFSET_SPAN` derived from the replica's site id.
+
+    Every replica computes "the end of the list" from what it has seen, so two replicas that
+    append while apart would otherwise choose the same ``list_order``; the offset keeps their
+    positions apart (ties that remain are broken by id in every query that orders missions).
+    The offset is a multiple of 2**-26, so adding it to an order below 2**27 (over 100,000
+    missions of :data:`ORDER_STEP`) loses no precision.
+    """
+    digest = hashlib.sha256(site_id.encode()).digest()
+    step = int.from_bytes(digest[:8], "big") % _SITE_OFFSET_STEPS
+    return (1 + step) * SITE_OFFSET_SPAN / _SITE_OFFSET_STEPS
+
+
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
+    site_id = await get_meta(conn, "site_id") or ""
     highest = (
         await conn.execute(
             select(func.max(missions.c.list_order)).where(
@@ -153,7 +173,7 @@ async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -
             )
         )
     ).scalar_one_or_none()
-    return (highest or 0.0) + ORDER_STEP
+    return (highest or 0.0) + ORDER_STEP + site_order_offset(site_id)
 
 
 async def create_mission(
@@ -188,7 +208,7 @@ async def list_missions(
         query = query.where(missions.c.project_id == project_id)
     if list_name:
         query = query.where(missions.c.list == validation.list_name(list_name))
-    query = query.order_by(missions.c.list, missions.c.list_order).limit(limit)
+    query = query.order_by(missions.c.list, missions.c.list_order, missions.c.id).limit(limit)
     async with db.read() as conn:
         return [as_mission(row) for row in (await conn.execute(query)).mappings()]
 
@@ -296,17 +316,21 @@ async def move_mission(
 async def _neighbours(
     conn: AsyncConnection, current: dict[str, Any], direction: int, count: int
 ) -> list[float]:
-    order = missions.c.list_order
+    order, ident = missions.c.list_order, missions.c.id
+    here, me = current["list_order"], current["id"]
     query = select(order).where(
         missions.c.project_id == current["project_id"],
         missions.c.list == current["list"],
         missions.c.deleted.is_(False),
-        missions.c.id != current["id"],
+        ident != me,
     )
+    # Neighbours in the board's (list_order, id) order, so ties move the card the way it shows.
     if direction < 0:
-        query = query.where(order <= current["list_order"]).order_by(order.desc())
+        query = query.where((order < here) | ((order == here) & (ident < me)))
+        query = query.order_by(order.desc(), ident.desc())
     else:
-        query = query.where(order >= current["list_order"]).order_by(order.asc())
+        query = query.where((order > here) | ((order == here) & (ident > me)))
+        query = query.order_by(order.asc(), ident.asc())
     return list((await conn.execute(query.limit(count))).scalars())
 
 

@@ -440,7 +440,7 @@ async def dispatchable_missions(db: Database, project_id: str, *, limit: int = 5
             unclaimed_clause(utcnow()),
             ~blocked,
         )
-        .order_by(missions.c.priority.desc(), missions.c.list, missions.c.list_order)
+        .order_by(missions.c.priority.desc(), missions.c.list, missions.c.list_order, missions.c.id)
         .limit(limit)
     )
     async with db.read() as conn:

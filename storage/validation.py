@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Any
 
 from storage.errors import ValidationError
 from storage.models import MISSION_LISTS
@@ -10,6 +12,38 @@ from storage.models import MISSION_LISTS
 TITLE_MAX = 500
 DESCRIPTION_MAX = 100_000
 NAME_MAX = 255
+
+
+#: What PostgreSQL ``text`` and ``jsonb`` refuse in a Python string: NUL, and lone surrogates
+#: (not encodable as UTF-8; they come from bytes decoded with ``surrogateescape``).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable_text(text: str) -> str:
+    """``text`` as every replica and the server can store it: NUL and lone surrogates → U+FFFD.
+
+    Replaced, not removed, so a reader sees that something was there. Other control characters
+    are valid text and are kept (agent output is data); they are neutralised where text is
+    printed (``solo_unicorn_tui.cli.safe_text``).
+    """
+    return _UNSTORABLE.sub(REPLACEMENT, text) if _UNSTORABLE.search(text) else text
+
+
+def storable(value: Any) -> Any:
+    """A column value with :func:`storable_text` applied to every string in it (JSON included).
+
+    Bytes are decoded as UTF-8 (invalid sequences → U+FFFD) first.
+    """
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, bytes | bytearray):
+        return storable_text(bytes(value).decode("utf-8", errors="replace"))
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
 
 
 def _control_chars(text: str, allowed: str = "") -> list[str]:

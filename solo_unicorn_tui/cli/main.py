@@ -14,6 +14,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.errors import UserError
@@ -76,6 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.parse_args([args.command, "--help"])
         return EXIT_USAGE
+    if args.command in BOARD_COMMANDS:
+        return _run(args, handler)
+    from solo_unicorn_tui.cli.safe_text import safe_output
+
+    # Commands print text from agents and other replicas: no raw control bytes reach the terminal.
+    with safe_output(sys):
+        return _run(args, handler)
+
+
+def _run(args: argparse.Namespace, handler: Any) -> int:
     try:
         return asyncio.run(handler(args)) or 0
     except (UserError, StorageError) as error:

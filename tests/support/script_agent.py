@@ -2,8 +2,9 @@
 
 Modes: commit (edit a file and commit it), dirty (edit without committing), fail (exit 3),
 stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
-flood BYTES (no newline), binary (control bytes and ANSI colours), env (print the environment),
-claude-json (a recorded Claude Code JSON result with usage and cost).
+flood BYTES (no newline), binary (control bytes and ANSI colours; binary-fail: the same, then
+exit 3), env (print the environment), claude-json (a recorded Claude Code JSON result with usage
+and cost).
 """
 
 from __future__ import annotations
@@ -57,14 +58,14 @@ def main() -> int:
             remaining -= len(block)
         out.flush()
         return 0
-    if mode == "binary":
+    if mode in ("binary", "binary-fail"):
         out = sys.stdout.buffer
         out.write(b"\x1b[31mred text\x1b[0m and \x1b[1;32mbold green\x1b[0m\n")
         out.write(bytes(range(256)) + b"\n")
         out.write(b"\x00\x07bell\x08\x1b]0;title\x07 after osc\n")
         out.write("unicode: caf\u00e9 \u2603\n".encode())
         out.flush()
-        return 0
+        return 3 if mode == "binary-fail" else 0
     if mode == "claude-json":
         # A recorded Claude Code ``--output-format json`` result, as the last line of output.
         print(

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from solo_unicorn_tui.cli.safe_text import printable
 from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
 from solo_unicorn_tui.ui.errors import report_failure
 from solo_unicorn_tui.ui.messages import BoardChanged
@@ -25,7 +26,7 @@ from storage.ids import short_id
 
 
 def _section(title: str, body: str | None, empty: str) -> str:
-    text = escape(body) if body and body.strip() else f"[dim]{empty}[/dim]"
+    text = escape(printable(body)) if body and body.strip() else f"[dim]{empty}[/dim]"
     return f"[b $accent]{title}[/]\n{text}\n"
 
 
@@ -91,7 +92,7 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
         body += "\n" + _section("Review feedback", m.review_feedback, "")
     events = [
         f"[dim]{e.created_at:%Y-%m-%d %H:%M} UTC[/dim]  {escape(e.kind):<10} "
-        f"{escape(e.summary)} [dim]({e.origin})[/dim]"
+        f"{escape(printable(e.summary, multiline=False))} [dim]({e.origin})[/dim]"
         for e in detail.events
     ]
     body += "\n[b $accent]Timeline[/]\n" + ("\n".join(events) or "[dim]No events.[/dim]")
