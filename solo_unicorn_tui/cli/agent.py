@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
         "add",
         help="add a plain-command profile: agent add NAME [options] -- PROGRAM ARG...",
         description="agent add NAME [--default] [--type T] [--env KEY=VALUE]... "
-        "[--max-concurrency N] [--timeout SECONDS] [--json] -- PROGRAM ARG... "
+        "[--pass-env NAME]... [--prompt-stdin] [--no-commit-leftovers] [--no-resume] "
+        "[--api-key-env VAR] [--max-concurrency N] [--timeout SECONDS] [--json] "
+        "-- PROGRAM ARG... "
         "Placeholders in arguments: {prompt} {prompt_file} {mission_id} {worktree}.",
     )
     add.add_argument("spec", nargs=argparse.REMAINDER, metavar="NAME [options] -- PROGRAM ARG...")
@@ -112,6 +114,10 @@ def _add_options() -> argparse.ArgumentParser:
         metavar="NAME",
         help="inherit this variable (an API key, say) from the environment the agent starts in",
     )
+    parser.add_argument("--prompt-stdin", action="store_true")
+    parser.add_argument("--no-commit-leftovers", action="store_true")
+    parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--api-key-env", default=None)
     parser.add_argument("--max-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--json", action="store_true")
@@ -144,6 +150,10 @@ async def _add(raw: argparse.Namespace) -> int:
             pass_env=args.pass_env,
             max_concurrency=args.max_concurrency,
             timeout_seconds=args.timeout,
+            prompt_stdin=args.prompt_stdin,
+            commit_leftovers=not args.no_commit_leftovers,
+            resume=not args.no_resume,
+            api_key_env=args.api_key_env,
         )
     except ValidationError as error:
         first = error.errors()[0]
