@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import getpass
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -62,24 +60,13 @@ def register(sub: Any) -> None:
     agent_stats.set_defaults(handler=stats.run)
 
 
-def versions_cache(home: Home) -> Path:
-    return home.root / "cache" / "agent-versions.json"
-
-
-def detected_versions(home: Home, profiles: list[AgentProfile]) -> dict[str, str | None]:
-    """Each available profile's installed CLI version (run once per binary, then cached)."""
-    cache = versions_cache(home)
-    available = [p for p in profiles if p.available]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        found = list(pool.map(lambda p: versions.detect_version(p, cache), available))
-    return {p.name: v for p, v in zip(available, found, strict=True)}
-
-
 async def _list(args: argparse.Namespace) -> int:
     home = Home.locate()
     profiles = AgentProfiles.load(home)
     default = profiles.default()
-    found = await asyncio.to_thread(detected_versions, home, profiles.all())
+    found = await asyncio.to_thread(
+        versions.detect_versions, profiles.all(), versions.cache_file(home.root)
+    )
     rows = [
         {
             "name": p.name,

@@ -128,7 +128,6 @@ def check_agents(home: Home) -> Check:
 
 def check_agent_versions(home: Home) -> list[Check]:
     """One warning per built-in CLI whose installed version is outside its verified range."""
-    from solo_unicorn_tui.cli.agent import detected_versions
     from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
     from solo_unicorn_tui.runtime.agents import versions
 
@@ -136,7 +135,7 @@ def check_agent_versions(home: Home) -> list[Check]:
         profiles = [p for p in AgentProfiles.load(home).all() if p.verified_version]
     except UserError:
         return []
-    found = detected_versions(home, profiles)
+    found = versions.detect_versions(profiles, versions.cache_file(home.root))
     checks = []
     for profile in profiles:
         version = found.get(profile.name)

@@ -432,6 +432,11 @@ class Runtime:
         from storage.agent_stats import agent_stats
 
         stats = {row.agent: row for row in await agent_stats(self.db, self.project_id)}
+        from solo_unicorn_tui.runtime.agents import versions
+
+        found = await asyncio.to_thread(
+            versions.detect_versions, self.profiles.all(), versions.cache_file(self.home.root)
+        )
         agents = tuple(
             AgentState(
                 name=p.name,
@@ -442,6 +447,7 @@ class Runtime:
                 is_default=default is not None and p.name == default.name,
                 missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
                 failure_rate=stats[p.name].failure_rate if p.name in stats else None,
+                version=found.get(p.name),
             )
             for p in self.profiles.all()
         )
@@ -455,6 +461,7 @@ class Runtime:
                 started_at=h.started_at,
                 pid=h.pid,
                 log_path=h.log_path or "",
+                activity=h.activity,
             )
             for h in self.running()
         )

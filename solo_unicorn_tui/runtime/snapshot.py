@@ -17,6 +17,8 @@ class AgentState:
     missions_completed: int = 0
     failure_rate: float | None = None
     """Share of this profile's finished sessions that failed (None: none finished yet)."""
+    version: str | None = None
+    """The installed CLI's version (None: not found, or it prints none)."""
 
     @property
     def busy(self) -> bool:
@@ -33,6 +35,8 @@ class RunningSession:
     started_at: datetime
     pid: int | None
     log_path: str
+    activity: str | None = None
+    """The agent's latest activity (a short text of its newest event)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agents.profile import AgentProfile
@@ -102,3 +104,17 @@ def verified_range(profile: AgentProfile) -> str:
         return "unverified"
     upper = f", <{profile.verified_below}" if profile.verified_below else ""
     return f">={profile.verified_version}{upper}"
+
+
+def cache_file(home_root: Path) -> Path:
+    return home_root / "cache" / "agent-versions.json"
+
+
+def detect_versions(profiles: Sequence[AgentProfile], cache: Path | None) -> dict[str, str | None]:
+    """Each available profile's installed version (the ``--version`` runs go in parallel)."""
+    available = [p for p in profiles if p.available]
+    if not available:
+        return {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(lambda p: detect_version(p, cache), available))
+    return {p.name: v for p, v in zip(available, found, strict=True)}
