@@ -111,8 +111,12 @@ def cache_file(home_root: Path) -> Path:
 
 
 def detect_versions(profiles: Sequence[AgentProfile], cache: Path | None) -> dict[str, str | None]:
-    """Each available profile's installed version (the ``--version`` runs go in parallel)."""
-    available = [p for p in profiles if p.available]
+    """Each available agent CLI's installed version (the ``--version`` runs go in parallel).
+
+    Only profiles of a known CLI type: a ``command`` profile's program is anything at all, and
+    running it with ``--version`` might do something else entirely.
+    """
+    available = [p for p in profiles if p.type != "command" and p.available]
     if not available:
         return {}
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -27,10 +27,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker
 
-from solo_unicorn_tui.runtime.agent_process import MAX_LINE_BYTES, LineSplitter
+from solo_unicorn_tui.runtime.agent_process import LineSplitter
 from solo_unicorn_tui.runtime.agents.session_events import readable_log_path
 
 READ_CHUNK = 1024 * 1024
+#: The view shows at most ``max_line_chars`` of a line: longer lines are cut into pieces here
+#: (the runner itself keeps agent lines whole up to ``agent_process.MAX_LINE_BYTES``).
+VIEW_LINE_BYTES = 64 * 1024
 TAIL_BYTES = 512 * 1024
 ERROR_PATTERN = re.compile(
     r"\b(error|errors|exception|traceback|failed|failure|fatal|panic)\b", re.IGNORECASE
@@ -228,7 +231,7 @@ class SessionLogView(ScrollView, can_focus=True):
             self._follower = None
 
     async def _follow(self, path: Path, tail_bytes: int | None, poll: float = 0.1) -> None:
-        splitter = LineSplitter(MAX_LINE_BYTES)
+        splitter = LineSplitter(VIEW_LINE_BYTES)
         offset = 0
         skip_partial = False
         if tail_bytes is not None:

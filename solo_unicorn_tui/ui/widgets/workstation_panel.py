@@ -109,11 +109,11 @@ class WorkstationPanel(Widget):
                 state = Text("● busy", style="bold yellow")
             else:
                 state = Text("● ready", style="green")
+            name = Text(agent.name + (" *" if agent.is_default else ""), style="bold")
+            if agent.version:
+                name.append(f" {agent.version}", style="dim")
             agents.add_row(
-                Text.assemble(
-                    (agent.name + (" *" if agent.is_default else ""), "bold"),
-                    (f" {agent.version}" if agent.version else "", "dim"),
-                ),
+                name,
                 state,
                 Text(f"{agent.running}/{agent.max_concurrency}", style="dim"),
                 Text(agent_record(agent), style="dim"),
