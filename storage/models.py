@@ -279,6 +279,10 @@ class CodeAgentSession(Replicated, Base):
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     cost_usd: Mapped[float | None] = mapped_column(Float(precision=53))
+    cached_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    """Of ``input_tokens``, those read from the provider's cache."""
+    agent_session_id: Mapped[str | None] = mapped_column(String(255))
+    """The agent CLI's own conversation id (claude/gemini ``session_id``), to resume it."""
 
 
 class GithubPullRequest(Replicated, Base):

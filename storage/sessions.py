@@ -52,6 +52,9 @@ class SessionOutcome:
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
+    cached_input_tokens: int | None = None
+    agent_session_id: str | None = None
+    """The agent CLI's own conversation id (to resume it)."""
 
 
 async def _mission(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
@@ -272,6 +275,8 @@ async def finish_session(
                 "input_tokens": outcome.input_tokens,
                 "output_tokens": outcome.output_tokens,
                 "cost_usd": outcome.cost_usd,
+                "cached_input_tokens": outcome.cached_input_tokens,
+                "agent_session_id": outcome.agent_session_id,
             },
         )
         mission = await _mission(conn, row["mission_id"])

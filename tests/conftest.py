@@ -42,6 +42,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
             "SOLO_UNICORN_TEST_KEYRING",
             "SOLO_UNICORN_TEST_PG_URL",
             "SOLO_UNICORN_REQUIRE_PG",
+            "SOLO_UNICORN_AGENT_CLIS",
+            "SOLO_UNICORN_REQUIRE_AGENTS",
         ):
             monkeypatch.delenv(name)
     return Home(root)

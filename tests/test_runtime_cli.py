@@ -114,6 +114,9 @@ def test_work_once_end_to_end(home, cli, tmp_path):
 
 def test_worktree_clean_keeps_work_unless_forced(home, cli, tmp_path):
     _setup(cli, tmp_path, "dirty")
+    # This profile leaves its work uncommitted on purpose (the runner would commit it).
+    options = ("agent", "add", "script", "--default", "--no-commit-leftovers", "--")
+    assert cli(*options, *agent_argv("dirty")).returncode == 0
     cli("mission", "add", "--title", "Leave it dirty", "--ready")
     cli("work", "--once")
     path = Path(_json(cli("worktree", "list", "--json"))[0]["path"])

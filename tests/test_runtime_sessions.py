@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from solo_unicorn_tui.runtime.agent_process import MAX_LINE_BYTES
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.events import SessionEnded, SessionOutput, SessionStarted
@@ -194,9 +195,9 @@ async def test_ten_megabytes_without_newline(workspace, tmp_path):
     assert ended.status == "completed"
     log_path = Path(handle.log_path)
     assert log_path.stat().st_size > 10 * 1024 * 1024
-    assert biggest <= 64 * 1024
+    assert biggest <= MAX_LINE_BYTES
     with log_path.open("rb") as f:
-        assert max(len(line) for line in f) <= 64 * 1024 + 1
+        assert max(len(line) for line in f) <= MAX_LINE_BYTES + 1
 
 
 async def test_binary_and_ansi_output_is_logged_raw(workspace, tmp_path):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import sys
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +15,7 @@ from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime.agent_process import looks_secret
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.agents import credentials, versions
 
 
 def register(sub: Any) -> None:
@@ -24,11 +28,23 @@ def register(sub: Any) -> None:
         "add",
         help="add a plain-command profile: agent add NAME [options] -- PROGRAM ARG...",
         description="agent add NAME [--default] [--type T] [--env KEY=VALUE]... "
-        "[--max-concurrency N] [--timeout SECONDS] [--json] -- PROGRAM ARG... "
+        "[--pass-env NAME]... [--prompt-stdin] [--no-commit-leftovers] [--no-resume] "
+        "[--api-key-env VAR] [--max-concurrency N] [--timeout SECONDS] [--json] "
+        "-- PROGRAM ARG... "
         "Placeholders in arguments: {prompt} {prompt_file} {mission_id} {worktree}.",
     )
     add.add_argument("spec", nargs=argparse.REMAINDER, metavar="NAME [options] -- PROGRAM ARG...")
     add.set_defaults(handler=_add)
+
+    login = commands.add_parser(
+        "login",
+        help="store an agent's API key in the OS keyring (read from standard input)",
+        description="agent login NAME: the key is read from standard input (or typed, hidden) "
+        "and handed only to that agent's process, as its profile's api_key_env variable.",
+    )
+    login.add_argument("name")
+    login.add_argument("--remove", action="store_true", help="forget the stored key instead")
+    login.set_defaults(handler=_login)
 
     remove = commands.add_parser("remove", help="remove a profile added with 'agent add'")
     remove.add_argument("name")
@@ -45,18 +61,27 @@ def register(sub: Any) -> None:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    profiles = AgentProfiles.load(Home.locate())
+    home = Home.locate()
+    profiles = AgentProfiles.load(home)
     default = profiles.default()
+    found = await asyncio.to_thread(
+        versions.detect_versions, profiles.all(), versions.cache_file(home.root)
+    )
     rows = [
         {
             "name": p.name,
             "type": p.type,
             "available": p.available,
+            "version": found.get(p.name),
+            "verified": versions.verified_range(p) if p.verified_version else None,
+            "version_warning": versions.verdict(p, found.get(p.name)),
             "default": default is not None and p.name == default.name,
             "builtin": p.builtin,
             "argv": p.argv,
             "max_concurrency": p.max_concurrency,
             "timeout_seconds": p.timeout_seconds,
+            "resume": p.can_resume,
+            "commit_leftovers": p.commit_leftovers,
         }
         for p in profiles.all()
     ]
@@ -64,18 +89,43 @@ async def _list(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     print_table(
-        ["name", "type", "available", "max", "command"],
+        ["name", "type", "available", "version", "max", "command"],
         [
             (
                 r["name"] + (" *" if r["default"] else ""),
                 r["type"],
                 "yes" if r["available"] else "no",
+                (r["version"] or "-")
+                + (f" ({r['version_warning']} than verified)" if r["version_warning"] else ""),
                 r["max_concurrency"],
                 " ".join(r["argv"])[:60],
             )
             for r in rows
         ],
     )
+    return 0
+
+
+async def _login(args: argparse.Namespace) -> int:
+    profile = AgentProfiles.load(Home.locate()).get(args.name)
+    if args.remove:
+        credentials.forget_api_key(profile)
+        print(f"forgot the API key of {profile.name}")
+        return 0
+    if not profile.api_key_env:
+        raise UserError(
+            f"agent {profile.name!r} has no api_key_env: add it again with "
+            "'agent add NAME --api-key-env VARIABLE -- ...' to say where its key goes"
+        )
+    if sys.stdin.isatty():
+        key = getpass.getpass(f"API key for {profile.name} ({profile.api_key_env}): ")
+    else:
+        key = sys.stdin.readline()
+    key = key.strip()
+    if not key:
+        raise UserError("no API key given; pipe it on standard input or type it at the prompt")
+    credentials.store_api_key(profile, key)
+    print(f"stored the API key of {profile.name} in the OS keyring ({profile.api_key_env})")
     return 0
 
 
@@ -112,6 +162,10 @@ def _add_options() -> argparse.ArgumentParser:
         metavar="NAME",
         help="inherit this variable (an API key, say) from the environment the agent starts in",
     )
+    parser.add_argument("--prompt-stdin", action="store_true")
+    parser.add_argument("--no-commit-leftovers", action="store_true")
+    parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--api-key-env", default=None)
     parser.add_argument("--max-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--json", action="store_true")
@@ -144,6 +198,10 @@ async def _add(raw: argparse.Namespace) -> int:
             pass_env=args.pass_env,
             max_concurrency=args.max_concurrency,
             timeout_seconds=args.timeout,
+            prompt_stdin=args.prompt_stdin,
+            commit_leftovers=not args.no_commit_leftovers,
+            resume=not args.no_resume,
+            api_key_env=args.api_key_env,
         )
     except ValidationError as error:
         first = error.errors()[0]

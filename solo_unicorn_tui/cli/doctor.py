@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -125,6 +126,35 @@ def check_agents(home: Home) -> Check:
     return Check("agents", True, detail)
 
 
+def check_agent_versions(home: Home) -> list[Check]:
+    """One warning per built-in CLI whose installed version is outside its verified range."""
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+    from solo_unicorn_tui.runtime.agents import versions
+
+    try:
+        profiles = [p for p in AgentProfiles.load(home).all() if p.verified_version]
+    except UserError:
+        return []
+    found = versions.detect_versions(profiles, versions.cache_file(home.root))
+    checks = []
+    for profile in profiles:
+        version = found.get(profile.name)
+        verdict = versions.verdict(profile, version)
+        if verdict is None:
+            continue
+        checks.append(
+            Check(
+                f"agent {profile.name}",
+                False,
+                f"{profile.executable} {version} is {verdict} than the verified "
+                f"{versions.verified_range(profile)}; it may not work as the built-in profile "
+                "expects (install the verified version, e.g. scripts/install_agent_clis.sh)",
+                warning=True,
+            )
+        )
+    return checks
+
+
 async def check_server(settings: Settings) -> Check:
     if not settings.server_url:
         return Check("server", True, "not configured (working local-only)")
@@ -151,6 +181,7 @@ async def run_checks(home: Home) -> list[Check]:
     if settings is not None:
         checks.append(await check_server(settings))
     checks.append(check_agents(home))
+    checks.extend(await asyncio.to_thread(check_agent_versions, home))
     for extra in EXTRA_CHECKS:
         checks.extend(await extra(home, settings))
     return checks

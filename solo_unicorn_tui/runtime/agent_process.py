@@ -1,8 +1,12 @@
 """One agent process: started from an argv list in its own process group, output streamed.
 
 stdout and stderr are merged (their interleaving is what a person wants to read), read in bounded
-chunks and split into lines; a line longer than :data:`MAX_LINE_BYTES` is cut into pieces, so an
-agent printing megabytes without a newline costs a fixed amount of memory. Lines go to the session
+chunks and split into lines. An agent's JSON event line can be long (a claude ``result`` with a
+long final text is often over 64 KiB), so a line is cut into pieces only beyond
+:data:`MAX_LINE_BYTES` (4 MiB): an agent printing megabytes without a newline still costs a fixed
+amount of memory. The prompt can go to the agent's standard input (any size), and an argv that
+the system would refuse (an item over 128 KiB, or too much in all) fails before the start with
+one clear line. Lines go to the session
 log file as they arrive and to a callback. Timeout and cancel stop the whole process group:
 SIGTERM, then SIGKILL after a grace period.
 """
@@ -24,7 +28,9 @@ from typing import IO
 
 from solo_unicorn_tui.errors import UserError
 
-MAX_LINE_BYTES = 64 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024
+#: Linux refuses a single argument longer than this (MAX_ARG_STRLEN), whatever ARG_MAX is.
+MAX_ARG_BYTES = 128 * 1024 - 1
 READ_CHUNK = 64 * 1024
 TAIL_LINES = 20
 
@@ -70,6 +76,26 @@ def agent_environment(
         env.update({k: str(v) for k, v in source.items() if not looks_secret(k)})
     env.update({name: os.environ[name] for name in pass_env if name in os.environ})
     return env
+
+
+def argv_problem(argv: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """Why the system would refuse to start ``argv`` with ``env`` (None: it fits)."""
+    longest = max((len(item.encode()) for item in argv), default=0)
+    if longest > MAX_ARG_BYTES:
+        return (
+            f"one argument is {longest // 1024:,} KiB, over the system's "
+            f"{(MAX_ARG_BYTES + 1) // 1024} KiB limit for one argument"
+        )
+    try:
+        limit = os.sysconf("SC_ARG_MAX")
+    except (ValueError, OSError):
+        limit = 2 * 1024 * 1024
+    total = sum(len(a.encode()) + 1 + 8 for a in argv) + sum(
+        len(k.encode()) + len(v.encode()) + 2 + 8 for k, v in env.items()
+    )
+    if total > limit - 4096:
+        return f"arguments and environment take {total // 1024:,} KiB, over the system limit"
+    return None
 
 
 class LineSplitter:
@@ -129,6 +155,10 @@ class AgentStartError(UserError):
     """The agent program could not be started (not found, not executable)."""
 
 
+class ArgumentsTooLong(AgentStartError):
+    """The system would refuse the argv (a prompt passed as an argument): retrying cannot help."""
+
+
 OutputCallback = Callable[[list[str]], None]
 
 
@@ -145,8 +175,10 @@ class AgentProcess:
         timeout_seconds: float,
         on_output: OutputCallback | None = None,
         kill_grace_seconds: float = 5.0,
+        stdin_data: bytes | None = None,
     ) -> None:
         self.argv = argv
+        self.stdin_data = stdin_data
         self.cwd = cwd
         self.env = env
         self.log_path = log_path
@@ -160,6 +192,7 @@ class AgentProcess:
         self._bytes = 0
         self._started_at = datetime.now(UTC)
         self._t0 = time.monotonic()
+        self._feeder: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -167,12 +200,20 @@ class AgentProcess:
 
     async def start(self) -> int:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        problem = argv_problem(self.argv, self.env)
+        if problem is not None:
+            raise ArgumentsTooLong(
+                f"cannot start {os.path.basename(self.argv[0])!r}: {problem}; pass the prompt "
+                "as {prompt_file} or on standard input (prompt_stdin) instead of {prompt}"
+            )
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv,
                 cwd=str(self.cwd),
                 env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.DEVNULL
+                if self.stdin_data is None
+                else asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
@@ -188,7 +229,19 @@ class AgentProcess:
             ) from None
         self._started_at = datetime.now(UTC)
         self._t0 = time.monotonic()
+        if self.stdin_data is not None:
+            self._feeder = asyncio.create_task(self._feed_stdin(self.stdin_data))
         return self.process.pid
+
+    async def _feed_stdin(self, data: bytes) -> None:
+        """Write the prompt and close standard input (an agent that stops reading is fine)."""
+        assert self.process is not None and self.process.stdin is not None
+        stdin = self.process.stdin
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(data)
+            await stdin.drain()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
+            stdin.close()
 
     def cancel(self, reason: str = "cancelled") -> None:
         self._cancel_reason = reason
@@ -230,6 +283,8 @@ class AgentProcess:
             cancelled.cancel()
             if not exited.done():
                 exited.cancel()
+            if self._feeder is not None and not self._feeder.done():
+                self._feeder.cancel()
         if status is None:
             status = "completed" if exit_code == 0 else "failed"
             reason = "exited with code 0" if exit_code == 0 else f"exited with code {exit_code}"

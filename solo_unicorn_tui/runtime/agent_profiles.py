@@ -1,8 +1,9 @@
 """Agent profiles: how to start each code agent, kept in ``code-agents.json`` in the home folder.
 
 A profile's command is an argv list (never a shell string) whose items may contain the
-placeholders ``{prompt}``, ``{prompt_file}``, ``{mission_id}`` and ``{worktree}``. Built-in
-profiles exist for the common agent CLIs and are available only when their binary is on PATH;
+placeholders ``{prompt}``, ``{prompt_file}``, ``{mission_id}``, ``{worktree}`` (and ``{resume}``).
+Built-in profiles (``runtime.agents.builtin``) exist for the common agent CLIs and are available
+only when their binary is on PATH;
 ``agent add`` stores plain-command profiles (any program can act as an agent).
 
 File format::
@@ -13,98 +14,16 @@ File format::
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from solo_unicorn_tui.errors import ConfigError, UserError
 from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.runtime.agents.builtin import BUILTIN_PROFILES
+from solo_unicorn_tui.runtime.agents.profile import PLACEHOLDERS, AgentProfile
 
-PLACEHOLDERS = ("{prompt}", "{prompt_file}", "{mission_id}", "{worktree}")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-class AgentProfile(BaseModel):
-    name: str
-    """Unique name, used by ``--agent`` and shown on the board."""
-    type: str = "command"
-    """claude, codex, aider, gemini, opencode, or command (any program)."""
-    argv: list[str] = Field(min_length=1)
-    """Command and arguments; items may use {prompt} {prompt_file} {mission_id} {worktree}."""
-    env: dict[str, str] = {}
-    """Extra environment variables for the agent (put no secret values in this file)."""
-    pass_env: list[str] = []
-    """Variables the agent inherits from this process by name, secrets included (for example
-    ``ANTHROPIC_API_KEY``): the one way a secret reaches an agent, because its profile asks."""
-    max_concurrency: int = Field(default=1, ge=1)
-    """How many sessions of this profile may run at once on this workstation."""
-    timeout_seconds: float = Field(default=3600.0, gt=0)
-    """A session running longer is stopped (its whole process group) and counts as failed."""
-    builtin: bool = Field(default=False, exclude=True)
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("use letters, digits, '-', '_' or '.', at most 64 characters")
-        return value
-
-    @property
-    def executable(self) -> str:
-        return self.argv[0]
-
-    def resolve_executable(self) -> str | None:
-        """The program's full path, or None when it cannot be found."""
-        program = self.argv[0]
-        if os.sep in program or (os.altsep and os.altsep in program):
-            path = Path(program).expanduser()
-            return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-        return shutil.which(program)
-
-    @property
-    def available(self) -> bool:
-        return self.resolve_executable() is not None
-
-    def render_argv(self, values: Mapping[str, str]) -> list[str]:
-        """Substitute placeholders in each argv item (no shell: an item stays one argument)."""
-        rendered = []
-        for item in self.argv:
-            for key, value in values.items():
-                item = item.replace("{" + key + "}", value)
-            rendered.append(item)
-        return rendered
-
-
-BUILTIN_PROFILES: tuple[AgentProfile, ...] = (
-    AgentProfile(
-        name="claude",
-        type="claude",
-        argv=["claude", "--print", "--permission-mode", "acceptEdits", "{prompt}"],
-        builtin=True,
-    ),
-    AgentProfile(
-        name="codex", type="codex", argv=["codex", "exec", "--full-auto", "{prompt}"], builtin=True
-    ),
-    AgentProfile(
-        name="aider",
-        type="aider",
-        argv=["aider", "--yes-always", "--no-check-update", "--message-file", "{prompt_file}"],
-        builtin=True,
-    ),
-    AgentProfile(
-        name="gemini",
-        type="gemini",
-        argv=["gemini", "--yolo", "--prompt", "{prompt}"],
-        builtin=True,
-    ),
-    AgentProfile(
-        name="opencode", type="opencode", argv=["opencode", "run", "{prompt}"], builtin=True
-    ),
-)
+__all__ = ["BUILTIN_PROFILES", "PLACEHOLDERS", "AgentProfile", "AgentProfiles"]
 
 
 class AgentProfiles:

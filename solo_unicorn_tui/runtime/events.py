@@ -25,11 +25,17 @@ class SessionStarted:
 
 @dataclass(frozen=True)
 class SessionOutput:
-    """New output lines of a running session (already in its log file)."""
+    """New output lines of a running session (already in its log file).
+
+    ``readable``: the same output as readable lines (parsed agent events); ``activity``: a short
+    text of the latest event worth showing on the card, when it changed.
+    """
 
     session_id: str
     mission_id: str
     lines: tuple[str, ...]
+    readable: tuple[str, ...] = ()
+    activity: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,12 @@ failure ends in a recorded session and a requeued mission.
 
 While the agent runs, the runner holds an exclusive ``flock`` on ``sessions/{id}.lock``; recovery
 takes that lock to tell a live runner (another process on this machine) from a dead one.
+
+The agent's output goes through its type's parser (``runtime.agents.parsers``) into typed events:
+usage, the agent's own session id (to resume that conversation after a rejection or a failure),
+errors (an agent that reports one fails the session whatever its exit code), and readable lines
+(``sessions/{id}.readable.txt``). The prompt goes on standard input when the profile says so.
+After the agent ends, what it left uncommitted is committed on the mission branch.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import logging
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,10 +35,15 @@ from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import (
     AgentProcess,
     AgentStartError,
+    ArgumentsTooLong,
     ProcessResult,
     agent_environment,
 )
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
+from solo_unicorn_tui.runtime.agents.builtin import GEMINI_SETTINGS
+from solo_unicorn_tui.runtime.agents.credentials import api_key_environment
+from solo_unicorn_tui.runtime.agents.parsers import parser_for
+from solo_unicorn_tui.runtime.agents.session_events import SessionEvents, append_readable
 from solo_unicorn_tui.runtime.base_branch import refresh_target
 from solo_unicorn_tui.runtime.events import (
     RuntimeEvent,
@@ -39,7 +52,6 @@ from solo_unicorn_tui.runtime.events import (
     SessionStarted,
 )
 from solo_unicorn_tui.runtime.github.client import GitHubClient
-from solo_unicorn_tui.runtime.usage import Usage, UsageParser
 from solo_unicorn_tui.runtime.worktree_setup import (
     SetupError,
     copy_included_files,
@@ -54,7 +66,7 @@ from storage.documents import sync_documents_from_worktree
 from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.mission_context import mission_context, render_prompt
-from storage.models import Mission
+from storage.models import CodeAgentSession, Mission
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
@@ -82,6 +94,8 @@ class SessionHandle:
     cancel_reason: str | None = None
     task: asyncio.Task[SessionEnded] | None = field(default=None, repr=False)
     claim_epoch: int | None = None
+    activity: str | None = None
+    """A short text of the agent's latest event while it runs."""
 
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self.cancel_reason = reason
@@ -108,11 +122,101 @@ class ServerClaims(Protocol):
 
 
 def _log_line(log_file: Path, text: str) -> None:
-    """A note from the runner itself in the session log, marked so it reads apart from the agent."""
+    """A note from the runner itself in the session log (raw and readable), marked so it reads
+    apart from the agent."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as log:
         log.write(f"[solo-unicorn] {text}\n")
+    append_readable(log_file, [f"[solo-unicorn] {text}"])
+
+
+def agent_config_dir(home: Home, mission_id: str, agent_type: str) -> Path:
+    """An agent's own configuration folder for one mission (kept across its sessions, so a
+    later session can resume the agent's conversation)."""
+    return home.sessions_dir / "agent-config" / mission_id / agent_type
+
+
+def isolated_config_env(home: Home, mission_id: str, profile: AgentProfile) -> dict[str, str]:
+    """Prepare the profile's isolated configuration folder; the variables that point to it."""
+    if not profile.isolated_config:
+        return {}
+    folder = agent_config_dir(home, mission_id, profile.type)
+    if profile.type == "gemini":
+        settings = folder / ".gemini" / "settings.json"
+        if not settings.exists():
+            _write_private(settings, json.dumps(GEMINI_SETTINGS, indent=2) + "\n")
+        return {"GEMINI_CLI_HOME": str(folder)}
+    folder.mkdir(parents=True, exist_ok=True)
+    return {}
+
+
+def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=path, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def commit_leftovers(path: Path, message: str) -> str | None:
+    """Commit everything uncommitted in the worktree (ignored files stay out).
+
+    Returns a note for the log: what was committed, or why nothing could be; None when the
+    worktree was clean.
+    """
+    status = _git(path, "status", "--porcelain")
+    if status.returncode != 0 or not status.stdout.strip():
+        return None
+    count = len(status.stdout.splitlines())
+    added = _git(path, "add", "-A")
+    if added.returncode != 0:
+        return f"could not stage the leftover changes: {added.stderr.strip()[:300]}"
+    identity: list[str] = []
+    if not _git(path, "config", "user.email").stdout.strip():
+        identity = ["-c", "user.name=solo-unicorn", "-c", "user.email=solo-unicorn@localhost"]
+    done = _git(path, *identity, "commit", "-q", "--no-verify", "-m", message)
+    if done.returncode != 0:
+        return f"could not commit the leftover changes: {done.stderr.strip()[:300]}"
+    return f"committed {count} file(s) the agent left uncommitted"
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Continue the agent's previous conversation: its id and the next message."""
+
+    agent_session_id: str
+    message: str
+    reason: str
+
+
+def resume_plan(
+    mission: Mission, profile: AgentProfile, previous: CodeAgentSession | None
+) -> Resume | None:
+    """Resume when the mission's newest session ran this stage with this profile, recorded the
+    agent's session id, and was rejected by a reviewer or failed."""
+    if previous is None or not profile.can_resume or not previous.agent_session_id:
+        return None
+    if previous.stage != mission.stage or previous.code_agent_name != profile.name:
+        return None
+    if previous.status == session_ops.SUCCESS:
+        if mission.review_status != "rejected" or not mission.review_feedback:
+            return None
+        return Resume(
+            previous.agent_session_id,
+            f"A reviewer sent your work on the {mission.stage} stage back with this feedback:"
+            f"\n\n{mission.review_feedback}\n\nAddress it in this worktree, commit your changes, "
+            "and record the results the same way as before.",
+            "rejected with feedback",
+        )
+    if previous.status in ("failed", "timeout"):
+        why = previous.error_message or previous.end_reason or previous.status
+        return Resume(
+            previous.agent_session_id,
+            f"Your previous run on the {mission.stage} stage did not finish ({why[:1000]}). "
+            "Continue from where you stopped, commit your work, and record the results the same "
+            "way as before.",
+            f"retry after {previous.status}",
+        )
+    return None
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -414,7 +518,13 @@ class SessionRunner:
     ) -> SessionEnded:
         log_file = self.home.session_log(session_id)
         prompt_file = prompt_path(self.home, session_id)
-        prompt = render_prompt(await mission_context(self.db, mission.id), branch=info.branch)
+        previous = await session_ops.list_sessions(self.db, mission_id=mission.id, limit=1)
+        resume = resume_plan(mission, profile, previous[0] if previous else None)
+        if resume is not None:
+            prompt = resume.message
+            reason = f"{reason}; resumed agent session {resume.agent_session_id} ({resume.reason})"
+        else:
+            prompt = render_prompt(await mission_context(self.db, mission.id), branch=info.branch)
         _write_private(prompt_file, prompt)
         await session_ops.create_session(
             self.db,
@@ -431,15 +541,18 @@ class SessionRunner:
         )
         handle.session_id = session_id
         handle.log_path = str(log_file)
+        if resume is not None:
+            _log_line(log_file, f"resuming agent session {resume.agent_session_id}")
         base_commit = await asyncio.to_thread(wt.head_commit, info.path)
-        usage = UsageParser()
+        events = SessionEvents(parser_for(profile.type), log_file)
         argv = profile.render_argv(
             {
                 "prompt": prompt,
                 "prompt_file": str(prompt_file),
                 "mission_id": mission.id,
                 "worktree": str(info.path),
-            }
+            },
+            agent_session_id=resume.agent_session_id if resume else None,
         )
         env = agent_environment(
             profile.env,
@@ -449,18 +562,22 @@ class SessionRunner:
                 "SOLO_UNICORN_SESSION_ID": session_id,
                 "SOLO_UNICORN_STAGE": mission.stage,
                 "SOLO_UNICORN_PROMPT_FILE": str(prompt_file),
+                **isolated_config_env(self.home, mission.id, profile),
             },
             profile.pass_env,
         )
+        env.update(await asyncio.to_thread(api_key_environment, profile))
         process = AgentProcess(
             argv,
             cwd=info.path,
             env=env,
             log_path=log_file,
             timeout_seconds=profile.timeout_seconds,
-            on_output=lambda lines: self._on_output(usage, session_id, mission.id, lines),
+            on_output=lambda lines: self._on_output(events, handle, session_id, mission.id, lines),
             kill_grace_seconds=self.kill_grace_seconds,
+            stdin_data=prompt.encode("utf-8") if profile.prompt_stdin else None,
         )
+        retryable = True
         if handle.cancel_reason is not None:
             result = None
             error = handle.cancel_reason
@@ -469,6 +586,8 @@ class SessionRunner:
                 pid = await process.start()
             except AgentStartError as start_error:
                 result, error = None, str(start_error)
+                # An argv the system refuses fails the same way every time: do not retry it.
+                retryable = not isinstance(start_error, ArgumentsTooLong)
             else:
                 # Before any await: if this process dies now, recovery still finds the agent.
                 lock.write(f"{pid}\n".encode())
@@ -496,8 +615,20 @@ class SessionRunner:
                     raise
                 result = await process.wait()
                 error = None
+        tail = events.finish()
+        if tail:
+            self.emit(SessionOutput(session_id, mission.id, (), tuple(tail)))
+        if result is not None and result.status != "cancelled" and profile.commit_leftovers:
+            note = await asyncio.to_thread(
+                commit_leftovers,
+                info.path,
+                f"{mission.title}: work left uncommitted by {profile.name}\n\n"
+                f"Mission {mission.id}, stage {mission.stage}, session {session_id}.",
+            )
+            if note:
+                _log_line(log_file, note)
         return await self._record(
-            handle, mission, worktree_id, info, base_commit, result, error, usage.usage()
+            handle, mission, worktree_id, info, base_commit, result, error, events, retryable
         )
 
     async def _read_documents(self, mission: Mission, worktree: Path) -> None:
@@ -508,11 +639,19 @@ class SessionRunner:
             log.exception("reading the mission documents of %s failed", mission.id)
 
     def _on_output(
-        self, usage: UsageParser, session_id: str, mission_id: str, lines: list[str]
+        self,
+        events: SessionEvents,
+        handle: SessionHandle,
+        session_id: str,
+        mission_id: str,
+        lines: list[str],
     ) -> None:
-        for line in lines:
-            usage.feed(line)
-        self.emit(SessionOutput(session_id, mission_id, tuple(lines)))
+        before = events.latest
+        readable = events.feed(lines)
+        activity = events.latest if events.latest != before else None
+        if activity is not None:
+            handle.activity = activity
+        self.emit(SessionOutput(session_id, mission_id, tuple(lines), tuple(readable), activity))
 
     async def _record(
         self,
@@ -523,7 +662,8 @@ class SessionRunner:
         base_commit: str,
         result: ProcessResult | None,
         error: str | None,
-        usage: Usage,
+        events: SessionEvents,
+        retryable: bool = True,
     ) -> SessionEnded:
         assert handle.session_id is not None
         files, commits = await asyncio.to_thread(wt.changes_since, info.path, base_commit)
@@ -542,29 +682,39 @@ class SessionRunner:
                 error_message=error,
             )
         else:
-            failed = result.status != "completed"
-            tail = "\n".join(result.tail[-5:])
+            status, reason, error_type = result.status, result.reason, result.status
+            agent_error = events.error
+            if status == "completed" and events.failed:
+                status, error_type = "failed", "agent_error"
+                reason = f"the agent reported an error ({result.reason})"
+            failed = status != "completed"
+            lines = list(events.tail)
+            tail = agent_error or "\n".join(lines[-5:])
+            usage = events.usage
             outcome = SessionOutcome(
-                status=result.status,
+                status=status,
                 exit_code=result.exit_code,
                 ended_at=result.ended_at,
                 duration_seconds=result.duration_seconds,
-                end_reason=result.reason,
+                end_reason=reason,
                 files_changed=files,
                 commits_made=commits,
-                output_summary="\n".join(result.tail)[-4000:] or None,
-                error_type=result.status if failed else None,
-                error_message=(f"{result.reason}: {tail}" if tail else result.reason)
-                if failed
-                else None,
+                output_summary="\n".join(lines[-20:])[-4000:] or None,
+                error_type=error_type if failed else None,
+                error_message=(f"{reason}: {tail}" if tail else reason) if failed else None,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 cost_usd=usage.cost_usd,
+                cached_input_tokens=usage.cached_input_tokens,
+                agent_session_id=events.agent_session_id,
             )
         if outcome.status == session_ops.SUCCESS:
             await self._read_documents(mission, info.path)
         moved = await session_ops.finish_session(
-            self.db, handle.session_id, outcome, max_recovery_attempts=self.max_recovery_attempts
+            self.db,
+            handle.session_id,
+            outcome,
+            max_recovery_attempts=self.max_recovery_attempts if retryable else 0,
         )
         if outcome.status == session_ops.SUCCESS:
             # GitPython fails at import without a git binary; import it only where it is used.

@@ -31,6 +31,8 @@ class AgentState:
     missions_completed: int = 0
     failure_rate: float | None = None
     """Share of this profile's finished sessions that failed (None: none finished yet)."""
+    version: str | None = None
+    """The installed CLI's version (None: not found, or it prints none)."""
 
     @property
     def busy(self) -> bool:
@@ -47,6 +49,8 @@ class RunningSession:
     started_at: datetime
     pid: int | None
     log_path: str
+    activity: str | None = None
+    """The agent's latest activity (a short text of its newest event)."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,13 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
     stats = {row.agent: row for row in await agent_stats(runtime.db, runtime.project_id)}
     rows = await list_worktrees(runtime.db, runtime.workstation_id)
     probed = await asyncio.to_thread(_probe_worktrees, rows, with_git_status)
+    versions = await asyncio.to_thread(_cli_versions, runtime)
     return WorkstationSnapshot(
         workstation_id=runtime.workstation_id,
         workstation_name=name or runtime.workstation_id,
         dispatcher_running=runtime.dispatcher_running,
         taken_at=utcnow(),
-        agents=_agent_states(runtime, stats),
+        agents=_agent_states(runtime, stats, versions),
         sessions=tuple(_running_session(h) for h in runtime.running()),
         worktrees=tuple(
             _worktree_state(r, s, size) for r, (s, size) in zip(rows, probed, strict=True)
@@ -102,7 +107,16 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
     )
 
 
-def _agent_states(runtime: Runtime, stats: dict[str, AgentStats]) -> tuple[AgentState, ...]:
+def _cli_versions(runtime: Runtime) -> dict[str, str | None]:
+    """Each detected agent CLI's version (cached on disk, so ``--version`` runs once)."""
+    from solo_unicorn_tui.runtime.agents import versions
+
+    return versions.detect_versions(runtime.profiles.all(), versions.cache_file(runtime.home.root))
+
+
+def _agent_states(
+    runtime: Runtime, stats: dict[str, AgentStats], versions: dict[str, str | None]
+) -> tuple[AgentState, ...]:
     default = runtime.profiles.default()
     return tuple(
         AgentState(
@@ -114,6 +128,7 @@ def _agent_states(runtime: Runtime, stats: dict[str, AgentStats]) -> tuple[Agent
             is_default=default is not None and p.name == default.name,
             missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
             failure_rate=stats[p.name].failure_rate if p.name in stats else None,
+            version=versions.get(p.name),
         )
         for p in runtime.profiles.all()
     )
@@ -129,6 +144,7 @@ def _running_session(handle: SessionHandle) -> RunningSession:
         started_at=handle.started_at,
         pid=handle.pid,
         log_path=handle.log_path or "",
+        activity=handle.activity,
     )
 
 

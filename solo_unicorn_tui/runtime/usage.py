@@ -1,77 +1,51 @@
-"""Token usage and cost, read from what an agent prints.
+"""Token usage and cost of one session, as the agent reported it.
 
-Claude Code (``--output-format json`` or ``stream-json``) ends with a ``{"type": "result"}``
-object carrying ``usage`` and ``total_cost_usd``. Codex (``exec --json``) prints a
-``{"type": "turn.completed", "usage": {…}}`` line per turn, without a cost. Agents that report
-nothing leave every figure ``None`` — "unknown", never a guess.
+The figures come from the agent's own events (``runtime.agents.parsers``): a cumulative report
+(claude's and gemini's ``result``) replaces what came before, per-turn reports add up. Agents
+that report nothing leave every figure ``None`` — "unknown", never a guess.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
-MAX_JSON_LINE = 1_000_000
+from solo_unicorn_tui.runtime.agents.events import UsageReport
+
+T = TypeVar("T", int, float)
 
 
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int | None = None
+    """Every input token, cached ones included."""
     output_tokens: int | None = None
     cost_usd: float | None = None
+    cached_input_tokens: int | None = None
+    """How many of the input tokens were read from the provider's cache."""
 
     @property
     def known(self) -> bool:
         return any(v is not None for v in (self.input_tokens, self.output_tokens, self.cost_usd))
 
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-class UsageParser:
-    """Feed it every output line; ask :meth:`usage` at the end."""
-
-    def __init__(self) -> None:
-        self._claude: Usage | None = None
-        self._codex_in = 0
-        self._codex_out = 0
-        self._codex_turns = 0
-
-    def feed(self, line: str) -> None:
-        text = line.strip()
-        if not text.startswith("{") or len(text) > MAX_JSON_LINE:
-            return
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return
-        if not isinstance(data, dict):
-            return
-        usage = data.get("usage")
-        if data.get("type") == "result" and ("usage" in data or "total_cost_usd" in data):
-            tokens = usage if isinstance(usage, dict) else {}
-            cost = data.get("total_cost_usd", data.get("cost_usd"))
-            self._claude = Usage(
-                input_tokens=_int(tokens.get("input_tokens"))
-                + _int(tokens.get("cache_creation_input_tokens"))
-                + _int(tokens.get("cache_read_input_tokens"))
-                if tokens
-                else None,
-                output_tokens=_int(tokens.get("output_tokens")) if tokens else None,
-                cost_usd=float(cost) if isinstance(cost, int | float) else None,
+    def add(self, report: UsageReport) -> Usage:
+        """This usage after ``report``: replaced by a cumulative one, else summed."""
+        if report.cumulative:
+            return Usage(
+                report.input_tokens,
+                report.output_tokens,
+                report.cost_usd,
+                report.cached_input_tokens,
             )
-        elif data.get("type") == "turn.completed" and isinstance(usage, dict):
-            self._codex_in += _int(usage.get("input_tokens"))
-            self._codex_out += _int(usage.get("output_tokens")) + _int(
-                usage.get("reasoning_output_tokens")
-            )
-            self._codex_turns += 1
+        return Usage(
+            _sum(self.input_tokens, report.input_tokens),
+            _sum(self.output_tokens, report.output_tokens),
+            _sum(self.cost_usd, report.cost_usd),
+            _sum(self.cached_input_tokens, report.cached_input_tokens),
+        )
 
-    def usage(self) -> Usage:
-        if self._claude is not None:
-            return self._claude
-        if self._codex_turns:
-            return Usage(self._codex_in, self._codex_out, None)
-        return Usage()
+
+def _sum(a: T | None, b: T | None) -> T | None:
+    if a is None:
+        return b
+    return a if b is None else a + b

@@ -1,10 +1,14 @@
-"""Usage is read from real output samples; agents that report nothing stay unknown."""
+"""Usage is read from the agent's events: a cumulative total replaces, per-turn reports add up;
+agents that report nothing stay unknown."""
 
 from __future__ import annotations
 
 import json
 
-from solo_unicorn_tui.runtime.usage import UsageParser
+from solo_unicorn_tui.runtime.agents.events import UsageReport
+from solo_unicorn_tui.runtime.agents.parsers import parser_for
+from solo_unicorn_tui.runtime.agents.session_events import SessionEvents
+from solo_unicorn_tui.runtime.usage import Usage
 
 CLAUDE_RESULT = {
     "type": "result",
@@ -23,37 +27,26 @@ CLAUDE_RESULT = {
     },
 }
 
-CODEX_STREAM = [
-    {"type": "thread.started", "thread_id": "0199a213-81c0-7800-8aa1-bbab2a035a53"},
-    {"type": "turn.started"},
-    {"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": "ok"}},
-    {
-        "type": "turn.completed",
-        "usage": {"input_tokens": 24763, "cached_input_tokens": 24448, "output_tokens": 122},
-    },
-    {"type": "turn.started"},
-    {"type": "turn.completed", "usage": {"input_tokens": 1000, "output_tokens": 78}},
-]
-
 
 def test_claude_result_object() -> None:
-    parser = UsageParser()
-    parser.feed("Working on it…")
-    parser.feed(json.dumps(CLAUDE_RESULT))
-    usage = parser.usage()
+    events = SessionEvents(parser_for("claude"))
+    events.feed(["Working on it…", json.dumps(CLAUDE_RESULT)])
+    usage = events.usage
     assert (usage.input_tokens, usage.output_tokens, usage.cost_usd) == (36200, 2400, 0.1834)
+    assert usage.cached_input_tokens == 30000
+    assert events.agent_session_id == CLAUDE_RESULT["session_id"]
 
 
-def test_codex_turns_are_summed_and_cost_stays_unknown() -> None:
-    parser = UsageParser()
-    for event in CODEX_STREAM:
-        parser.feed(json.dumps(event))
-    usage = parser.usage()
-    assert (usage.input_tokens, usage.output_tokens, usage.cost_usd) == (25763, 200, None)
+def test_cumulative_replaces_and_per_turn_adds() -> None:
+    usage = Usage().add(UsageReport(input_tokens=10, output_tokens=2))
+    usage = usage.add(UsageReport(input_tokens=5, output_tokens=1, cost_usd=0.5))
+    assert (usage.input_tokens, usage.output_tokens, usage.cost_usd) == (15, 3, 0.5)
+    usage = usage.add(UsageReport(input_tokens=40, output_tokens=9, cumulative=True))
+    assert (usage.input_tokens, usage.output_tokens, usage.cost_usd) == (40, 9, None)
 
 
 def test_plain_output_reports_nothing() -> None:
-    parser = UsageParser()
-    for line in ["hello", "{not json", '{"type": "result"}', "[1, 2]", "\x1b[31m{}\x1b[0m"]:
-        parser.feed(line)
-    assert not parser.usage().known
+    for agent_type in ("command", "claude", "gemini"):
+        events = SessionEvents(parser_for(agent_type))
+        events.feed(["hello", "{not json", "[1, 2]", "\x1b[31m{}\x1b[0m"])
+        assert not events.usage.known

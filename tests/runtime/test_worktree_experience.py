@@ -36,7 +36,9 @@ async def _runtime(
     if settings:
         await update_repository_settings(workspace.db, link.id, **settings)
     profiles = AgentProfiles.load(workspace.home)
-    profiles.add(script_profile(mode), make_default=True)
+    # The claude-json script prints Claude Code's output: its profile says so, like a user's would.
+    agent_type = "claude" if mode == "claude-json" else "command"
+    profiles.add(script_profile(mode, type=agent_type), make_default=True)
     return Runtime.from_workspace(workspace, profiles=profiles, poll_seconds=0.2)
 
 
@@ -148,7 +150,8 @@ async def test_cleanup_keeps_dirty_worktrees_and_all_branches_and_recreates_on_r
         git(repo, "branch", "--list", "solo-unicorn/*").split()[-1],
     )
 
-    runtime.profiles.add(script_profile("dirty", name="dirty"), make_default=True)
+    dirty = script_profile("dirty", name="dirty", commit_leftovers=False)
+    runtime.profiles.add(dirty, make_default=True)
     dirty_id = await _run(runtime, workspace, "Dirty one")
     await ops.move_mission(workspace.db, dirty_id, "done")
     branches_before = _branches(repo)

@@ -1,7 +1,8 @@
 """The session-log screen (``g``): pick any past or running session, follow it, search it.
 
 Keys: ``/`` search, ``n``/``N`` next/previous match, ``e``/``E`` next/previous error,
-``f`` follow the end (tail), ``r`` reload the list, ``escape`` back.
+``f`` follow the end (tail), ``t`` raw output / readable lines, ``r`` reload the list,
+``escape`` back.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class SessionLogsScreen(Screen[None]):
         Binding("e", "next_error", "Next error", id="session_logs_next_error"),
         Binding("E", "previous_error", "Prev error", show=False, id="session_logs_prev_error"),
         Binding("f", "follow", "Follow", id="session_logs_follow"),
+        Binding("t", "toggle_raw", "Raw", id="session_logs_raw"),
         Binding("r", "reload", "Reload", id="session_logs_reload"),
     ]
 
@@ -112,7 +114,7 @@ class SessionLogsScreen(Screen[None]):
         if self.current is not None and self.current.session_id == entry.session_id:
             return
         self.current = entry
-        self.log_view.follow_file(entry.log_path)
+        self.log_view.follow_log(entry.log_path)
         self._status()
 
     @on(OptionList.OptionHighlighted, "#session-list")
@@ -129,7 +131,8 @@ class SessionLogsScreen(Screen[None]):
         if message is None and self.current is not None:
             entry = self.current
             mode = "following" if self.log_view.follow else "paused (f to follow)"
-            message = f"{entry.session_id}  {entry.status}  {mode}"
+            shown = "raw output (t: readable)" if self.log_view.raw else "readable (t: raw)"
+            message = f"{entry.session_id}  {entry.status}  {mode}  {shown}"
             if self.term:
                 message += f"  search: {self.term!r}"
         self.query_one("#session-log-status", Static).update(message or "")
@@ -177,6 +180,10 @@ class SessionLogsScreen(Screen[None]):
 
     def action_follow(self) -> None:
         self.log_view.action_follow()
+
+    def action_toggle_raw(self) -> None:
+        self.log_view.action_toggle_raw()
+        self._status()
 
     def action_reload(self) -> None:
         self.run_worker(self._load(), exclusive=True, group="session-logs-load")

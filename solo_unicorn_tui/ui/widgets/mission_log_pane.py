@@ -48,7 +48,7 @@ class MissionLogPane(Vertical):
         if session_id == self.session_id:
             return
         self.session_id = session_id
-        self.view.follow_file(log_path)
+        self.view.follow_log(log_path)
 
     def show_idle(self, caption: str) -> None:
         """No session to show (e.g. the mission never ran)."""

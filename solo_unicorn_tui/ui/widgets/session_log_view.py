@@ -27,9 +27,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker
 
-from solo_unicorn_tui.runtime.agent_process import MAX_LINE_BYTES, LineSplitter
+from solo_unicorn_tui.runtime.agent_process import LineSplitter
+from solo_unicorn_tui.runtime.agents.session_events import readable_log_path
 
 READ_CHUNK = 1024 * 1024
+#: The view shows at most ``max_line_chars`` of a line: longer lines are cut into pieces here
+#: (the runner itself keeps agent lines whole up to ``agent_process.MAX_LINE_BYTES``).
+VIEW_LINE_BYTES = 64 * 1024
 TAIL_BYTES = 512 * 1024
 ERROR_PATTERN = re.compile(
     r"\b(error|errors|exception|traceback|failed|failure|fatal|panic)\b", re.IGNORECASE
@@ -108,6 +112,7 @@ class SessionLogView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"session-log--match"}
     BINDINGS = [
         Binding("end,G", "follow", "Follow", show=False, id="log_follow"),
+        Binding("t", "toggle_raw", "Raw/readable", show=False, id="log_toggle_raw"),
         Binding("home", "scroll_home", "Top", show=False),
     ]
 
@@ -143,6 +148,10 @@ class SessionLogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, bool], Strip] = LRUCache(512)
         self._follower: Worker[None] | None = None
         self.source: Path | None = None
+        self.session_log: Path | None = None
+        """The raw session log given to :meth:`follow_log` (the readable one sits next to it)."""
+        self.raw = False
+        """Show the agent's raw output instead of the readable lines of its events."""
         self.source_offset = 0
         """How far into :attr:`source` the view has read."""
 
@@ -197,13 +206,32 @@ class SessionLogView(ScrollView, can_focus=True):
             self._follow(self.source, tail_bytes), group="session-log-follow", exclusive=True
         )
 
+    def follow_log(self, log_path: Path | str) -> None:
+        """Follow a session: its readable log (parsed agent events), or the raw output when
+        :attr:`raw` is on or the session has no readable log (it predates them)."""
+        self.session_log = Path(log_path)
+        self.follow_file(self.shown_log())
+
+    def shown_log(self) -> Path:
+        assert self.session_log is not None
+        readable = readable_log_path(self.session_log)
+        if not self.raw and (readable.exists() or not self.session_log.exists()):
+            return readable
+        return self.session_log
+
+    def action_toggle_raw(self) -> None:
+        """Switch between the readable lines and the raw output of the session shown."""
+        self.raw = not self.raw
+        if self.session_log is not None:
+            self.follow_file(self.shown_log())
+
     def stop_following_file(self) -> None:
         if self._follower is not None:
             self._follower.cancel()
             self._follower = None
 
     async def _follow(self, path: Path, tail_bytes: int | None, poll: float = 0.1) -> None:
-        splitter = LineSplitter(MAX_LINE_BYTES)
+        splitter = LineSplitter(VIEW_LINE_BYTES)
         offset = 0
         skip_partial = False
         if tail_bytes is not None:

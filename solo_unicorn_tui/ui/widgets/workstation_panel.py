@@ -108,8 +108,11 @@ class WorkstationPanel(Widget):
                 state = Text("● busy", style="bold yellow")
             else:
                 state = Text("● ready", style="green")
+            name = Text(agent.name + (" *" if agent.is_default else ""), style="bold")
+            if agent.version:
+                name.append(f" {agent.version}", style="dim")
             agents.add_row(
-                Text(agent.name + (" *" if agent.is_default else ""), style="bold"),
+                name,
                 state,
                 Text(f"{agent.running}/{agent.max_concurrency}", style="dim"),
                 Text(agent_record(agent), style="dim"),
@@ -120,12 +123,17 @@ class WorkstationPanel(Widget):
             sessions = Table.grid(padding=(0, 1))
             now = self.clock()
             for session in snap.sessions:
-                sessions.add_row(
+                cells = [
                     Text(format_elapsed((now - session.started_at).total_seconds()), "bold"),
                     Text(session.agent_name, style="cyan"),
                     Text(session.stage, style="magenta"),
                     Text(session.mission_title, overflow="ellipsis", no_wrap=True),
-                )
+                ]
+                if session.activity:
+                    cells.append(
+                        Text(session.activity, style="dim", overflow="ellipsis", no_wrap=True)
+                    )
+                sessions.add_row(*cells)
             parts.append(sessions)
         else:
             parts.append(Text("  idle", style="dim"))

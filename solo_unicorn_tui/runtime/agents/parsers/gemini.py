@@ -1,0 +1,103 @@
+"""Gemini CLI ``--output-format stream-json`` (verified with 0.61.0).
+
+Lines: ``init`` (session id, model), ``message`` (``role`` user — the prompt echoed, skipped —
+or assistant, streamed in ``delta`` pieces that are joined into one text), ``tool_use``
+(``tool_name``, ``tool_id``, ``parameters``), ``tool_result`` (``status``, ``error``) and a final
+``result`` (``status``, ``error``, ``stats``: cumulative token counts of every model the run
+used, its router included).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solo_unicorn_tui.runtime.agents.events import (
+    AgentError,
+    AgentEvent,
+    AgentSessionId,
+    AssistantText,
+    Finished,
+    ToolCall,
+    ToolResult,
+    UsageReport,
+)
+from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short, tool_summary
+
+
+def _message(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("type") or error)
+    return str(error or "")
+
+
+class Parser:
+    def __init__(self) -> None:
+        self._text: list[str] = []
+
+    def _flush_text(self) -> list[AgentEvent]:
+        text, self._text = "".join(self._text), []
+        return [AssistantText(text)] if text.strip() else []
+
+    def feed(self, line: str) -> list[AgentEvent]:
+        data = json_object(line)
+        if data is None:
+            return [*self._flush_text(), AssistantText(line)] if line.strip() else []
+        kind = data.get("type")
+        if kind == "message":
+            if data.get("role") == "assistant":
+                self._text.append(str(data.get("content") or ""))
+                if not data.get("delta"):
+                    return self._flush_text()
+            return []
+        events = self._flush_text()
+        if kind == "init":
+            session = data.get("session_id")
+            if isinstance(session, str) and session:
+                events.append(AgentSessionId(session))
+        elif kind == "tool_use":
+            events.append(
+                ToolCall(
+                    name=str(data.get("tool_name", "tool")),
+                    summary=tool_summary(data.get("parameters")),
+                    call_id=data.get("tool_id"),
+                )
+            )
+        elif kind == "tool_result":
+            ok = data.get("status") == "success"
+            events.append(
+                ToolResult(
+                    ok=ok,
+                    summary="" if ok else short(_message(data.get("error")) or "failed"),
+                    call_id=data.get("tool_id"),
+                )
+            )
+        elif kind == "error":
+            message = short(_message(data.get("message") or data.get("error")))
+            if data.get("severity") in (None, "error"):
+                events.append(AgentError(message))
+            else:
+                events.append(AssistantText(f"{data.get('severity')}: {message}"))
+        elif kind == "result":
+            events.extend(self._result(data))
+        return events
+
+    def finish(self) -> list[AgentEvent]:
+        return self._flush_text()
+
+    def _result(self, data: dict[str, Any]) -> list[AgentEvent]:
+        events: list[AgentEvent] = []
+        stats = data.get("stats")
+        if isinstance(stats, dict):
+            events.append(
+                UsageReport(
+                    input_tokens=as_int(stats.get("input_tokens")),
+                    output_tokens=as_int(stats.get("output_tokens")),
+                    cached_input_tokens=as_int(stats.get("cached")),
+                    cumulative=True,
+                )
+            )
+        ok = data.get("status") == "success"
+        if not ok:
+            events.append(AgentError(short(_message(data.get("error")) or "gemini failed")))
+        events.append(Finished(ok=ok))
+        return events

@@ -1,0 +1,90 @@
+"""A user's machine for the conformance tests: a home, a linked repository, a one-stage flow
+with review, and ``solo-unicorn`` run as a separate process with the agent CLI on PATH."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support.runtime_fixtures import make_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Machine:
+    home: Path
+    repo: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "solo_unicorn_tui.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            input=input,
+            timeout=180,
+            cwd=self.repo,
+        )
+
+    def ok(self, *args: str, input: str | None = None) -> Any:
+        done = self.cli(*args, input=input)
+        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+        return json.loads(done.stdout) if "--json" in args else done.stdout
+
+    def sessions(self) -> list[dict[str, Any]]:
+        db = sqlite3.connect(self.home / "replica.db")
+        db.row_factory = sqlite3.Row
+        try:
+            rows = db.execute("SELECT * FROM code_agent_sessions ORDER BY created_at").fetchall()
+        finally:
+            db.close()
+        return [dict(r) for r in rows]
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=self.repo, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+
+def machine(tmp_path: Path, agent_bin: Path, agent: str, **env: str) -> Machine:
+    """A fresh machine whose PATH has the agent CLI and whose default profile is ``agent``;
+    ``env`` adds variables (API keys…)."""
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    (user_home / ".gitconfig").write_text(
+        "[user]\n\tname = Agent Tester\n\temail = agent@example.com\n"
+        "[commit]\n\tgpgsign = false\n[init]\n\tdefaultBranch = main\n"
+    )
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "GEMINI_", "GOOGLE_", "OPENAI_", "CLAUDE_"))
+    }
+    machine_env = {
+        **base,
+        "HOME": str(user_home),
+        "PATH": f"{agent_bin}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    repo = make_repo(tmp_path / "app")
+    found = Machine(Path(os.environ["SOLO_UNICORN_HOME"]), repo, machine_env)
+    found.home.mkdir(parents=True, exist_ok=True)
+    (found.home / "code-agents.json").write_text(json.dumps({"default": agent, "agents": []}))
+    found.ok("repo", "add", str(repo), "--name", "app")
+    flow = found.ok("flow", "add", "--name", "just-code", "--stages", "code!", "--json")
+    found.ok("flow", "default", flow["id"])
+    return found
+
+
+def readable_log(session: dict[str, Any]) -> str:
+    raw = Path(session["log_path"])
+    return raw.with_name(raw.name.removesuffix(".log") + ".readable.txt").read_text()

@@ -1,0 +1,182 @@
+"""The claude and gemini parsers on output recorded from the real CLIs (claude 2.1.197, gemini
+0.61.0) against the model stand-in (tests/agents/recordings), read the way the runner reads it:
+raw bytes through the process's line splitter, so a claude result line over 64 KiB arrives whole.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from solo_unicorn_tui.runtime.agent_process import READ_CHUNK, LineSplitter
+from solo_unicorn_tui.runtime.agents.events import (
+    AgentError,
+    AgentEvent,
+    AgentSessionId,
+    AssistantText,
+    Finished,
+    ToolCall,
+    ToolResult,
+    UsageReport,
+    event_line,
+)
+from solo_unicorn_tui.runtime.agents.parsers import parser_for, tool_summary
+from solo_unicorn_tui.runtime.agents.parsers.plain import Parser as PlainParser
+from solo_unicorn_tui.runtime.agents.session_events import SessionEvents, readable_log_path
+
+RECORDINGS = Path(__file__).parent / "recordings"
+
+
+def _lines(name: str) -> list[str]:
+    raw = (RECORDINGS / name).read_bytes()
+    splitter = LineSplitter()
+    pieces: list[bytes] = []
+    for start in range(0, len(raw), READ_CHUNK):
+        pieces.extend(splitter.feed(raw[start : start + READ_CHUNK]))
+    pieces.extend(splitter.flush())
+    return [p.decode("utf-8") for p in pieces]
+
+
+def _events(agent_type: str, name: str) -> list[AgentEvent]:
+    parser = parser_for(agent_type)
+    events: list[AgentEvent] = []
+    for line in _lines(name):
+        events.extend(parser.feed(line))
+    return events + parser.finish()
+
+
+def test_claude_commit_run() -> None:
+    events = _events("claude", "claude_commit.jsonl")
+    session = next(e for e in events if isinstance(e, AgentSessionId)).session_id
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.summary) for c in calls] == [
+        ("Write", "/tmp/ac/repo/hello.txt"),
+        ("Bash", "git add hello.txt"),
+        ("Bash", "git commit -m 'add hello'"),
+    ]
+    results = [e for e in events if isinstance(e, ToolResult)]
+    assert [r.ok for r in results] == [True, True, True]
+    assert [r.call_id for r in results] == [c.call_id for c in calls]
+    texts = [e.text for e in events if isinstance(e, AssistantText)]
+    assert texts == ["I will write the file.", "All done."]
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    assert usage == UsageReport(
+        input_tokens=490 + 50,
+        output_tokens=70,
+        cached_input_tokens=50,
+        cost_usd=0.004225,
+        cumulative=True,
+    )
+    assert events[-1] == Finished(ok=True, summary="All done.")
+    assert all(e.session_id == session for e in events if isinstance(e, AgentSessionId))
+    assert [event_line(c) for c in calls][2] == "▸ Bash git commit -m 'add hello'"
+
+
+def test_claude_result_line_over_64_kib_is_parsed() -> None:
+    lines = _lines("claude_big_result.jsonl")
+    assert max(len(line.encode()) for line in lines) > 64 * 1024
+    events = _events("claude", "claude_big_result.jsonl")
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    assert (usage.input_tokens, usage.output_tokens) == (10, 20000)
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.ok
+    assert finished.summary.startswith("xxx") and len(finished.summary) <= 160
+    assert any(isinstance(e, AssistantText) and e.text.endswith(" end") for e in events)
+
+
+def test_claude_is_error_fails_even_with_exit_status_in_the_result() -> None:
+    events = _events("claude", "claude_error.jsonl")
+    errors = [e for e in events if isinstance(e, AgentError)]
+    assert len(errors) == 1 and "Prompt is too long" in errors[0].message
+    assert events[-1].ok is False  # type: ignore[union-attr]
+    collected = SessionEvents(parser_for("claude"))
+    collected.feed(_lines("claude_error.jsonl"))
+    assert collected.failed and "Prompt is too long" in (collected.error or "")
+
+
+def test_claude_permission_denial_is_a_failed_tool_result() -> None:
+    events = _events("claude", "claude_denied.jsonl")
+    denied = [e for e in events if isinstance(e, ToolResult) and not e.ok]
+    # the tool's own refusal, then the run's record of the denial
+    assert "was blocked" in denied[0].summary
+    assert denied[-1].summary == "permission denied: Bash rm -rf build"
+
+
+def test_claude_resume_keeps_the_session_id() -> None:
+    first = next(
+        e for e in _events("claude", "claude_commit.jsonl") if isinstance(e, AgentSessionId)
+    )
+    again = next(
+        e for e in _events("claude", "claude_resume.jsonl") if isinstance(e, AgentSessionId)
+    )
+    assert first == again
+
+
+def test_gemini_commit_run() -> None:
+    events = _events("gemini", "gemini_commit.jsonl")
+    assert isinstance(events[0], AgentSessionId)
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.summary) for c in calls] == [
+        ("write_file", "hello.txt"),
+        ("run_shell_command", "git add hello.txt && git commit -m 'add hello'"),
+    ]
+    assert [e.ok for e in events if isinstance(e, ToolResult)] == [True, True]
+    texts = [e.text for e in events if isinstance(e, AssistantText)]
+    assert texts == ["I will write the file.", "All done."]  # the echoed prompt is not text
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    assert usage == UsageReport(
+        input_tokens=361, output_tokens=61, cached_input_tokens=40, cumulative=True
+    )
+    assert events[-1] == Finished(ok=True)
+
+
+def test_gemini_error_result() -> None:
+    events = _events("gemini", "gemini_error.jsonl")
+    errors = [e for e in events if isinstance(e, AgentError)]
+    assert len(errors) == 1 and "stand-in error 400" in errors[0].message
+    assert events[-1] == Finished(ok=False)
+
+
+def test_gemini_text_deltas_make_one_line() -> None:
+    parser = parser_for("gemini")
+    events: list[AgentEvent] = []
+    for piece in ("I will ", "write ", "the file."):
+        line = {"type": "message", "role": "assistant", "content": piece, "delta": True}
+        events.extend(parser.feed(json.dumps(line)))
+    assert events == []
+    events += parser.feed(
+        json.dumps(
+            {
+                "type": "tool_use",
+                "tool_name": "read_file",
+                "tool_id": "t1",
+                "parameters": {"file_path": "a.py"},
+            }
+        )
+    )
+    assert events == [AssistantText("I will write the file."), ToolCall("read_file", "a.py", "t1")]
+
+
+def test_plain_text_and_unknown_types() -> None:
+    assert isinstance(parser_for("command"), PlainParser)
+    assert isinstance(parser_for("some-new-cli"), PlainParser)
+    assert PlainParser().feed("  ") == []
+    assert PlainParser().feed('{"type":"result"}') == [AssistantText('{"type":"result"}')]
+
+
+def test_tool_summary_picks_the_argument_a_person_wants() -> None:
+    assert tool_summary({"command": "git status", "description": "x"}) == "git status"
+    assert tool_summary({"file_path": "/w/a.py", "content": "..."}) == "/w/a.py"
+    assert tool_summary({"other": 1}) == '{"other": 1}'
+    assert len(tool_summary({"command": "x" * 1000})) == 160
+
+
+def test_session_events_write_the_readable_log(tmp_path: Path) -> None:
+    raw = tmp_path / "session_1.log"
+    collected = SessionEvents(parser_for("claude"), raw)
+    readable = collected.feed(_lines("claude_commit.jsonl"))
+    collected.finish()
+    assert readable_log_path(raw).read_text().splitlines() == readable
+    assert "▸ Write /tmp/ac/repo/hello.txt" in readable and "finished: All done." in readable
+    assert collected.latest == "All done."
+    assert collected.usage.input_tokens == 540 and collected.agent_session_id
