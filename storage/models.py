@@ -43,7 +43,7 @@ JsonList = list[Any]
 JsonDict = dict[str, Any]
 
 MISSION_LISTS = ("todo", "doing", "review", "done")
-MISSION_ORIGINS = ("manual", "fallback", "imported")
+MISSION_ORIGINS = ("manual", "fallback", "imported", "agent")
 EVENT_ORIGINS = ("user", "agent", "system", "sync", "fallback")
 SESSION_STATUSES = ("starting", "active", "completed", "failed", "timeout", "cancelled")
 
