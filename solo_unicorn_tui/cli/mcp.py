@@ -39,5 +39,11 @@ async def _serve(args: argparse.Namespace) -> int:
     mission = args.mission or os.environ.get(MISSION_ENV) or None
     async with workspace_session() as ws:
         binding = await bind(ws.db, ws.project_id, mission)
-        await serve(binding)
+        try:
+            await serve(binding)
+        except BaseExceptionGroup as group:
+            # The agent closed the pipe while an answer was on its way: its session is over.
+            _, others = group.split((BrokenPipeError, ConnectionResetError))
+            if others is not None:
+                raise others from None
     return 0

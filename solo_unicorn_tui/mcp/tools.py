@@ -115,8 +115,10 @@ async def mission_context(binding: Binding, mission_id: str | None = None) -> st
         mission = await ops.get_mission(binding.db, binding.mission_id)
     else:
         raise ValidationError("mission_id", "this server is not bound to a mission; name one")
+    from solo_unicorn_tui.mcp.wiring import tools_prompt
+
     context = await load_context(binding.db, mission.id)
-    sections = prompt_sections(context)
+    sections = prompt_sections(context, tools_note=tools_prompt())
     if context.blockers:
         sections.append(
             (
