@@ -236,7 +236,7 @@ async def solution_document(binding: Binding) -> str:
 
 
 async def tasks_document(binding: Binding) -> str:
-    """The bound mission's tasks as markdown, one heading per task."""
+    """The bound mission's tasks as markdown, each under its own ``## Task N`` heading."""
     assert binding.mission_id is not None
     mission = await ops.get_mission(binding.db, binding.mission_id)
     if not mission.tasks:
@@ -246,9 +246,8 @@ async def tasks_document(binding: Binding) -> str:
         if isinstance(task, dict):
             done = " (done)" if task.get("done") else ""
             parts.append(
-                f"## {task.get('number', position)}. {task.get('title') or ''}{done}\n\n"
-                f"{task.get('text') or ''}".rstrip()
+                f"## Task {task.get('number', position)}{done}\n\n{task.get('text') or ''}"
             )
         else:
-            parts.append(f"## {position}.\n\n{task}")
+            parts.append(f"## Task {position}\n\n{task}")
     return "\n\n".join(parts) + "\n"
