@@ -70,11 +70,8 @@ def server_command(mission_id: str) -> list[str]:
 
 
 def server_env(home: Home, mission_id: str) -> dict[str, str]:
-    env = {HOME_ENV: str(home.root), MISSION_ENV: mission_id}
-    if os.environ.get("PYTHONPATH"):
-        # A checkout run without installing finds itself the same way in the server.
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    return env
+    """Only our two variables (gemini refuses to pass e.g. ``PYTHONPATH`` to a server)."""
+    return {HOME_ENV: str(home.root), MISSION_ENV: mission_id}
 
 
 def tools_prompt() -> str:
