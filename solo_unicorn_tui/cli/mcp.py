@@ -32,13 +32,15 @@ def register(sub: Any) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.mcp.server import serve
     from solo_unicorn_tui.mcp.tools import bind
     from solo_unicorn_tui.workspace import workspace_session
 
     mission = args.mission or os.environ.get(MISSION_ENV) or None
     async with workspace_session() as ws:
         binding = await bind(ws.db, ws.project_id, mission)
+        # The SDK is the slow import: only once the binding is known to be good.
+        from solo_unicorn_tui.mcp.server import serve
+
         try:
             await serve(binding)
         except BaseExceptionGroup as group:
