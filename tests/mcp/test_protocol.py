@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
-from mcp_types import CallToolResult
+from mcp.types import CallToolResult
 
 from solo_unicorn_tui.mcp.tools import QUESTIONS_NOT_SUPPORTED
 from solo_unicorn_tui.mcp.wiring import TOOL_NAMES
