@@ -388,10 +388,15 @@ async def set_priority(
 async def bump_priority(
     db: Database, mission_id: str, delta: int, *, origin: Origin = "user"
 ) -> Mission:
-    """Raise or lower priority by ``delta``, clamped to 1–5 (a no-op at the ends)."""
-    current = await get_mission(db, mission_id)
-    target = min(5, max(1, current.priority + delta))
-    return await update_mission(db, mission_id, priority=target, origin=origin)
+    """Raise or lower priority by ``delta``, clamped to 1–5 (a no-op at the ends).
+
+    Read and write in one transaction, so two quick presses each count.
+    """
+    async with db.write() as conn:
+        current = await _fetch(conn, mission_id)
+        target = min(5, max(1, current["priority"] + delta))
+        await apply_update(ChangeWriter(db, conn), current, {"priority": target}, origin=origin)
+        return as_mission(await _fetch(conn, mission_id))
 
 
 async def toggle_ready(db: Database, mission_id: str, *, origin: Origin = "user") -> Mission:
