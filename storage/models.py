@@ -412,5 +412,5 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     MissionFallbackRun,
     MissionFallbackItem,
 )
-REPLICATED_TABLES = {m.__tablename__: m.__table__ for m in REPLICATED_MODELS}  # type: ignore[attr-defined]
+REPLICATED_TABLES = {m.__tablename__: m.__table__ for m in REPLICATED_MODELS}
 SYNC_COLUMNS = frozenset({"hlc", "site_id", "col_clocks"})
