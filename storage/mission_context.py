@@ -70,10 +70,14 @@ def _task_line(position: int, task: Any) -> str:
     return f"{position}. {task}"
 
 
-def prompt_sections(context: MissionContext, *, branch: str | None = None) -> list[tuple[str, str]]:
+def prompt_sections(
+    context: MissionContext, *, branch: str | None = None, tools_note: str | None = None
+) -> list[tuple[str, str]]:
     """Ordered ``(heading, markdown)`` sections; empty ones are left out.
 
     ``branch`` is the worktree's branch when the runtime writes the prompt for a session.
+    ``tools_note`` (``solo_unicorn_tui.mcp.wiring.tools_prompt``) replaces the line telling
+    the agent to report through the shell, for sessions that have the MCP server.
     """
     mission = context.mission
     where = [f"Mission id: {mission.id}", f"Stage: {mission.stage}"]
@@ -115,8 +119,9 @@ def prompt_sections(context: MissionContext, *, branch: str | None = None) -> li
                     f"Work on this stage only. {following}{review}",
                     f"Write the solution to `{context.docs_dir}/solution.md` and one file per "
                     f"task to `{context.docs_dir}/tasks/1.md`, `2.md`, … in this worktree.",
-                    "To record a clarification (what you understood, questions answered), run "
-                    f"`solo-unicorn mission update {mission.id} --clarification TEXT`.",
+                    tools_note
+                    or "To record a clarification (what you understood, questions answered), "
+                    f"run `solo-unicorn mission update {mission.id} --clarification TEXT`.",
                 )
                 if x
             ),
@@ -140,6 +145,8 @@ def prompt_sections(context: MissionContext, *, branch: str | None = None) -> li
     return sections
 
 
-def render_prompt(context: MissionContext, *, branch: str | None = None) -> str:
-    sections = prompt_sections(context, branch=branch)
+def render_prompt(
+    context: MissionContext, *, branch: str | None = None, tools_note: str | None = None
+) -> str:
+    sections = prompt_sections(context, branch=branch, tools_note=tools_note)
     return "\n\n".join(f"## {heading}\n\n{body}" for heading, body in sections) + "\n"

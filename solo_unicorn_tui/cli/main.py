@@ -34,6 +34,8 @@ class _Parser(argparse.ArgumentParser):
 #: Commands that open the board: their start-up skips importing every other command group
 #: (SQLAlchemy, the runtime, sync …), which the first frame does not need.
 BOARD_COMMANDS = ("board", "demo")
+#: Commands that import only their own module: ``mcp`` starts once per agent session.
+SOLO_COMMANDS = ("mcp",)
 
 
 def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -60,6 +62,14 @@ def fail(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
+def _only_module(arguments: list[str]) -> tuple[str, ...] | None:
+    """The one command module ``arguments`` need, when they need just one."""
+    if _opens_board(arguments):
+        return ("board",)
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    return (first,) if first in SOLO_COMMANDS else None
+
+
 def _opens_board(arguments: list[str]) -> bool:
     first = next((a for a in arguments if not a.startswith("-")), None)
     if first is None:
@@ -69,7 +79,7 @@ def _opens_board(arguments: list[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only=("board",) if _opens_board(arguments) else None)
+    parser = build_parser(only=_only_module(arguments))
     args = parser.parse_args(arguments)
     if args.command is None:
         args = parser.parse_args(["board", *arguments])

@@ -212,14 +212,21 @@ def drop_test_roles() -> Iterator[None]:
     _SERVERS.clear()
     _MEMBERS.clear()
 
-    async def drop_all() -> None:
+    failures: list[BaseException] = []
+
+    def drop_all() -> None:
         for url in servers:
-            await drop_roles(url)
+            try:
+                asyncio.run(drop_roles(url))
+            except BaseException as error:  # reported below, in the test's thread
+                failures.append(error)
 
     if servers:
-        worker = threading.Thread(target=asyncio.run, args=(drop_all(),))
+        worker = threading.Thread(target=drop_all)
         worker.start()
         worker.join()
+    if failures:
+        raise failures[0]
 
 
 # --- comparing replicas -----------------------------------------------------------------------

@@ -166,46 +166,56 @@ async def test_capital_r_edits_the_repository_worktree_setup(
     assert link.repository.cleanup_script is None
 
 
-async def test_the_runtime_host_posts_only_what_changed(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+async def test_the_runtime_host_posts_only_what_changed(workspace: Workspace) -> None:
     """The panel's snapshot is taken only while the sidebar shows it; the log pane's session is
-    looked up again only when the selection moves or a session may have changed."""
+    looked up again only when the selection moves or the board says sessions changed."""
+    from textual.app import App
+
     from solo_unicorn_tui.ui.messages import FollowedSessionChanged, WorkstationSnapshotChanged
-    from solo_unicorn_tui.ui.runtime_host import FOLLOW_SECONDS
+    from solo_unicorn_tui.ui.runtime_host import RuntimeHost
+    from storage.board_queries import CardRow
 
-    await ops.create_mission(
-        workspace.db, workspace.project_id, ops.MissionDraft(title="Never ran", ready=False)
+    mission = await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Never ran")
     )
-    app = await _board(workspace, tmp_path, "commit")
-    messages: list[object] = []
-    async with app.run_test(size=(140, 40), message_hook=messages.append) as pilot:
-        board = app.board
-        await _until(pilot, lambda: _true(board.runtime_host is not None))
-        host = board.runtime_host
-        assert host is not None
+    card = CardRow(mission.id, mission.title, 3, "clarify", False, "idle", None, None, 1.0, False)
+    shown = [False]
+    posted: list[object] = []
+    app: App[None] = App()
+    async with app.run_test(message_hook=posted.append) as pilot:
+        host = RuntimeHost(
+            app.screen, workspace, selected=lambda: card, panel_shown=lambda: shown[0]
+        )
+        snapshots = 0
+        take = host.runtime.snapshot
 
-        def posted(kind: type) -> list[object]:
-            return [m for m in messages if isinstance(m, kind)]
+        async def counted():  # type: ignore[no-untyped-def]
+            nonlocal snapshots
+            snapshots += 1
+            return await take()
+
+        host.runtime.snapshot = counted  # type: ignore[method-assign]
+
+        def of(kind: type) -> list[object]:
+            # each message is seen twice: on the screen it was posted to, then on the app
+            return list({id(m): m for m in posted if isinstance(m, kind)}.values())
 
         await host.refresh_panel()
-        assert posted(WorkstationSnapshotChanged) == []  # the sidebar is hidden
-        await pilot.press("w")
-        panel = app.screen.query_one(WorkstationPanel)
-        await _until(pilot, lambda: _true(panel.snapshot is not None))
-        assert posted(WorkstationSnapshotChanged)
+        await pilot.pause()
+        assert (snapshots, of(WorkstationSnapshotChanged)) == (0, [])
+        shown[0] = True
+        await host.refresh_panel()
+        await pilot.pause()
+        assert snapshots == 1 and len(of(WorkstationSnapshotChanged)) == 1
 
-        pane = app.screen.query_one(MissionLogPane)
-        caption = "Never ran — no agent session yet (r runs it)"
-        await _until(pilot, lambda: _true(posted(FollowedSessionChanged)))
-        follows = len(posted(FollowedSessionChanged))
         for _ in range(3):
-            await host._follow_selection()  # the selection did not change: nothing to look up
-        await pilot.pause(3 * FOLLOW_SECONDS)  # and neither do the timer's ticks meanwhile
-        assert len(posted(FollowedSessionChanged)) == follows
+            await host._follow_selection()
+        await pilot.pause()
+        assert [(m.caption, m.session_id) for m in of(FollowedSessionChanged)] == [
+            ("Never ran — no agent session yet (r runs it)", None)
+        ]
         host.refollow()
         await host._follow_selection()
         await pilot.pause()
-        assert len(posted(FollowedSessionChanged)) > follows
-        assert pane.session_id is None
-        assert str(pane.query_one("#log-caption").render()) == caption
+        assert len(of(FollowedSessionChanged)) == 2
+        await host.shutdown()
