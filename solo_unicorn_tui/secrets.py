@@ -26,7 +26,7 @@ def keyring_backend_name() -> str:
 
 
 def keyring_usable() -> bool:
-    return keyring.get_keyring().priority > 0  # type: ignore[operator]
+    return keyring.get_keyring().priority > 0
 
 
 def get_secret(name: str) -> str | None:

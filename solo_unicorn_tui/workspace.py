@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.config import Settings, load_settings
@@ -31,7 +32,7 @@ class Workspace:
         return self.settings.project_id or self.identity.project_id
 
     @property
-    def workspace_dir(self):  # type: ignore[no-untyped-def]
+    def workspace_dir(self) -> Path:
         return self.settings.workspace_dir or self.home.workspaces_dir
 
 
@@ -56,6 +57,7 @@ def setup_logging(home: Home) -> None:
     if any(getattr(h, "_solo_unicorn", False) for h in root.handlers):
         return
     handler = logging.FileHandler(home.logs_dir / f"{date.today().isoformat()}.log")
+    # A marker on the stdlib handler, so a second call finds it among the root's handlers.
     handler._solo_unicorn = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnDefault, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.codec import encode_row
@@ -36,7 +36,7 @@ def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     for column in table.columns:
         if column.name in full or column.default is None:
             continue
-        if column.default.is_scalar:
+        if isinstance(column.default, ColumnDefault) and column.default.is_scalar:
             full[column.name] = column.default.arg
     now = utcnow()
     full.setdefault("created_at", now)

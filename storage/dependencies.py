@@ -50,8 +50,8 @@ async def _path(conn: AsyncConnection, start: str, goal: str) -> list[str] | Non
         node = queue.popleft()
         if node == goal:
             chain = [node]
-            while previous[chain[-1]] is not None:
-                chain.append(previous[chain[-1]])  # type: ignore[arg-type]
+            while (before := previous[chain[-1]]) is not None:
+                chain.append(before)
             return list(reversed(chain))
         for nxt in await _live_edges(conn, node):
             if nxt not in previous:

@@ -437,7 +437,7 @@ async def _new_item(
 
 async def _refresh_run(writer: ChangeWriter, run_id: str, now: datetime) -> dict[str, Any]:
     """Recount a run's items and close it once none is left to decide."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         (
             await writer.conn.execute(
                 select(items.c.status, func.count())
@@ -625,12 +625,12 @@ async def accept_item(db: Database, item_id: str, *, now: datetime | None = None
                 f"the weekly cap of {config['weekly_mission_cap']} fallback missions is reached; "
                 "raise it with 'solo-unicorn fallback config --weekly-cap N' or wait for Monday"
             )
-        template = (
+        stored = (
             (await conn.execute(select(templates).where(templates.c.id == item["template_id"])))
             .mappings()
             .one_or_none()
         )
-        template = dict(template) if template else _template_from_item(item)
+        template = dict(stored) if stored else _template_from_item(item)
         writer = ChangeWriter(db, conn)
         mission = await _create_from_item(writer, project, item, template, now, "user")
         await _refresh_run(writer, item["mission_fallback_run_id"], now)

@@ -69,7 +69,7 @@ async def ensure_identity(db: Database, machine: Machine) -> Identity:
             key: await get_meta(conn, key)
             for key in ("organization_id", "user_id", "workstation_id", "project_id")
         }
-        if all(known.values()):
+        if all(known.values()):  # every value is a str here, which mypy cannot see
             identity = Identity(**known)  # type: ignore[arg-type]
         else:
             writer = ChangeWriter(db, conn)

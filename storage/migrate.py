@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -69,6 +70,6 @@ def _upgrade(connection: Connection, target: str) -> None:
     command.upgrade(alembic_config(connection), target)
 
 
-async def _run(engine: AsyncEngine, fn) -> None:  # type: ignore[no-untyped-def]
+async def _run(engine: AsyncEngine, fn: Callable[[Connection], None]) -> None:
     async with engine.execution_options(sqlite_immediate=True).begin() as conn:
         await conn.run_sync(fn)

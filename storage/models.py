@@ -13,7 +13,7 @@ nothing is ever removed out from under a reference. Domain operations check refe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -48,6 +49,11 @@ MISSION_LISTS = ("todo", "doing", "review", "done")
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime}
+
+    if TYPE_CHECKING:
+        # Every model names a ``__tablename__``, so declarative builds a ``Table``; SQLAlchemy
+        # types the attribute as the wider ``FromClause``, which lacks insert/update/name.
+        __table__: ClassVar[Table]
 
 
 class Replicated:
@@ -406,5 +412,5 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     MissionFallbackRun,
     MissionFallbackItem,
 )
-REPLICATED_TABLES = {m.__tablename__: m.__table__ for m in REPLICATED_MODELS}  # type: ignore[attr-defined]
+REPLICATED_TABLES = {m.__tablename__: m.__table__ for m in REPLICATED_MODELS}
 SYNC_COLUMNS = frozenset({"hlc", "site_id", "col_clocks"})

@@ -217,7 +217,7 @@ async def revoke(conn: asyncpg.Connection, role: str) -> str:
     except asyncpg.PostgresError as error:
         if getattr(error, "sqlstate", None) == "SU006":
             raise SyncError(
-                f"{error.message}: see 'solo-unicorn server members ORG' for its roles"  # type: ignore[attr-defined]
+                f"{error.message}: see 'solo-unicorn server members ORG' for its roles"
             ) from None
         if isinstance(error, asyncpg.InsufficientPrivilegeError):
             raise AdministratorRequiredError(

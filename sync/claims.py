@@ -40,6 +40,8 @@ from sync.errors import OrganizationMismatchError, ServerUnreachableError
 log = logging.getLogger(__name__)
 
 OFFLINE_PREFIX = "offline_claim:"
+#: A release that fails on any of these leaves the server claim to expire by its lease.
+RELEASE_ERRORS: tuple[type[BaseException], ...] = (ServerUnreachableError, *CONNECTION_ERRORS)
 DEFAULT_LEASE_SECONDS = 120.0
 
 
@@ -147,7 +149,7 @@ class ClaimClient:
         try:
             conn = await self._connection()
             await server.release(conn, mission_id, epoch, self.workstation_id)
-        except (ServerUnreachableError, *CONNECTION_ERRORS):
+        except RELEASE_ERRORS:
             await self.close()
         await self._set_mission_claim(mission_id, None, None, None)
 

@@ -104,14 +104,14 @@ async def apply_batch(db: Database, batch: PullBatch) -> int:
             if inserts:
                 await conn.execute(table.insert(), inserts)
                 changed += len(inserts)
-            for columns, params in updates.items():
+            for columns, batch_params in updates.items():
                 statement = (
                     table.update()
                     .where(table.c.id == bindparam("row_id"))
                     .values({c: bindparam(f"v_{c}") for c in columns})
                 )
-                await conn.execute(statement, params)
-                changed += len(params)
+                await conn.execute(statement, batch_params)
+                changed += len(batch_params)
         if newest:
             db.hlc.observe(newest)
         await set_meta(conn, CURSOR_KEY, str(batch.cursor))

@@ -42,8 +42,8 @@ from sync.status import SyncStatus
 
 log = logging.getLogger(__name__)
 
-StatusCallback = Callable[[SyncStatus], None]
-ChangeCallback = Callable[[int], None]
+StatusCallback = Callable[[SyncStatus], object]
+ChangeCallback = Callable[[int], object]
 
 
 class SyncService:
@@ -87,6 +87,7 @@ class SyncService:
         self._wake.set()
 
     def _emit(self, **changes: object) -> None:
+        # Callers pass SyncStatus's own fields; replace() checks their names at run time.
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]
         if self.on_status is not None:
             try:
@@ -129,7 +130,12 @@ class SyncService:
     async def _connected_loop(self) -> None:
         self._conn = conn = await connect(self.server_url, self.password)
         lost = asyncio.Event()
-        conn.add_termination_listener(lambda _c: (lost.set(), self._wake.set()))
+
+        def on_lost(_conn: object) -> None:
+            lost.set()
+            self._wake.set()
+
+        conn.add_termination_listener(on_lost)
         # Settle the organization first: its NOTIFY channel is private to it (an unguessable
         # name the server hands only to its roles) and must be listened to before the first
         # pull, so no poke falls between the two.

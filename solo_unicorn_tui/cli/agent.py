@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -67,7 +67,7 @@ async def _list(args: argparse.Namespace) -> int:
     found = await asyncio.to_thread(
         versions.detect_versions, profiles.all(), versions.cache_file(home.root)
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": p.name,
             "type": p.type,
@@ -145,7 +145,7 @@ def _parse_env(pairs: list[str]) -> dict[str, str]:
 
 
 class _OptionsParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UserError(f"agent add: {message} (usage: agent add NAME [options] -- PROGRAM ARG...)")
 
 

@@ -14,7 +14,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.errors import UserError
@@ -27,7 +27,7 @@ EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"solo-unicorn: error: {message} (see '{self.prog} --help')\n")
 
 

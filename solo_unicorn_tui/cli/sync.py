@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     add_action(commands, "status", "cursor, pending changes, last sync", _status)
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+def _progress(quiet: bool) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
         if not quiet and total:
             print(f"pulled {done}/{total} rows", file=sys.stderr, flush=True)

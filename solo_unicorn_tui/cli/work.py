@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from solo_unicorn_tui.runtime.core import Runtime
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=_work)
 
 
-def _printer(quiet: bool):  # type: ignore[no-untyped-def]
+def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
     def show(event: RuntimeEvent) -> None:
         if quiet:
             return

@@ -41,8 +41,9 @@ MissionId = Annotated[
 ]
 ListName = Literal["todo", "doing", "review", "done"]
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
-WRITES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, openWorldHint=False)
+# Field names, not their camelCase aliases: mypy sees only the names (populate_by_name is on).
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 
 
 def _one_line(error: ArgumentsError) -> str:

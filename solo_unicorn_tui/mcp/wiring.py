@@ -134,7 +134,7 @@ def write_session_mcp_config(
     command, *args = server_command(mission_id)
     env = server_env(home, mission_id)
     if kind == "claude":
-        config = {
+        config: dict[str, Any] = {
             "mcpServers": {
                 SERVER_NAME: {"type": "stdio", "command": command, "args": args, "env": env}
             }

@@ -116,7 +116,7 @@ class Runtime:
             workstation_id=ws.identity.workstation_id,
             project_id=ws.project_id,
             workspace_dir=Path(ws.workspace_dir),
-            **options,  # type: ignore[arg-type]
+            **options,  # type: ignore[arg-type]  # the constructor's own keywords (claims, runner…)
         )
 
     # --- listeners ---------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class Runtime:
             name=f"session-{claimed.id}",
         )
         handle.task = task
-        task.add_done_callback(lambda _t, mid=claimed.id: self._handles.pop(mid, None))
+        task.add_done_callback(lambda _t: self._handles.pop(claimed.id, None))
         return handle
 
     async def run_mission(

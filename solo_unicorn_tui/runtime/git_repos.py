@@ -5,8 +5,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from solo_unicorn_tui.errors import UserError
+
+if TYPE_CHECKING:  # GitPython is imported lazily: it refuses to import without a git binary
+    from git import Repo
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ def require_git() -> str:
     return found
 
 
-def _import_git():  # type: ignore[no-untyped-def]
+def _import_git() -> ModuleType:
     require_git()
     try:
         import git
@@ -35,7 +40,7 @@ def _import_git():  # type: ignore[no-untyped-def]
     return git
 
 
-def open_repo(path: Path | str):  # type: ignore[no-untyped-def]
+def open_repo(path: Path | str) -> Repo:
     """A GitPython ``Repo`` for ``path`` (its work tree root), or a clear :class:`UserError`."""
     git = _import_git()
     where = Path(path).expanduser()
@@ -54,7 +59,7 @@ def open_repo(path: Path | str):  # type: ignore[no-untyped-def]
     return repo
 
 
-def detect_default_branch(repo) -> str:  # type: ignore[no-untyped-def]
+def detect_default_branch(repo: Repo) -> str:
     """origin's HEAD when there is one, else the checked-out branch, else ``main``."""
     try:
         ref = repo.git.symbolic_ref("refs/remotes/origin/HEAD", quiet=True)
@@ -75,6 +80,7 @@ def detect_default_branch(repo) -> str:  # type: ignore[no-untyped-def]
 def inspect_repository(path: Path | str) -> RepoInfo:
     """Validate a repository for linking: it must be a checkout with at least one commit."""
     repo = open_repo(path)
+    assert repo.working_tree_dir is not None  # open_repo refuses bare repositories
     root = Path(repo.working_tree_dir).resolve()
     try:
         repo.head.commit  # noqa: B018 - raises when there is no commit yet

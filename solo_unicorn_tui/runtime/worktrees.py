@@ -11,10 +11,14 @@ import contextlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.git_repos import open_repo
 from storage.ids import short_id
+
+if TYPE_CHECKING:
+    from git import Repo
 
 BRANCH_PREFIX = "solo-unicorn/"
 SLUG_LIMIT = 40
@@ -56,7 +60,7 @@ class WorktreeStatus:
     branch: str | None
 
 
-def _is_worktree_of(repo, path: Path) -> bool:  # type: ignore[no-untyped-def]
+def _is_worktree_of(repo: Repo, path: Path) -> bool:
     listing = repo.git.worktree("list", "--porcelain")
     return any(
         line == f"worktree {path}" for line in listing.splitlines() if line.startswith("worktree ")

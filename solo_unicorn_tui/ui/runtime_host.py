@@ -25,6 +25,7 @@ from storage.errors import StorageError
 from storage.sessions import list_sessions
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
     from storage.board_queries import CardRow
@@ -35,7 +36,7 @@ PANEL_SECONDS = 1.0
 FOLLOW_SECONDS = 0.3
 #: How often the board asks whether the automatic worktree cleanup is due (it runs hourly).
 CLEANUP_CHECK_SECONDS = 600.0
-SEVERITY = {
+SEVERITY: dict[str, SeverityLevel] = {
     "session_failed": "error",
     "needs_review": "warning",
     "session_completed": "information",
@@ -82,7 +83,7 @@ class RuntimeHost:
             self.screen.notify(
                 notification.message,
                 title=notification.title,
-                severity=SEVERITY.get(notification.kind, "information"),  # type: ignore[arg-type]
+                severity=SEVERITY.get(notification.kind, "information"),
             )
         if settings.bell:
             self.screen.app.bell()
@@ -132,11 +133,11 @@ class RuntimeHost:
             return
         self._followed_mission = card.id
         sessions = await list_sessions(self.workspace.db, mission_id=card.id, limit=1)
-        if not sessions or not sessions[0].log_path:
+        session = sessions[0] if sessions else None
+        if session is None or not session.log_path:
             caption = f"{card.title} — no agent session yet (r runs it)"
             self.screen.post_message(FollowedSessionChanged(caption))
             return
-        session = sessions[0]
         caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {session.status}"
         self.screen.post_message(
             FollowedSessionChanged(caption, session.id, Path(session.log_path))

@@ -86,7 +86,7 @@ class AgentProfile(BaseModel):
         self, values: Mapping[str, str], *, agent_session_id: str | None = None
     ) -> list[str]:
         """Substitute placeholders in each argv item (no shell: an item stays one argument)."""
-        rendered = []
+        rendered: list[str] = []
         for item in self.argv:
             if item == RESUME:
                 if agent_session_id is not None:

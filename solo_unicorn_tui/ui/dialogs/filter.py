@@ -85,6 +85,7 @@ class FilterScreen(ModalScreen[BoardFilter | None]):
         ready = chosen("#filter-ready")
         return BoardFilter(
             text=self.query_one("#filter-text", Input).value.strip(),
+            # The priority options carry int values; Select hands them back untyped.
             priority=int(priority) if priority is not None else None,  # type: ignore[call-overload]
             stage=str(stage) if stage is not None else None,
             ready=bool(ready) if ready is not None else None,

@@ -120,7 +120,9 @@ class MissionFormScreen(ModalScreen[Any]):
             if unchanged:
                 select.value = value
             # The value may equal the old one ("project default"): redraw its new label.
-            select.mutate_reactive(Select.value)
+            # mutate_reactive takes the class-level descriptor; Select is generic, so mypy
+            # calls that access ambiguous although the descriptor is the same for every type.
+            select.mutate_reactive(Select.value)  # type: ignore[misc]
             self._initial[f"{field}_id"] = value
 
     def _values(self) -> dict[str, Any]:
@@ -183,7 +185,9 @@ class MissionFormScreen(ModalScreen[Any]):
         if values is None:
             return
         description = values["description"] or None
-        chosen = {key: values[key] or None for key in ("flow_id", "actor_id") if key in values}
+        chosen: dict[str, Any] = {
+            key: values[key] or None for key in ("flow_id", "actor_id") if key in values
+        }
         if self.mission is None:
             self.dismiss(
                 MissionDraft(

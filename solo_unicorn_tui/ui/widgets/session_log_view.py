@@ -13,7 +13,7 @@ import asyncio
 import os
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.style import Style
@@ -285,7 +285,7 @@ class SessionLogView(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, index - self.size.height // 2), animate=False)
         self.refresh()
 
-    def _find(self, predicate, backwards: bool) -> bool:  # type: ignore[no-untyped-def]
+    def _find(self, predicate: Callable[[str], bool], backwards: bool) -> bool:
         """Mark the next matching line after (before) the marked one, wrapping around."""
         count = len(self._lines)
         if count == 0:
