@@ -6,8 +6,9 @@ when the turn has reasoning tokens, the text as ``output_text`` deltas, then eac
 usage. ``Turn.output_tokens`` is the wire's ``output_tokens``, which already includes the
 reasoning tokens (``output_tokens_details.reasoning_tokens``), as OpenAI reports them.
 
-A request without tools (a title, a summary) gets a short text reply and consumes no turn. A
-turn with an error ``status`` answers with that HTTP status, its ``error_body`` (default: a
+Every request plays a turn: Codex sends no side requests in ``exec`` mode, and with its default
+model it sends no ``tools`` list (the tools come with the model's own instructions). A turn
+with an error ``status`` answers with that HTTP status, its ``error_body`` (default: a
 rate-limit error) and its ``headers`` (e.g. ``x-ratelimit-reset-requests``).
 """
 
@@ -177,7 +178,7 @@ def responses_reply(script: Script) -> Reply:
     def reply(handler: Handler, request: Request) -> None:
         body = request.body if isinstance(request.body, dict) else {}
         model = str(body.get("model") or "standin-model")
-        turn = script.next_turn() if body.get("tools") else Turn(text="Stand-in summary")
+        turn = script.next_turn()
         if turn.status != 200:
             handler.send_json(turn.status, turn.error_body or rate_limit_body(), turn.headers)
             return
