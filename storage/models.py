@@ -45,7 +45,15 @@ JsonDict = dict[str, Any]
 MISSION_LISTS = ("todo", "doing", "review", "done")
 MISSION_ORIGINS = ("manual", "fallback", "imported")
 EVENT_ORIGINS = ("user", "agent", "system", "sync", "fallback")
-SESSION_STATUSES = ("starting", "active", "completed", "failed", "timeout", "cancelled")
+SESSION_STATUSES = (
+    "starting",
+    "active",
+    "completed",
+    "failed",
+    "timeout",
+    "cancelled",
+    "rate_limited",
+)
 
 
 class Base(DeclarativeBase):

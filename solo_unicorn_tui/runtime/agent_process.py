@@ -145,8 +145,11 @@ class AgentProcess:
         timeout_seconds: float,
         on_output: OutputCallback | None = None,
         kill_grace_seconds: float = 5.0,
+        stdin_path: Path | None = None,
     ) -> None:
         self.argv = argv
+        self.stdin_path = stdin_path
+        """A file given to the agent as its standard input (the prompt); else /dev/null."""
         self.cwd = cwd
         self.env = env
         self.log_path = log_path
@@ -168,11 +171,17 @@ class AgentProcess:
     async def start(self) -> int:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            stdin = self.stdin_path.open("rb") if self.stdin_path else None
+        except OSError as error:
+            raise AgentStartError(
+                f"cannot give the prompt file {self.stdin_path} to the agent: {error.strerror}"
+            ) from None
+        try:
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv,
                 cwd=str(self.cwd),
                 env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=stdin if stdin is not None else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
@@ -186,6 +195,9 @@ class AgentProcess:
             raise AgentStartError(
                 f"agent program {self.argv[0]!r} is not executable; check its permissions"
             ) from None
+        finally:
+            if stdin is not None:
+                stdin.close()
         self._started_at = datetime.now(UTC)
         self._t0 = time.monotonic()
         return self.process.pid

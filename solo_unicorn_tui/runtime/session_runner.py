@@ -16,7 +16,7 @@ import fcntl
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
@@ -32,6 +32,12 @@ from solo_unicorn_tui.runtime.agent_process import (
     agent_environment,
 )
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
+from solo_unicorn_tui.runtime.agents.builtin_openai import prepare_launch, session_folder
+from solo_unicorn_tui.runtime.agents.rate_limits import (
+    SessionWatch,
+    first_rate_limit,
+    record_rate_limit,
+)
 from solo_unicorn_tui.runtime.base_branch import refresh_target
 from solo_unicorn_tui.runtime.events import (
     RuntimeEvent,
@@ -450,14 +456,25 @@ class SessionRunner:
             },
             profile.pass_env,
         )
-        process = AgentProcess(
+        watch = SessionWatch(profile.type)
+        launch = await asyncio.to_thread(
+            prepare_launch,
+            profile,
             argv,
+            env,
+            worktree=info.path,
+            folder=session_folder(self.home.sessions_dir, session_id),
+            prompt_file=prompt_file,
+        )
+        process = AgentProcess(
+            launch.argv,
             cwd=info.path,
-            env=env,
+            env=launch.env,
             log_path=log_file,
             timeout_seconds=profile.timeout_seconds,
-            on_output=lambda lines: self._on_output(usage, session_id, mission.id, lines),
+            on_output=lambda lines: self._on_output(usage, session_id, mission.id, lines, watch),
             kill_grace_seconds=self.kill_grace_seconds,
+            stdin_path=launch.stdin_path,
         )
         if handle.cancel_reason is not None:
             result = None
@@ -472,6 +489,7 @@ class SessionRunner:
                 lock.write(f"{pid}\n".encode())
                 lock.flush()
                 handle.process = process
+                watch.process = process
                 handle.pid = pid
                 try:
                     if handle.cancel_reason is not None:
@@ -494,8 +512,9 @@ class SessionRunner:
                     raise
                 result = await process.wait()
                 error = None
+        watch.finish()
         return await self._record(
-            handle, mission, worktree_id, info, base_commit, result, error, usage.usage()
+            handle, mission, worktree_id, info, base_commit, result, error, usage.usage(), watch
         )
 
     async def _read_documents(self, mission: Mission, worktree: Path) -> None:
@@ -506,10 +525,22 @@ class SessionRunner:
             log.exception("reading the mission documents of %s failed", mission.id)
 
     def _on_output(
-        self, usage: UsageParser, session_id: str, mission_id: str, lines: list[str]
+        self,
+        usage: UsageParser,
+        session_id: str,
+        mission_id: str,
+        lines: list[str],
+        watch: SessionWatch | None = None,
     ) -> None:
         for line in lines:
             usage.feed(line)
+            if watch is not None:
+                limited = bool(watch.limits)
+                watch.feed(line)
+                if watch.limits and not limited and watch.process is not None:
+                    # Its own blind retries would only spend the session; the dispatcher
+                    # starts the mission again after the reset.
+                    watch.process.cancel(f"rate limited: {watch.limits[0].reason}")
         self.emit(SessionOutput(session_id, mission_id, tuple(lines)))
 
     async def _record(
@@ -522,6 +553,7 @@ class SessionRunner:
         result: ProcessResult | None,
         error: str | None,
         usage: Usage,
+        watch: SessionWatch | None = None,
     ) -> SessionEnded:
         assert handle.session_id is not None
         files, commits = await asyncio.to_thread(wt.changes_since, info.path, base_commit)
@@ -558,6 +590,31 @@ class SessionRunner:
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 cost_usd=usage.cost_usd,
+            )
+        limit = first_rate_limit(watch.limits) if watch is not None else None
+        if watch is not None and watch.usage is not None and result is not None:
+            outcome = replace(
+                outcome,
+                input_tokens=watch.usage.input_tokens,
+                output_tokens=watch.usage.output_tokens,
+                cost_usd=watch.usage.cost_usd,
+            )
+        if limit is not None and handle.cancel_reason is None:
+            message = f"rate limited: {limit.reason}"
+            outcome = replace(
+                outcome,
+                status=session_ops.RATE_LIMITED,
+                end_reason=message,
+                error_type=session_ops.RATE_LIMITED,
+                error_message=message,
+            )
+            await record_rate_limit(
+                self.db,
+                organization_id=mission.organization_id,
+                workstation_id=self.workstation_id,
+                profile_name=handle.agent_name,
+                profile_type=watch.agent_type if watch else "",
+                events=watch.limits if watch else [],
             )
         if outcome.status == session_ops.SUCCESS:
             await self._read_documents(mission, info.path)

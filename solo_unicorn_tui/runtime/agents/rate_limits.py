@@ -11,12 +11,20 @@ other workstations see it too.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from solo_unicorn_tui.runtime.agents.events import AgentEvent, RateLimited
+from solo_unicorn_tui.runtime.agents.events import (
+    AgentEvent,
+    OutputParser,
+    RateLimited,
+    UsageReport,
+)
 from storage import agent_state
 from storage.database import Database
 
@@ -188,3 +196,92 @@ async def limited_profiles(
 ) -> dict[str, agent_state.AgentRateLimit]:
     """Profiles of this workstation still rate-limited at ``now``, by name."""
     return await agent_state.active_rate_limits(db, workstation_id, now or datetime.now(UTC))
+
+
+_PLAIN_LIMIT = re.compile(
+    r"(\b429\b|rate[ _-]?limit|usage[ _-]?limit|quota)"
+    r".*(error|exceeded|reached|too many|try again|reset)"
+    r"|(error|exceeded|reached|too many).*(\b429\b|rate[ _-]?limit|usage[ _-]?limit)",
+    re.IGNORECASE,
+)
+
+
+def plain_rate_limit(line: str, now: datetime | None = None) -> RateLimited | None:
+    """A rate limit in a plain-text agent's line: a 429 or a limit named as an error."""
+    if not _PLAIN_LIMIT.search(line):
+        return None
+    return rate_limit_in(line, now)
+
+
+class SessionWatch:
+    """Feeds a session's output to its CLI's parser and keeps what the runner needs.
+
+    The parser is ``runtime.agents.parsers.<type>.Parser`` when that module exists (the name
+    the parser registry uses); other agents are read as plain text for rate limits only.
+    ``usage`` is None when the parser reported none (or there is no parser).
+    """
+
+    def __init__(self, agent_type: str) -> None:
+        self.agent_type = agent_type
+        self.process: Cancellable | None = None
+        """Set by the runner once the agent started: stopped at the first rate limit."""
+        self.parser = _parser_for(agent_type)
+        self.limits: list[RateLimited] = []
+        self.usage: UsageTotals | None = None
+
+    def feed(self, line: str) -> list[AgentEvent]:
+        if self.parser is None:
+            found = plain_rate_limit(line)
+            events: list[AgentEvent] = [found] if found else []
+        else:
+            events = self.parser.feed(line)
+        self._keep(events)
+        return events
+
+    def finish(self) -> list[AgentEvent]:
+        events = self.parser.finish() if self.parser is not None else []
+        self._keep(events)
+        return events
+
+    def _keep(self, events: list[AgentEvent]) -> None:
+        for event in events:
+            if isinstance(event, RateLimited):
+                self.limits.append(event)
+            elif isinstance(event, UsageReport):
+                self.usage = (self.usage or UsageTotals()).add(event)
+
+
+class Cancellable(Protocol):
+    def cancel(self, reason: str = ...) -> None: ...
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+
+    def add(self, report: UsageReport) -> UsageTotals:
+        def combine(old: float | None, new: float | None) -> float | None:
+            if report.cumulative:
+                return new if new is not None else old
+            return old if new is None else (old or 0) + new
+
+        tokens_in = combine(self.input_tokens, report.input_tokens)
+        tokens_out = combine(self.output_tokens, report.output_tokens)
+        return UsageTotals(
+            int(tokens_in) if tokens_in is not None else None,
+            int(tokens_out) if tokens_out is not None else None,
+            combine(self.cost_usd, report.cost_usd),
+        )
+
+
+def _parser_for(agent_type: str) -> OutputParser | None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", agent_type):
+        return None
+    try:
+        module = importlib.import_module(f"solo_unicorn_tui.runtime.agents.parsers.{agent_type}")
+    except ModuleNotFoundError:
+        return None
+    parser_class = getattr(module, "Parser", None)
+    return parser_class() if parser_class is not None else None

@@ -60,10 +60,29 @@ class Parser:
     def __init__(self, now: datetime | None = None) -> None:
         self._now = now
         self._in_fence = False
+        self._error: list[str] = []
+        """A litellm error being read: aider wraps it over several lines."""
 
     def feed(self, line: str) -> list[AgentEvent]:
-        text = line.rstrip()
-        stripped = text.strip()
+        stripped = line.strip()
+        if self._error:
+            if stripped and not stripped.startswith(_BANNER) and not _LITELLM_ERROR.match(stripped):
+                self._error.append(stripped)
+                return []
+            return [*self._flush_error(), *self._line(stripped)]
+        return self._line(stripped)
+
+    def _flush_error(self) -> list[AgentEvent]:
+        text = " ".join(self._error)
+        self._error = []
+        match = _LITELLM_ERROR.match(text)
+        assert match is not None
+        limit = rate_limit_in(text, self._now or datetime.now(UTC))
+        if limit is not None:
+            return [limit]
+        return [AgentError(short(f"{match.group(1)}: {match.group(2)}", 500))]
+
+    def _line(self, stripped: str) -> list[AgentEvent]:
         if stripped.startswith("```"):
             self._in_fence = not self._in_fence
             return []
@@ -75,11 +94,9 @@ class Parser:
             return [ToolCall("edit", short(match.group(1)))]
         if (match := _COMMIT.match(stripped)) is not None:
             return [ToolCall("git commit", short(f"{match.group(1)} {match.group(2)}"))]
-        if (match := _LITELLM_ERROR.match(stripped)) is not None:
-            limit = rate_limit_in(stripped, self._now or datetime.now(UTC))
-            if limit is not None:
-                return [limit]
-            return [AgentError(short(f"{match.group(1)}: {match.group(2)}", 500))]
+        if _LITELLM_ERROR.match(stripped):
+            self._error = [stripped]
+            return []
         if stripped.startswith(_BANNER):
             return []
         return [AssistantText(stripped)]
@@ -96,4 +113,4 @@ class Parser:
         )
 
     def finish(self) -> list[AgentEvent]:
-        return []
+        return self._flush_error() if self._error else []
