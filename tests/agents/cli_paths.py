@@ -16,12 +16,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYOUT = ("node_modules/.bin", "aider-venv/bin", "bin")
+# Read at import: the ``home`` fixture clears every SOLO_UNICORN_* variable for the test itself.
+_CLIS_DIR = os.environ.get("SOLO_UNICORN_AGENT_CLIS")
+_REQUIRED = (
+    os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    or os.environ.get("SOLO_UNICORN_REQUIRE_AGENTS") == "1"
+)
 
 
 def cli_dirs() -> list[Path]:
     dirs = [ROOT / ".agent-clis"]
-    if extra := os.environ.get("SOLO_UNICORN_AGENT_CLIS"):
-        dirs.append(Path(extra).expanduser())
+    if _CLIS_DIR:
+        dirs.append(Path(_CLIS_DIR).expanduser())
     return dirs
 
 
@@ -35,10 +41,7 @@ def find_cli(name: str) -> Path | None:
 
 
 def agents_required() -> bool:
-    return (
-        os.environ.get("CI", "").lower() in ("1", "true", "yes")
-        or os.environ.get("SOLO_UNICORN_REQUIRE_AGENTS") == "1"
-    )
+    return _REQUIRED
 
 
 def require_cli(name: str) -> Path:

@@ -52,7 +52,7 @@ _UNITS = {
     "day": 86400,
 }
 _DURATION_PART = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(ms|sec|s|minutes?|min|m|hours?|hr|h|days?|d|seconds?)\b"
+    r"(\d+(?:\.\d+)?)\s*(ms|seconds?|sec|s|minutes?|min|m|hours?|hr|h|days?|d)(?![a-z])"
 )
 _IN = re.compile(
     r"(?:try again|retry|reset[s]?)\s+(?:in|after)\s+((?:\d[\d.]*\s*[a-z]+[\s,]*(?:and\s+)?)+)",
