@@ -22,6 +22,7 @@ from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
 from solo_unicorn_tui.runtime.disk import disk_usage
 from solo_unicorn_tui.runtime.dispatcher import Dispatcher
 from solo_unicorn_tui.runtime.events import (
@@ -432,6 +433,7 @@ class Runtime:
         from storage.agent_stats import agent_stats
 
         stats = {row.agent: row for row in await agent_stats(self.db, self.project_id)}
+        limits = await limited_profiles(self.db, self.workstation_id)
         agents = tuple(
             AgentState(
                 name=p.name,
@@ -442,6 +444,8 @@ class Runtime:
                 is_default=default is not None and p.name == default.name,
                 missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
                 failure_rate=stats[p.name].failure_rate if p.name in stats else None,
+                rate_limited_until=limits[p.name].reset_at if p.name in limits else None,
+                rate_limit_reason=limits[p.name].reason if p.name in limits else None,
             )
             for p in self.profiles.all()
         )

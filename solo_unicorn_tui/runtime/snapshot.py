@@ -17,6 +17,9 @@ class AgentState:
     missions_completed: int = 0
     failure_rate: float | None = None
     """Share of this profile's finished sessions that failed (None: none finished yet)."""
+    rate_limited_until: datetime | None = None
+    """The profile hit a usage or rate limit; the dispatcher skips it until then."""
+    rate_limit_reason: str | None = None
 
     @property
     def busy(self) -> bool:

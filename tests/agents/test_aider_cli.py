@@ -50,7 +50,7 @@ def test_aider_commits_without_leaving_its_files_and_usage_is_recorded(home, cli
     assert not [f for f in files if f.startswith(".aider")] and ".gitignore" not in files
     assert not tree["dirty"]
     assert git(setup.repo, "status", "--porcelain") == ""
-    first, second = sessions(home)
+    (first,) = sessions(home)
     said = (home.root / "sessions" / f"{first['id']}.log").read_text()
     counts = re.search(r"Tokens: ([\d.]+)(k?) sent, (\d+) received", said)
     cost = re.search(r"Cost: \$([\d.]+) message", said)
@@ -59,7 +59,6 @@ def test_aider_commits_without_leaving_its_files_and_usage_is_recorded(home, cli
     assert (first["input_tokens"], first["output_tokens"]) == (sent, int(counts.group(3)))
     cost = cost.group(1)
     assert first["cost_usd"] == float(cost) > 0
-    assert second["input_tokens"] and second["status"] == "completed"
     assert mission(cli, setup.mission_id)["list"] == "review"
 
 

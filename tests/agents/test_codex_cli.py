@@ -39,12 +39,11 @@ def test_codex_commits_in_its_worktree_and_usage_is_recorded(home, cli, tmp_path
     assert git(setup.repo, "log", "--format=%s", tree["branch"]).splitlines()[0] == "add hello"
     assert git(setup.repo, "show", f"{tree['branch']}:hello.txt") == "hello"
     assert not tree["dirty"]
-    first, second = sessions(home)
-    # the first session: the tool-call turn, then the stand-in's "done" (10 in, 5 out);
-    # output tokens include the 120 reasoning tokens once
+    (first,) = sessions(home)
+    # the tool-call turn, then the stand-in's "done" (10 in, 5 out); the output tokens
+    # include the 120 reasoning tokens once
     assert (first["input_tokens"], first["output_tokens"]) == (1210, 305)
-    assert (second["input_tokens"], second["output_tokens"]) == (10, 5)
-    assert first["status"] == second["status"] == "completed"
+    assert first["status"] == "completed"
     log = (home.root / "sessions" / f"{first['id']}.log").read_text()
     assert '"type":"command_execution"' in log and "add hello" in log
 

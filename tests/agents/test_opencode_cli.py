@@ -37,10 +37,9 @@ def test_opencode_commits_and_usage_is_recorded(home, cli, tmp_path):
     assert git(setup.repo, "log", "--format=%s", tree["branch"]).splitlines()[0] == "add hello"
     assert not tree["dirty"]
     assert mission(cli, setup.mission_id)["list"] == "review"
-    first, second = sessions(home)
+    (first,) = sessions(home)
     # step 1: 1000 in (100 cached), 60 out (20 reasoning); step 2 the stand-in's 10 in, 5 out
     assert (first["input_tokens"], first["output_tokens"]) == (1010, 65)
-    assert (second["input_tokens"], second["output_tokens"]) == (10, 5)
     assert first["cost_usd"] == 0.0
 
 
@@ -48,7 +47,7 @@ def test_opencode_429_rate_limits_then_resumes_after_the_reset(home, cli, tmp_pa
     opencode = require_cli("opencode")
     limited = Turn(
         status=429,
-        error_body=rate_limit_body("Rate limit reached for requests. Please try again in 25s."),
+        error_body=rate_limit_body("Rate limit reached for requests. Please try again in 15s."),
         headers={"retry-after-ms": "5"},  # opencode retries by itself first; keep those quick
     )
     script = Script([limited] * 6)
@@ -68,4 +67,4 @@ def test_opencode_429_rate_limits_then_resumes_after_the_reset(home, cli, tmp_pa
         resumed = cli("work", "--once", env=setup.env)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert mission(cli, setup.mission_id)["list"] == "review"
-    assert [s["status"] for s in sessions(home)] == ["rate_limited", "completed", "completed"]
+    assert [s["status"] for s in sessions(home)] == ["rate_limited", "completed"]

@@ -53,6 +53,9 @@ def set_up(
         argv[at:at] = extra_argv
     install_profile(home, profile.model_copy(update={"argv": argv, "builtin": False}))
     env = {"HOME": str(user_home), "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": f"{base_url}/v1"}
+    # One stage, one agent session per mission: the real CLIs take seconds to start.
+    flow = _json(cli("flow", "add", "--name", "one", "--stages", "code!", "--json"))
+    assert cli("flow", "default", flow["id"]).returncode == 0
     mission = _json(
         cli("mission", "add", "--title", "Say hello", "--ready", "--repo", "app", "--json")
     )
