@@ -39,14 +39,22 @@ class Machine:
         assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
         return json.loads(done.stdout) if "--json" in args else done.stdout
 
-    def sessions(self) -> list[dict[str, Any]]:
+    def rows(self, sql: str) -> list[dict[str, Any]]:
         db = sqlite3.connect(self.home / "replica.db")
         db.row_factory = sqlite3.Row
         try:
-            rows = db.execute("SELECT * FROM code_agent_sessions ORDER BY created_at").fetchall()
+            return [dict(r) for r in db.execute(sql).fetchall()]
         finally:
             db.close()
-        return [dict(r) for r in rows]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM code_agent_sessions ORDER BY created_at, started_at")
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM code_agent_rate_limits")
+
+    def branch(self) -> str:
+        return self.git("branch", "--list", "solo-unicorn/*", "--format=%(refname:short)")
 
     def git(self, *args: str) -> str:
         return subprocess.run(
@@ -54,11 +62,14 @@ class Machine:
         ).stdout.strip()
 
 
-def machine(tmp_path: Path, agent_bin: Path, agent: str, **env: str) -> Machine:
-    """A fresh machine whose PATH has the agent CLI and whose default profile is ``agent``;
-    ``env`` adds variables (API keys…)."""
+def machine(tmp_path: Path, agent_cli: Path, agent: str, **env: str) -> Machine:
+    """A fresh machine whose PATH has the agent CLI (and nothing else of its install) and whose
+    default profile is the built-in ``agent``; ``env`` adds variables (API keys…)."""
     user_home = tmp_path / "user"
     user_home.mkdir()
+    agent_bin = tmp_path / "agent-bin"
+    agent_bin.mkdir()
+    (agent_bin / agent_cli.name).symlink_to(agent_cli)
     (user_home / ".gitconfig").write_text(
         "[user]\n\tname = Agent Tester\n\temail = agent@example.com\n"
         "[commit]\n\tgpgsign = false\n[init]\n\tdefaultBranch = main\n"
