@@ -172,7 +172,7 @@ def resume_plan(
     mission: Mission, profile: AgentProfile, previous: CodeAgentSession | None
 ) -> Resume | None:
     """Resume when the mission's newest session ran this stage with this profile, recorded the
-    agent's session id, and was rejected by a reviewer or failed."""
+    agent's session id, and was rejected by a reviewer, failed, or was stopped by a rate limit."""
     if previous is None or not profile.can_resume or not previous.agent_session_id:
         return None
     if previous.stage != mission.stage or previous.code_agent_name != profile.name:
@@ -187,7 +187,7 @@ def resume_plan(
             "and record the results the same way as before.",
             "rejected with feedback",
         )
-    if previous.status in ("failed", "timeout"):
+    if previous.status in ("failed", "timeout", session_ops.RATE_LIMITED):
         why = previous.error_message or previous.end_reason or previous.status
         return Resume(
             previous.agent_session_id,

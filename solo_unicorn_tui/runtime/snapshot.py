@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.core import Runtime
     from solo_unicorn_tui.runtime.session_runner import SessionHandle
     from solo_unicorn_tui.runtime.worktrees import WorktreeStatus
-    from storage.agent_stats import AgentStats
     from storage.agent_state import AgentRateLimit
+    from storage.agent_stats import AgentStats
     from storage.models import GitWorktree
 
 

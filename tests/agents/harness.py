@@ -3,6 +3,8 @@ with review, and ``solo-unicorn`` run as a separate process with the agent CLI o
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sqlite3
@@ -24,6 +26,7 @@ class Machine:
     env: dict[str, str]
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``solo-unicorn ARGS`` as a separate process, as a user runs it."""
         return subprocess.run(
             [sys.executable, "-m", "solo_unicorn_tui.cli.main", *args],
             capture_output=True,
@@ -35,9 +38,33 @@ class Machine:
         )
 
     def ok(self, *args: str, input: str | None = None) -> Any:
-        done = self.cli(*args, input=input)
-        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
-        return json.loads(done.stdout) if "--json" in args else done.stdout
+        """A set-up or inspection command that must succeed. Without ``input`` it runs in this
+        process (with the machine's environment): starting Python for each one made these
+        tests slow; ``work`` always runs as its own process (:meth:`cli`)."""
+        if input is not None:
+            done = self.cli(*args, input=input)
+            code, out, err = done.returncode, done.stdout, done.stderr
+        else:
+            code, out, err = self._in_process(args)
+        assert code == 0, f"{args}: {out}\n{err}"
+        return json.loads(out) if "--json" in args else out
+
+    def _in_process(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        from solo_unicorn_tui.cli.main import main
+
+        saved, cwd = dict(os.environ), os.getcwd()
+        out, err = io.StringIO(), io.StringIO()
+        os.environ.clear()
+        os.environ.update(self.env)
+        try:
+            os.chdir(self.repo)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(list(args))
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(saved)
+        return code, out.getvalue(), err.getvalue()
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         db = sqlite3.connect(self.home / "replica.db")

@@ -1,8 +1,9 @@
-"""Run a real OpenAI-family CLI (codex, opencode, aider) the way its built-in profile does.
+"""Run a real OpenAI-family CLI (codex, opencode, aider) the way its built-in profile does,
+without the runner: for ``python -m tests.agents.record_openai``, which refreshes the parser
+tests' recordings.
 
 The argv and environment come from the profile (rendered, then :func:`prepare_launch`), the
-model is the local stand-in, the worktree a real linked git worktree. Used by the conformance
-tests and by ``python -m tests.agents.record_openai``, which refreshes the recordings.
+model is the local stand-in, the worktree a real linked git worktree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from solo_unicorn_tui.runtime.agent_process import agent_environment
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
-from solo_unicorn_tui.runtime.agents.builtin_openai import Launch, prepare_launch
+from solo_unicorn_tui.runtime.agents.launch import prepare_launch
 from tests.support.runtime_fixtures import git, make_repo
 
 API_KEY = "sk-standin-test"
@@ -27,6 +28,13 @@ CODEX_NO_RETRIES = [
 
 #: aider picks "diff" for models it knows; the stand-in answers in the "whole" format.
 AIDER_WHOLE = ["--edit-format", "whole"]
+
+
+@dataclass
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+    stdin_path: Path | None = None
 
 
 @dataclass
@@ -80,14 +88,10 @@ def launch_for(
     env = agent_environment(profile.env, {"HOME": str(checkout.home)})
     env.update({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": f"{base_url}/v1"})
     env.update(extra_env or {})
-    return prepare_launch(
-        profile,
-        argv,
-        env,
-        worktree=checkout.worktree,
-        folder=session_dir / "agent",
-        prompt_file=prompt_file,
+    argv, env = prepare_launch(
+        profile, argv, env, worktree=checkout.worktree, config_dir=session_dir / "agent"
     )
+    return Launch(argv, env, prompt_file if profile.prompt_stdin else None)
 
 
 def run_launch(launch: Launch, cwd: Path, timeout: float = 120) -> tuple[int, list[str]]:

@@ -15,12 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from solo_unicorn_tui.runtime.agents.builtin_openai import (
-    AIDER_PROFILE,
-    CODEX_PROFILE,
-    OPENCODE_PROFILE,
-)
-from tests.agents.cli_paths import find_cli
+from solo_unicorn_tui.runtime.agents.builtin import AIDER as AIDER_PROFILE
+from solo_unicorn_tui.runtime.agents.builtin import CODEX as CODEX_PROFILE
+from solo_unicorn_tui.runtime.agents.builtin import OPENCODE as OPENCODE_PROFILE
+from tests.agents.conftest import find_cli
 from tests.agents.openai_harness import (
     AIDER_WHOLE,
     CODEX_NO_RETRIES,

@@ -165,6 +165,9 @@ def _opencode_config(argv: list[str], env: Mapping[str, str], folder: Path) -> P
         "$schema": "https://opencode.ai/config.json",
         "autoupdate": False,
         "share": "disabled",
+        # Its own undo snapshots (a git copy of the worktree per step) cost seconds per step;
+        # the mission branch is the record here.
+        "snapshot": False,
         "permission": {"edit": "allow", "bash": "allow"},
         "provider": {
             CODEX_PROVIDER: {
