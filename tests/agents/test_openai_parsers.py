@@ -23,7 +23,8 @@ from solo_unicorn_tui.runtime.agents.events import (
     event_line,
 )
 from solo_unicorn_tui.runtime.agents.parsers import aider, codex, opencode
-from solo_unicorn_tui.runtime.agents.rate_limits import SessionWatch, parse_reset
+from solo_unicorn_tui.runtime.agents.rate_limits import parse_reset
+from solo_unicorn_tui.runtime.agents.session_events import SessionEvents
 
 RECORDINGS = Path(__file__).with_name("recordings")
 NOW = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
@@ -111,11 +112,10 @@ def test_opencode_tools_text_and_usage():
         UsageReport(input_tokens=1000, output_tokens=60, cached_input_tokens=100, cost_usd=0.0),
         UsageReport(input_tokens=1100, output_tokens=30, cached_input_tokens=0, cost_usd=0.0),
     ]
-    watch = SessionWatch("opencode")
-    for line in (RECORDINGS / "opencode_commit.jsonl").read_text().splitlines():
-        watch.feed(line)
-    assert watch.usage is not None
-    assert (watch.usage.input_tokens, watch.usage.output_tokens) == (2100, 90)
+    session_events = SessionEvents(opencode.Parser(now=NOW))
+    session_events.feed((RECORDINGS / "opencode_commit.jsonl").read_text().splitlines())
+    usage = session_events.usage
+    assert (usage.input_tokens, usage.output_tokens) == (2100, 90)
     (session,) = of(AgentSessionId, events)
     assert session.session_id.startswith("ses_")
     (call,) = of(ToolCall, events)
