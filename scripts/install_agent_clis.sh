@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real agent CLIs the conformance tests (tests/agents) run, at the versions pinned in
-# tests/agent_clis/package-lock.json, into .agent-clis/ (gitignored; another folder with
-# SOLO_UNICORN_AGENT_CLIS=DIR, which the tests read too). Safe to run again: an install that
+# tests/agent_clis/ (package-lock.json for npm, requirements-aider.txt for aider's own venv),
+# into .agent-clis/ (gitignored; another folder with SOLO_UNICORN_AGENT_CLIS=DIR, which the
+# tests read too). Safe to run again: an install that
 # matches the lockfile is kept. Exits non-zero when anything cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ for cli in claude codex gemini opencode; do
     fail "$cli was installed but does not run: $dest/node_modules/.bin/$cli --version"
 done
 
-# --- pip: aider, in its own virtualenv (added with the aider profile) --------------------------
+# --- pip: aider, in its own virtualenv (tests/agent_clis/requirements-aider.txt) ---------------
+AGENT_CLIS_DIR="$dest" scripts/install_aider.sh || fail "aider could not be installed (see above)"
+"$dest/aider-venv/bin/aider" --version >/dev/null 2>&1 ||
+  fail "aider was installed but does not run: $dest/aider-venv/bin/aider --version"
 
 echo "install_agent_clis.sh: agent CLIs ready in $dest" >&2

@@ -22,6 +22,7 @@ PREFIXES = {
     "mission_dependencies": "dep",
     "mission_events": "event",
     "code_agent_sessions": "session",
+    "code_agent_rate_limits": "ratelimit",
     "github_pull_requests": "ghpr",
     "mission_fallback_configs": "fbcfg",
     "mission_fallback_templates": "fbtpl",

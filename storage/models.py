@@ -291,6 +291,20 @@ class CodeAgentSession(Replicated, Base):
     """The agent CLI's own conversation id (claude/gemini ``session_id``), to resume it."""
 
 
+class CodeAgentRateLimit(Replicated, Base):
+    """A workstation's agent profile that hit a usage or rate limit (seed 002 ``agents``
+    status ``rate_limited``), one row per (workstation, profile name), id derived from both."""
+
+    __tablename__ = "code_agent_rate_limits"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workstation_id: Mapped[str] = mapped_column(String(40), index=True)
+    agent_name: Mapped[str] = mapped_column(String(255))
+    agent_type: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    rate_limit_reset_at: Mapped[datetime | None]
+    rate_limit_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class GithubPullRequest(Replicated, Base):
     __tablename__ = "github_pull_requests"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -406,6 +420,7 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     MissionDependency,
     MissionEvent,
     CodeAgentSession,
+    CodeAgentRateLimit,
     GithubPullRequest,
     MissionFallbackConfig,
     MissionFallbackTemplate,

@@ -33,6 +33,8 @@ sessions = CodeAgentSession.__table__
 
 ACTIVE_STATUSES = ("starting", "active")
 SUCCESS = "completed"
+RATE_LIMITED = "rate_limited"
+"""The agent hit a usage or rate limit: back to the queue without using a recovery attempt."""
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,24 @@ async def finish_session(
                 kind="session_completed",
                 summary=step.summary,
                 origin="agent",
+            )
+        elif outcome.status == RATE_LIMITED:
+            fields = {
+                "list": "todo",
+                "agent_session_status": RATE_LIMITED,
+                "last_error": (outcome.error_message or outcome.end_reason)[:2000],
+                "claimed_by_workstation_id": None,
+                "claim_expires_at": None,
+            }
+            if mission["list"] != "todo":
+                fields["list_order"] = await end_of_list(conn, mission["project_id"], "todo")
+            await apply_update(
+                writer,
+                mission,
+                fields,
+                kind="session_rate_limited",
+                summary=f"{outcome.end_reason[:200]}; back to todo (no recovery attempt used)",
+                origin="system",
             )
         elif outcome.status == "cancelled":
             fields = {

@@ -2,7 +2,9 @@
 
 Next mission = ready, in Todo or Doing, not deleted, not blocked by an unfinished ``blocks``
 dependency, not claimed; ordered by priority (highest first), then list order. A mission starts
-only when its repository is under ``max_concurrent_missions`` and its agent profile has a free slot.
+only when its repository is under ``max_concurrent_missions`` and its agent profile has a free slot
+and is not rate-limited (:mod:`.agents.rate_limits`; such a mission waits for the reset, then
+starts by itself).
 A mission that failed is not retried at once: within :meth:`Dispatcher.run_once` not at all, and
 under :meth:`Dispatcher.run_forever` after a growing delay.
 """
@@ -14,6 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
 from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded
 from storage import sessions as session_ops
 from storage.errors import ConflictError
@@ -55,6 +58,7 @@ class Dispatcher:
         default = links[0] if links else None
         started: list[SessionHandle] = []
         self.idle_reason = None
+        limited = await limited_profiles(runtime.db, runtime.workstation_id)
         for mission in await session_ops.dispatchable_missions(runtime.db, runtime.project_id):
             if mission.id in skip or (backoff and self.not_before.get(mission.id, 0.0) > now):
                 continue
@@ -73,6 +77,12 @@ class Dispatcher:
                     "no agent profile available; add one with 'solo-unicorn agent add'"
                 )
                 continue
+            if profile.name in limited:
+                reset = limited[profile.name].reset_at
+                self.idle_reason = (
+                    f"agent {profile.name!r} is rate-limited until {reset:%Y-%m-%d %H:%M:%S} UTC"
+                )
+                continue
             if runtime.running_count(profile.name) >= profile.max_concurrency:
                 continue
             try:
@@ -85,7 +95,7 @@ class Dispatcher:
         if not isinstance(event, SessionEnded):
             return
         self.ended.append(event)
-        if event.status == "completed":
+        if event.status in ("completed", session_ops.RATE_LIMITED):
             self.not_before.pop(event.mission_id, None)
             self.failures.pop(event.mission_id, None)
             return

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import subprocess
@@ -40,9 +39,10 @@ from solo_unicorn_tui.runtime.agent_process import (
     agent_environment,
 )
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
-from solo_unicorn_tui.runtime.agents.builtin import GEMINI_SETTINGS
 from solo_unicorn_tui.runtime.agents.credentials import api_key_environment
+from solo_unicorn_tui.runtime.agents.launch import LaunchError, agent_config_dir, prepare_launch
 from solo_unicorn_tui.runtime.agents.parsers import parser_for
+from solo_unicorn_tui.runtime.agents.rate_limits import record_rate_limit
 from solo_unicorn_tui.runtime.agents.session_events import SessionEvents, append_readable
 from solo_unicorn_tui.runtime.base_branch import refresh_target
 from solo_unicorn_tui.runtime.events import (
@@ -131,26 +131,6 @@ def _log_line(log_file: Path, text: str) -> None:
     append_readable(log_file, [f"[solo-unicorn] {text}"])
 
 
-def agent_config_dir(home: Home, mission_id: str, agent_type: str) -> Path:
-    """An agent's own configuration folder for one mission (kept across its sessions, so a
-    later session can resume the agent's conversation)."""
-    return home.sessions_dir / "agent-config" / mission_id / agent_type
-
-
-def isolated_config_env(home: Home, mission_id: str, profile: AgentProfile) -> dict[str, str]:
-    """Prepare the profile's isolated configuration folder; the variables that point to it."""
-    if not profile.isolated_config:
-        return {}
-    folder = agent_config_dir(home, mission_id, profile.type)
-    if profile.type == "gemini":
-        settings = folder / ".gemini" / "settings.json"
-        if not settings.exists():
-            _write_private(settings, json.dumps(GEMINI_SETTINGS, indent=2) + "\n")
-        return {"GEMINI_CLI_HOME": str(folder)}
-    folder.mkdir(parents=True, exist_ok=True)
-    return {}
-
-
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args], cwd=path, capture_output=True, text=True, timeout=120, check=False
@@ -192,7 +172,7 @@ def resume_plan(
     mission: Mission, profile: AgentProfile, previous: CodeAgentSession | None
 ) -> Resume | None:
     """Resume when the mission's newest session ran this stage with this profile, recorded the
-    agent's session id, and was rejected by a reviewer or failed."""
+    agent's session id, and was rejected by a reviewer, failed, or was stopped by a rate limit."""
     if previous is None or not profile.can_resume or not previous.agent_session_id:
         return None
     if previous.stage != mission.stage or previous.code_agent_name != profile.name:
@@ -207,7 +187,7 @@ def resume_plan(
             "and record the results the same way as before.",
             "rejected with feedback",
         )
-    if previous.status in ("failed", "timeout"):
+    if previous.status in ("failed", "timeout", session_ops.RATE_LIMITED):
         why = previous.error_message or previous.end_reason or previous.status
         return Resume(
             previous.agent_session_id,
@@ -562,11 +542,22 @@ class SessionRunner:
                 "SOLO_UNICORN_SESSION_ID": session_id,
                 "SOLO_UNICORN_STAGE": mission.stage,
                 "SOLO_UNICORN_PROMPT_FILE": str(prompt_file),
-                **isolated_config_env(self.home, mission.id, profile),
             },
             profile.pass_env,
         )
         env.update(await asyncio.to_thread(api_key_environment, profile))
+        launch_error: str | None = None
+        try:
+            argv, env = await asyncio.to_thread(
+                prepare_launch,
+                profile,
+                argv,
+                env,
+                worktree=info.path,
+                config_dir=agent_config_dir(self.home.sessions_dir, mission.id, profile.type),
+            )
+        except (LaunchError, OSError) as error:
+            launch_error = f"cannot prepare {profile.name!r} for this worktree: {error}"
         process = AgentProcess(
             argv,
             cwd=info.path,
@@ -581,6 +572,8 @@ class SessionRunner:
         if handle.cancel_reason is not None:
             result = None
             error = handle.cancel_reason
+        elif launch_error is not None:
+            result, error = None, launch_error
         else:
             try:
                 pid = await process.start()
@@ -628,7 +621,16 @@ class SessionRunner:
             if note:
                 _log_line(log_file, note)
         return await self._record(
-            handle, mission, worktree_id, info, base_commit, result, error, events, retryable
+            handle,
+            mission,
+            worktree_id,
+            info,
+            base_commit,
+            result,
+            error,
+            events,
+            retryable,
+            profile.type,
         )
 
     async def _read_documents(self, mission: Mission, worktree: Path) -> None:
@@ -647,7 +649,12 @@ class SessionRunner:
         lines: list[str],
     ) -> None:
         before = events.latest
+        limited = events.rate_limited is not None
         readable = events.feed(lines)
+        if events.rate_limited is not None and not limited and handle.process is not None:
+            # The agent's own blind retries would only spend the session; the dispatcher starts
+            # the mission again after the reset.
+            handle.process.cancel(f"rate limited: {events.rate_limited.reason}")
         activity = events.latest if events.latest != before else None
         if activity is not None:
             handle.activity = activity
@@ -664,6 +671,7 @@ class SessionRunner:
         error: str | None,
         events: SessionEvents,
         retryable: bool = True,
+        agent_type: str = "command",
     ) -> SessionEnded:
         assert handle.session_id is not None
         files, commits = await asyncio.to_thread(wt.changes_since, info.path, base_commit)
@@ -687,9 +695,13 @@ class SessionRunner:
             if status == "completed" and events.failed:
                 status, error_type = "failed", "agent_error"
                 reason = f"the agent reported an error ({result.reason})"
+            limit = events.rate_limited if handle.cancel_reason is None else None
+            if limit is not None:
+                status = error_type = session_ops.RATE_LIMITED
+                reason = f"rate limited: {limit.reason}"
             failed = status != "completed"
             lines = list(events.tail)
-            tail = agent_error or "\n".join(lines[-5:])
+            tail = "" if limit is not None else agent_error or "\n".join(lines[-5:])
             usage = events.usage
             outcome = SessionOutcome(
                 status=status,
@@ -707,6 +719,15 @@ class SessionRunner:
                 cost_usd=usage.cost_usd,
                 cached_input_tokens=usage.cached_input_tokens,
                 agent_session_id=events.agent_session_id,
+            )
+        if outcome.status == session_ops.RATE_LIMITED and events.rate_limited is not None:
+            await record_rate_limit(
+                self.db,
+                organization_id=mission.organization_id,
+                workstation_id=self.workstation_id,
+                profile_name=handle.agent_name,
+                profile_type=agent_type,
+                events=[events.rate_limited],
             )
         if outcome.status == session_ops.SUCCESS:
             await self._read_documents(mission, info.path)

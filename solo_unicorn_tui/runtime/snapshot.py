@@ -7,6 +7,7 @@ imports storage and git where it runs.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.core import Runtime
     from solo_unicorn_tui.runtime.session_runner import SessionHandle
     from solo_unicorn_tui.runtime.worktrees import WorktreeStatus
+    from storage.agent_state import AgentRateLimit
     from storage.agent_stats import AgentStats
     from storage.models import GitWorktree
 
@@ -33,6 +35,9 @@ class AgentState:
     """Share of this profile's finished sessions that failed (None: none finished yet)."""
     version: str | None = None
     """The installed CLI's version (None: not found, or it prints none)."""
+    rate_limited_until: datetime | None = None
+    """The profile hit a usage or rate limit; the dispatcher skips it until then."""
+    rate_limit_reason: str | None = None
 
     @property
     def busy(self) -> bool:
@@ -84,6 +89,7 @@ class WorkstationSnapshot:
 
 async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> WorkstationSnapshot:
     """The picture of ``runtime``'s workstation; git status and sizes are read in a thread."""
+    from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
     from storage.agent_stats import agent_stats
     from storage.types import utcnow
     from storage.workstations import workstation_name
@@ -94,12 +100,13 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
     rows = await list_worktrees(runtime.db, runtime.workstation_id)
     probed = await asyncio.to_thread(_probe_worktrees, rows, with_git_status)
     versions = await asyncio.to_thread(_cli_versions, runtime)
+    limits = await limited_profiles(runtime.db, runtime.workstation_id)
     return WorkstationSnapshot(
         workstation_id=runtime.workstation_id,
         workstation_name=name or runtime.workstation_id,
         dispatcher_running=runtime.dispatcher_running,
         taken_at=utcnow(),
-        agents=_agent_states(runtime, stats, versions),
+        agents=_agent_states(runtime, stats, versions, limits),
         sessions=tuple(_running_session(h) for h in runtime.running()),
         worktrees=tuple(
             _worktree_state(r, s, size) for r, (s, size) in zip(rows, probed, strict=True)
@@ -115,7 +122,10 @@ def _cli_versions(runtime: Runtime) -> dict[str, str | None]:
 
 
 def _agent_states(
-    runtime: Runtime, stats: dict[str, AgentStats], versions: dict[str, str | None]
+    runtime: Runtime,
+    stats: dict[str, AgentStats],
+    versions: dict[str, str | None],
+    limits: Mapping[str, AgentRateLimit],
 ) -> tuple[AgentState, ...]:
     default = runtime.profiles.default()
     return tuple(
@@ -129,6 +139,8 @@ def _agent_states(
             missions_completed=stats[p.name].missions_completed if p.name in stats else 0,
             failure_rate=stats[p.name].failure_rate if p.name in stats else None,
             version=versions.get(p.name),
+            rate_limited_until=limits[p.name].reset_at if p.name in limits else None,
+            rate_limit_reason=limits[p.name].reason if p.name in limits else None,
         )
         for p in runtime.profiles.all()
     )

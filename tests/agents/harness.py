@@ -3,6 +3,8 @@ with review, and ``solo-unicorn`` run as a separate process with the agent CLI o
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sqlite3
@@ -24,6 +26,7 @@ class Machine:
     env: dict[str, str]
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``solo-unicorn ARGS`` as a separate process, as a user runs it."""
         return subprocess.run(
             [sys.executable, "-m", "solo_unicorn_tui.cli.main", *args],
             capture_output=True,
@@ -35,18 +38,50 @@ class Machine:
         )
 
     def ok(self, *args: str, input: str | None = None) -> Any:
-        done = self.cli(*args, input=input)
-        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
-        return json.loads(done.stdout) if "--json" in args else done.stdout
+        """A set-up or inspection command that must succeed. Without ``input`` it runs in this
+        process (with the machine's environment): starting Python for each one made these
+        tests slow; ``work`` always runs as its own process (:meth:`cli`)."""
+        if input is not None:
+            done = self.cli(*args, input=input)
+            code, out, err = done.returncode, done.stdout, done.stderr
+        else:
+            code, out, err = self._in_process(args)
+        assert code == 0, f"{args}: {out}\n{err}"
+        return json.loads(out) if "--json" in args else out
 
-    def sessions(self) -> list[dict[str, Any]]:
+    def _in_process(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        from solo_unicorn_tui.cli.main import main
+
+        saved, cwd = dict(os.environ), os.getcwd()
+        out, err = io.StringIO(), io.StringIO()
+        os.environ.clear()
+        os.environ.update(self.env)
+        try:
+            os.chdir(self.repo)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(list(args))
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(saved)
+        return code, out.getvalue(), err.getvalue()
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
         db = sqlite3.connect(self.home / "replica.db")
         db.row_factory = sqlite3.Row
         try:
-            rows = db.execute("SELECT * FROM code_agent_sessions ORDER BY created_at").fetchall()
+            return [dict(r) for r in db.execute(sql).fetchall()]
         finally:
             db.close()
-        return [dict(r) for r in rows]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM code_agent_sessions ORDER BY created_at, started_at")
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM code_agent_rate_limits")
+
+    def branch(self) -> str:
+        return self.git("branch", "--list", "solo-unicorn/*", "--format=%(refname:short)")
 
     def git(self, *args: str) -> str:
         return subprocess.run(
@@ -54,11 +89,14 @@ class Machine:
         ).stdout.strip()
 
 
-def machine(tmp_path: Path, agent_bin: Path, agent: str, **env: str) -> Machine:
-    """A fresh machine whose PATH has the agent CLI and whose default profile is ``agent``;
-    ``env`` adds variables (API keys…)."""
+def machine(tmp_path: Path, agent_cli: Path, agent: str, **env: str) -> Machine:
+    """A fresh machine whose PATH has the agent CLI (and nothing else of its install) and whose
+    default profile is the built-in ``agent``; ``env`` adds variables (API keys…)."""
     user_home = tmp_path / "user"
     user_home.mkdir()
+    agent_bin = tmp_path / "agent-bin"
+    agent_bin.mkdir()
+    (agent_bin / agent_cli.name).symlink_to(agent_cli)
     (user_home / ".gitconfig").write_text(
         "[user]\n\tname = Agent Tester\n\temail = agent@example.com\n"
         "[commit]\n\tgpgsign = false\n[init]\n\tdefaultBranch = main\n"

@@ -82,19 +82,105 @@ GEMINI_SETTINGS = {
     "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
 }
 
-# codex, aider and opencode: their verified profiles come with their parsers (issue 12, the
-# OpenAI-dialect half); until then these are the earlier, unverified definitions.
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+#: The provider name codex and opencode are configured with (``runtime.agents.launch``).
+CODEX_PROVIDER = "solo_unicorn"
+OPENCODE_MODEL = "gpt-5.1"
+AIDER_MODEL = "openai/gpt-5.1"
+OPENAI_ENV = ["OPENAI_API_KEY", "OPENAI_BASE_URL"]
+
 CODEX = AgentProfile(
-    name="codex", type="codex", argv=["codex", "exec", "--full-auto", "{prompt}"], builtin=True
+    name="codex",
+    type="codex",
+    # ``--sandbox workspace-write`` plus the worktree's git folders (added at launch) lets it
+    # commit; ``--disable unified_exec`` makes its shell calls appear as ``command_execution``
+    # items in ``--json``. ``-`` reads the prompt from standard input; resuming is
+    # ``codex exec [OPTIONS] resume ID -``.
+    argv=[
+        "codex",
+        "exec",
+        "--json",
+        "--sandbox",
+        "workspace-write",
+        "--disable",
+        "unified_exec",
+        "-c",
+        "check_for_update_on_startup=false",
+        "-C",
+        "{worktree}",
+        RESUME,
+        "-",
+    ],
+    prompt_stdin=True,
+    resume_args=["resume", "{agent_session_id}"],
+    pass_env=OPENAI_ENV,
+    api_key_env="OPENAI_API_KEY",
+    isolated_config=True,
+    builtin=True,
+    verified_version="0.171.0",
+    verified_below="0.172.0",
 )
+
+OPENCODE = AgentProfile(
+    name="opencode",
+    type="opencode",
+    # ``--title`` saves the extra title request; the prompt comes on standard input.
+    argv=[
+        "opencode",
+        "run",
+        "--format",
+        "json",
+        "--title",
+        "{mission_id}",
+        "--model",
+        f"{CODEX_PROVIDER}/{OPENCODE_MODEL}",
+        RESUME,
+    ],
+    prompt_stdin=True,
+    resume_args=["--session", "{agent_session_id}"],
+    env={
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+        "OPENCODE_DISABLE_SHARE": "1",
+        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+        "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+        "OPENCODE_DISABLE_CLAUDE_CODE": "1",
+    },
+    pass_env=OPENAI_ENV,
+    api_key_env="OPENAI_API_KEY",
+    isolated_config=True,
+    builtin=True,
+    verified_version="1.18.33",
+    verified_below="1.19.0",
+)
+
 AIDER = AgentProfile(
     name="aider",
     type="aider",
-    argv=["aider", "--yes-always", "--no-check-update", "--message-file", "{prompt_file}"],
+    # Plain text (``--no-pretty``); the prompt in a file. aider has no conversation id to
+    # resume (only ``--restore-chat-history`` of a whole file), so a retry starts fresh with
+    # the full prompt. ``LITELLM_LOCAL_MODEL_COST_MAP`` stops litellm fetching its price list.
+    argv=[
+        "aider",
+        "--yes-always",
+        "--no-check-update",
+        "--no-pretty",
+        "--analytics-disable",
+        "--no-show-model-warnings",
+        "--no-gitignore",
+        "--model",
+        AIDER_MODEL,
+        "--message-file",
+        "{prompt_file}",
+    ],
+    resume=False,
+    env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    pass_env=[*OPENAI_ENV, "OPENAI_API_BASE"],
+    api_key_env="OPENAI_API_KEY",
+    isolated_config=True,
     builtin=True,
-)
-OPENCODE = AgentProfile(
-    name="opencode", type="opencode", argv=["opencode", "run", "{prompt}"], builtin=True
+    verified_version="0.86.2",
+    verified_below="0.87.0",
 )
 
 BUILTIN_PROFILES: tuple[AgentProfile, ...] = (CLAUDE, CODEX, AIDER, GEMINI, OPENCODE)

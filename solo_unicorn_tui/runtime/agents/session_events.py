@@ -28,6 +28,7 @@ from solo_unicorn_tui.runtime.agents.events import (
     event_line,
 )
 from solo_unicorn_tui.runtime.agents.parsers import short
+from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in
 from solo_unicorn_tui.runtime.usage import Usage
 
 TAIL_LINES = 40
@@ -105,6 +106,9 @@ class SessionEvents:
                     self.agent_session_id = session_id
                 case AgentError(message=message):
                     self.errors.append(message)
+                    # claude and gemini report a provider's 429 as an error event.
+                    if self.rate_limited is None:
+                        self.rate_limited = rate_limit_in(message)
                 case RateLimited():
                     self.rate_limited = event
                 case Finished():

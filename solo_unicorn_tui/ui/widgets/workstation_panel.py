@@ -104,6 +104,9 @@ class WorkstationPanel(Widget):
         for agent in snap.agents:
             if not agent.available:
                 state = Text("○ missing", style="dim")
+            elif agent.rate_limited_until is not None:
+                until = agent.rate_limited_until.astimezone().strftime("%H:%M")
+                state = Text(f"◔ rate-limited until {until}", style="bold red")
             elif agent.busy:
                 state = Text("● busy", style="bold yellow")
             else:

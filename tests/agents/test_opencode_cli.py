@@ -1,0 +1,85 @@
+"""opencode 1.18.33, for real (the built-in profile), against the Chat Completions stand-in,
+through ``solo-unicorn work --once``.
+
+One mission in two runs: the first meets a 429 naming a one-second reset (opencode's own retries
+are quick: ``retry-after-ms``), so the profile is rate-limited and the mission goes back to the
+queue without using a recovery attempt. After the reset the next run resumes the same opencode
+session (``--session``; the prompt is already in it), its bash call writes and commits a file,
+usage is recorded (reasoning and cache counted once), the readable log shows the call, and no
+title request is made.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.agents.harness import machine, readable_log
+from tests.support.model_standin.chat_completions import chat_routes, rate_limit_body
+from tests.support.model_standin.server import Script, Turn, serve
+
+COMMIT = "printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add hello'"
+
+
+def test_opencode_rate_limited_then_resumes_commits_and_records_usage(
+    tmp_path: Path, opencode_bin: Path
+) -> None:
+    limited = Turn(
+        status=429,
+        error_body=rate_limit_body("Rate limit reached for requests. Please try again in 1s."),
+        headers={"retry-after-ms": "5"},
+    )
+    script = Script([limited] * 20)
+    with serve(chat_routes(script)) as standin:
+        box = machine(
+            tmp_path,
+            opencode_bin,
+            "opencode",
+            OPENAI_API_KEY="sk-standin",
+            OPENAI_BASE_URL=f"{standin.url}/v1",
+        )
+        mission = box.ok("mission", "add", "--title", "Say hello", "--ready", "--json")
+        first = box.cli("work", "--once")
+        assert first.returncode == 1, first.stdout + first.stderr
+        (session,) = box.sessions()
+        assert session["status"] == "rate_limited", session["error_message"]
+        (limit,) = box.rate_limits()
+        assert limit["agent_name"] == "opencode" and "try again in 1s" in limit["rate_limit_reason"]
+        shown = box.ok("mission", "show", mission["id"], "--json")
+        assert (shown["list"], shown["recovery_attempts"], shown["ready"]) == ("todo", 0, True)
+
+        del script.turns[script.position :]
+        script.turns += [
+            Turn(
+                text="Writing hello.txt.",
+                tool_calls=[("bash", {"command": COMMIT, "description": "write and commit"})],
+                input_tokens=1000,
+                cached_tokens=100,
+                output_tokens=60,
+                reasoning_tokens=20,
+            ),
+            Turn(text="All done."),
+        ]
+        asked = len(standin.requests)
+        reset = datetime.fromisoformat(limit["rate_limit_reset_at"]).replace(tzinfo=UTC)
+        time.sleep(max(0.0, (reset - datetime.now(UTC)).total_seconds()))
+        run = box.cli("work", "--once")
+        assert run.returncode == 0, run.stdout + run.stderr
+        bodies = [r.body for r in standin.requests[asked:]]
+    assert all(b["model"] == "gpt-5.1" and b.get("tools") for b in bodies)  # no title call
+    resumed = str(bodies[0]["messages"])
+    assert mission["id"] in resumed  # the first run's prompt, from standard input
+    assert "did not finish (rate limited" in resumed
+    done = box.sessions()[1]
+    assert done["status"] == "completed", done["error_message"]
+    assert f"resumed agent session {session['agent_session_id']}" in done["start_reason"]
+    assert done["agent_session_id"] == session["agent_session_id"]
+    # step 1: 1000 in (100 cached), 60 out (20 reasoning); step 2: 10 in, 5 out
+    assert (done["input_tokens"], done["output_tokens"]) == (1010, 65)
+    assert done["cost_usd"] == 0.0
+    branch = box.branch()
+    assert box.git("log", "--format=%s", branch).splitlines()[0] == "add hello"
+    readable = readable_log(done)
+    assert "▸ bash " in readable and "git commit -q -m 'add hello'" in readable
+    assert "All done." in readable and '{"type"' not in readable
