@@ -310,7 +310,7 @@ async def finish_session(
                 origin="agent",
             )
         elif outcome.status == RATE_LIMITED:
-            fields = {
+            fields: dict[str, Any] = {
                 "list": "todo",
                 "agent_session_status": RATE_LIMITED,
                 "last_error": (outcome.error_message or outcome.end_reason)[:2000],

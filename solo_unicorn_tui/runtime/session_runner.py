@@ -556,8 +556,8 @@ class SessionRunner:
                 worktree=info.path,
                 config_dir=agent_config_dir(self.home.sessions_dir, mission.id, profile.type),
             )
-        except (LaunchError, OSError) as error:
-            launch_error = f"cannot prepare {profile.name!r} for this worktree: {error}"
+        except (LaunchError, OSError) as prepare_error:
+            launch_error = f"cannot prepare {profile.name!r} for this worktree: {prepare_error}"
         process = AgentProcess(
             argv,
             cwd=info.path,
@@ -569,6 +569,7 @@ class SessionRunner:
             stdin_data=prompt.encode("utf-8") if profile.prompt_stdin else None,
         )
         retryable = True
+        error: str | None
         if handle.cancel_reason is not None:
             result = None
             error = handle.cancel_reason

@@ -84,5 +84,17 @@ def tool_summary(arguments: Any) -> str:
     return short(json.dumps(arguments, ensure_ascii=False)) if arguments else ""
 
 
+def field_dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is an object, else an empty one (agents' JSON is untrusted)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def field_list(data: dict[str, Any], key: str) -> list[Any]:
+    """``data[key]`` when it is a list, else an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -27,7 +27,13 @@ from solo_unicorn_tui.runtime.agents.events import (
     ToolResult,
     UsageReport,
 )
-from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short
+from solo_unicorn_tui.runtime.agents.parsers import (
+    as_int,
+    field_dict,
+    field_list,
+    json_object,
+    short,
+)
 from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in
 
 
@@ -63,7 +69,7 @@ class Parser:
         if kind in ("item.started", "item.completed") and isinstance(data.get("item"), dict):
             return self._item(data["item"], done=kind == "item.completed")
         if kind == "turn.completed":
-            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+            usage = field_dict(data, "usage")
             return [
                 UsageReport(
                     input_tokens=as_int(usage.get("input_tokens")),
@@ -73,7 +79,7 @@ class Parser:
                 Finished(ok=True),
             ]
         if kind == "turn.failed":
-            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            error = field_dict(data, "error")
             message = str(error.get("message") or "the turn failed")
             return [*self._limit(message), AgentError(short(message, 500)), Finished(ok=False)]
         # A top-level "error" (a retry notice, or the message a turn.failed repeats) adds nothing.
@@ -95,7 +101,7 @@ class Parser:
             detail = f"exit {code}" if code is not None else str(item.get("status") or "")
             return [ToolResult(ok, f"{command} ({detail})" if not ok else "", item_id)]
         if kind == "file_change":
-            changes = item.get("changes") if isinstance(item.get("changes"), list) else []
+            changes = field_list(item, "changes")
             paths = [
                 f"{c.get('kind', 'update')} {c.get('path')}"
                 for c in changes

@@ -27,7 +27,12 @@ from solo_unicorn_tui.runtime.agents.events import (
     ToolResult,
     UsageReport,
 )
-from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short
+from solo_unicorn_tui.runtime.agents.parsers import (
+    as_int,
+    field_dict,
+    json_object,
+    short,
+)
 from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in, reset_from_headers
 
 #: The argument worth a line, per opencode tool.
@@ -74,7 +79,7 @@ class Parser:
         if isinstance(session, str) and session != self._session:
             self._session = session
             events.append(AgentSessionId(session))
-        part = data.get("part") if isinstance(data.get("part"), dict) else {}
+        part = field_dict(data, "part")
         kind = data.get("type")
         if kind == "text":
             text = str(part.get("text") or "").strip()
@@ -90,7 +95,7 @@ class Parser:
 
     def _tool(self, part: dict[str, Any]) -> list[AgentEvent]:
         tool = str(part.get("tool") or "tool")
-        state = part.get("state") if isinstance(part.get("state"), dict) else {}
+        state = field_dict(part, "state")
         call_id = part.get("callID") if isinstance(part.get("callID"), str) else None
         call = ToolCall(tool, tool_summary(tool, state.get("input")), call_id)
         status = state.get("status")
@@ -102,8 +107,8 @@ class Parser:
 
     @staticmethod
     def _usage(part: dict[str, Any]) -> UsageReport:
-        tokens = part.get("tokens") if isinstance(part.get("tokens"), dict) else {}
-        cache = tokens.get("cache") if isinstance(tokens.get("cache"), dict) else {}
+        tokens = field_dict(part, "tokens")
+        cache = field_dict(tokens, "cache")
         read, write = as_int(cache.get("read")), as_int(cache.get("write"))
         cost = part.get("cost")
         return UsageReport(
@@ -115,7 +120,7 @@ class Parser:
 
     def _error(self, error: Any) -> list[AgentEvent]:
         error = error if isinstance(error, dict) else {}
-        detail = error.get("data") if isinstance(error.get("data"), dict) else {}
+        detail = field_dict(error, "data")
         message = str(detail.get("message") or error.get("name") or "opencode failed")
         status = as_int(detail.get("statusCode"))
         events: list[AgentEvent] = []
