@@ -15,7 +15,7 @@ from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
 from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles, plain_rate_limit
 from storage import missions as ops
 from storage.sessions import list_sessions
-from tests.test_runtime_sessions import _mission, _setup
+from tests.runtime.test_sessions import _mission, _setup
 
 AGENT = """
 import os, pathlib, subprocess, sys

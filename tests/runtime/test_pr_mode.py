@@ -19,7 +19,7 @@ from storage import pull_requests, review
 from storage.changes import ChangeWriter
 from storage.missions import MissionDraft, create_mission, get_mission, list_events
 from storage.models import ProjectRepository
-from tests.flows.github_server import fake_github
+from tests.support.github_server import fake_github
 
 
 def _free_port() -> int:

@@ -1,7 +1,7 @@
 """Through the real runtime: a mission walks clarify → plan (rejected, then approved) → code
 (PR opened against a local GitHub stand-in) → Done; a chain of three dispatches in order.
 
-The agent is a script (``agents/stage_agent.py``) run by the runtime in the mission's git
+The agent is a script (``tests/support/stage_agent.py``) run by the runtime in the mission's git
 worktree: it reads the stage from the prompt file the runtime wrote, reports the clarification
 through the CLI, writes the mission documents and commits.
 """
@@ -25,10 +25,10 @@ from storage.missions import MissionDraft, create_mission, get_mission, list_eve
 from storage.models import ProjectRepository
 from storage.repositories import link_repository
 from storage.sessions import list_sessions
-from tests.flows.github_server import fake_github
+from tests.support.github_server import fake_github
 from tests.support.runtime_fixtures import make_repo, script_profile
 
-AGENT = Path(__file__).parent / "agents" / "stage_agent.py"
+AGENT = Path(__file__).parents[1] / "support" / "stage_agent.py"
 ROOT = Path(__file__).resolve().parents[2]
 
 

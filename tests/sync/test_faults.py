@@ -35,7 +35,7 @@ from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
     upgrade_server,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRIALS = int(os.environ.get("SOLO_UNICORN_SYNC_KILL_TRIALS", "20"))
 
 
