@@ -16,10 +16,7 @@ from solo_unicorn_tui.cli.output import (
     print_table,
 )
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.workspace import workspace_session
-from storage import dependencies, documents, review
-from storage import missions as ops
-from storage.models import MISSION_LISTS
+from storage.names import MISSION_LISTS
 
 
 def register(sub: Any) -> None:
@@ -114,6 +111,8 @@ def _repo_relative(path: Path) -> str:
 
 def _documents(args: argparse.Namespace) -> dict[str, Any]:
     """Read and check the document options before anything is written."""
+    from storage import documents
+
     found: dict[str, Any] = {}
     if args.solution_file:
         found["solution"] = documents.read_text_file(args.solution_file, "--solution-file")
@@ -186,6 +185,7 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _show(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
+    from storage import dependencies
     from storage import missions as ops
 
     async with workspace_session() as ws:
@@ -239,6 +239,7 @@ async def _move(args: argparse.Namespace) -> int:
 
 async def _update(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents
     from storage import missions as ops
 
     fields = {
@@ -277,6 +278,10 @@ async def _delete(args: argparse.Namespace) -> int:
 
 
 async def _approve(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import review
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await review.approve_mission(ws.db, mission_id)
@@ -285,6 +290,10 @@ async def _approve(args: argparse.Namespace) -> int:
 
 
 async def _reject(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents, review
+    from storage import missions as ops
+
     feedback = args.feedback
     if args.feedback_file is not None:
         feedback = documents.read_text_file(args.feedback_file, "--feedback-file")
@@ -296,6 +305,10 @@ async def _reject(args: argparse.Namespace) -> int:
 
 
 async def _depend(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import dependencies
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         on_id = await ops.resolve_mission_id(ws.db, args.on)

@@ -7,17 +7,13 @@ import asyncio
 import contextlib
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json
-from solo_unicorn_tui.cli.server import server_url
-from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
-from solo_unicorn_tui.workspace import Workspace, workspace_session
-from sync import replica
-from sync.claims import ClaimClient
-from sync.connection import connect, redact
-from sync.engine import sync_round
-from sync.service import SyncService, SyncStatus
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.workspace import Workspace
+    from sync.service import SyncStatus
 
 
 def register(sub: Any) -> None:
@@ -44,6 +40,13 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 async def _sync(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.server import server_url
+    from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+    from solo_unicorn_tui.workspace import workspace_session
+    from sync.claims import ClaimClient
+    from sync.connection import connect, redact
+    from sync.engine import sync_round
+
     async with workspace_session() as ws:
         url = server_url(args, ws.home)
         password = get_secret(SERVER_PASSWORD)
@@ -94,6 +97,9 @@ def report_org(ws: Workspace, joined: str | None) -> str:
 
 
 async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.Namespace) -> int:
+    from sync.claims import ClaimClient
+    from sync.service import SyncService
+
     last: list[str] = [""]
 
     def show(status: SyncStatus) -> None:
@@ -128,6 +134,10 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
 
 
 async def _status(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from sync import replica
+    from sync.connection import redact
+
     async with workspace_session() as ws:
         url = ws.settings.server_url
         data = {

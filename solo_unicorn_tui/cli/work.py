@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from solo_unicorn_tui.runtime.core import Runtime
-from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded, SessionStarted
-from solo_unicorn_tui.workspace import workspace_session
+if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.events import RuntimeEvent
 
 
 def register(sub: Any) -> None:
@@ -25,6 +24,8 @@ def register(sub: Any) -> None:
 
 
 def _printer(quiet: bool):  # type: ignore[no-untyped-def]
+    from solo_unicorn_tui.runtime.events import SessionEnded, SessionStarted
+
     def show(event: RuntimeEvent) -> None:
         if quiet:
             return
@@ -45,6 +46,9 @@ def _printer(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 async def _work(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.workspace import workspace_session
+
     async with workspace_session() as ws:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))
