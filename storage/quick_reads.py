@@ -24,7 +24,8 @@ from storage import validation
 from storage.errors import NotFoundError
 from storage.names import MISSION_JSON_FIELDS
 
-IDENTITY_KEYS = ("organization_id", "user_id", "workstation_id", "project_id")
+#: Written on the first full open (identity and site id); the quick path needs all of them.
+IDENTITY_KEYS = ("organization_id", "user_id", "workstation_id", "project_id", "site_id")
 _BOOL_COLUMNS = frozenset({"ready", "deleted", "requires_review"})
 _JSON_COLUMNS = frozenset({"tasks", "col_clocks", "payload"})
 _TIME_COLUMNS = frozenset(

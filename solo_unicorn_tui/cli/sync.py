@@ -133,22 +133,23 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
     return 0
 
 
-async def _status(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from sync import replica
-    from sync.connection import redact
+def _status(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.quick import reading
+    from storage.quick_reads import outbox_count
+    from sync import meta_keys as keys
+    from sync.urls import redact
 
-    async with workspace_session() as ws:
-        url = ws.settings.server_url
+    with reading() as r:
+        url, meta = r.server_url, r.replica.meta
         data = {
             "server_url": redact(url) if url else None,
-            "organization_id": ws.identity.organization_id,
-            "site_id": ws.db.site_id,
-            "cursor": await replica.get_cursor(ws.db),
-            "pending": await replica.pending_count(ws.db),
-            "last_sync_at": await replica.read_meta(ws.db, replica.LAST_SYNC_KEY) or None,
-            "last_error": await replica.read_meta(ws.db, replica.LAST_ERROR_KEY) or None,
-            "rejected": int(await replica.read_meta(ws.db, replica.REJECTED_KEY) or 0),
+            "organization_id": meta["organization_id"],
+            "site_id": meta["site_id"],
+            "cursor": int(meta.get(keys.CURSOR_KEY) or 0),
+            "pending": outbox_count(r.replica),
+            "last_sync_at": meta.get(keys.LAST_SYNC_KEY) or None,
+            "last_error": meta.get(keys.LAST_ERROR_KEY) or None,
+            "rejected": int(meta.get(keys.REJECTED_KEY) or 0),
         }
     if args.json:
         print_json(data)
