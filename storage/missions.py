@@ -20,6 +20,7 @@ from storage.codec import encode_row
 from storage.database import Database, get_meta
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Mission, MissionEvent, Project
+from storage.names import MISSION_JSON_FIELDS
 from storage.rows import resolve_row_id
 from storage.types import utcnow
 
@@ -419,36 +420,6 @@ async def delete_mission(db: Database, mission_id: str, *, origin: Origin = "use
         writer = ChangeWriter(db, conn)
         await writer.tombstone(missions, mission_id)
         await writer.event(current, "deleted", f"deleted {current['title']!r}", origin=origin)
-
-
-MISSION_JSON_FIELDS = (
-    "id",
-    "project_id",
-    "title",
-    "description",
-    "list",
-    "list_order",
-    "priority",
-    "ready",
-    "stage",
-    "flow_id",
-    "actor_id",
-    "repository_id",
-    "target_branch",
-    "agent_session_status",
-    "review_status",
-    "review_feedback",
-    "clarification",
-    "solution",
-    "tasks",
-    "pr_mode",
-    "github_pr_url",
-    "origin",
-    "recovery_attempts",
-    "last_error",
-    "created_at",
-    "updated_at",
-)
 
 
 def mission_to_json(mission: Mission) -> dict[str, Any]:

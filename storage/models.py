@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.names import MISSION_LISTS as MISSION_LISTS
 from storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -42,8 +43,6 @@ NAMING = {
 
 JsonList = list[Any]
 JsonDict = dict[str, Any]
-
-MISSION_LISTS = ("todo", "doing", "review", "done")
 
 
 class Base(DeclarativeBase):

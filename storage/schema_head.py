@@ -3,6 +3,8 @@
 Opening the replica happens on every start of the board; importing Alembic and walking its
 script directory costs ~0.1 s, so :meth:`storage.database.Database.open` asks this first and
 runs Alembic only when the stored revision is not the head found in ``migrations/versions``.
+Importing this module costs no SQLAlchemy either (the board's and the CLI's read paths use
+:func:`head_revisions` alone).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 VERSIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 _REVISION = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)['\"]", re.M)
@@ -39,6 +41,9 @@ def head_revisions() -> frozenset[str]:
 
 async def at_head(engine: AsyncEngine) -> bool:
     """True only when the database records exactly the single head revision."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     heads = head_revisions()
     if len(heads) != 1:
         return False

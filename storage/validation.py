@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from storage.errors import ValidationError
-from storage.models import MISSION_LISTS
+from storage.names import MISSION_LISTS
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 100_000

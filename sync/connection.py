@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from storage.migrate import head_revision
 from sync.errors import (
     NotAMemberError,
     ServerAuthError,
@@ -16,25 +14,10 @@ from sync.errors import (
     ServerUnreachableError,
     SyncError,
 )
+from sync.urls import plain_dsn as plain_dsn
+from sync.urls import redact as redact
 
 CONNECT_TIMEOUT_S = 5.0
-
-
-def plain_dsn(url: str) -> str:
-    """``postgresql+asyncpg://`` (SQLAlchemy) → ``postgresql://`` (asyncpg)."""
-    scheme, rest = url.split("://", 1) if "://" in url else ("postgresql", url)
-    return f"{scheme.split('+', 1)[0]}://{rest}"
-
-
-def redact(url: str) -> str:
-    """The URL without any password, fit for messages and status output."""
-    parts = urlsplit(plain_dsn(url))
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username:
-        host = f"{parts.username}@{host}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def sqlalchemy_url(url: str, password: str | None) -> str:
@@ -103,6 +86,8 @@ async def connect(
 
 async def check_server_schema(conn: asyncpg.Connection, url: str) -> None:
     """Refuse to sync unless the server is at exactly this program's schema revision."""
+    from storage.migrate import head_revision
+
     expected = head_revision()
     try:
         found = await conn.fetchval("SELECT su_schema_version()")

@@ -15,12 +15,12 @@ from sqlalchemy import bindparam, delete, func, select
 from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, OutboxEntry
 from sync.merge import merge_columns, row_stamp
+from sync.meta_keys import CURSOR_KEY as CURSOR_KEY
+from sync.meta_keys import LAST_ERROR_KEY as LAST_ERROR_KEY
+from sync.meta_keys import LAST_SYNC_KEY as LAST_SYNC_KEY
+from sync.meta_keys import REJECTED_KEY as REJECTED_KEY
 from sync.protocol import Change, PullBatch
 
-CURSOR_KEY = "sync_cursor"
-LAST_SYNC_KEY = "sync_last_at"
-LAST_ERROR_KEY = "sync_last_error"
-REJECTED_KEY = "sync_rejected_count"
 _CHUNK = 900
 
 OUTBOX = OutboxEntry.__table__

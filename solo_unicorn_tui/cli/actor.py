@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.workspace import workspace_session
-from storage import actors, documents
-from storage.identity import get_project
-from storage.models import Actor
+
+if TYPE_CHECKING:
+    from storage.models import Actor
 
 
 def register(sub: Any) -> None:
@@ -42,6 +41,8 @@ def _fields(parser: argparse.ArgumentParser) -> None:
 
 
 def _values(args: argparse.Namespace) -> dict[str, Any]:
+    from storage import documents
+
     prompt = args.system_prompt
     if args.system_prompt_file:
         prompt = documents.read_text_file(args.system_prompt_file, "--system-prompt-file")
@@ -82,10 +83,15 @@ def _emit(actor: Actor, default_id: str | None, as_json: bool) -> None:
 
 
 async def _default_id(ws: Any) -> str | None:
+    from storage.identity import get_project
+
     return (await get_project(ws.db, ws.project_id)).default_actor_id
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import actors
+
     async with workspace_session() as ws:
         found = await actors.list_actors(ws.db, ws.project_id)
         default_id = await _default_id(ws)
@@ -103,6 +109,9 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import actors
+
     async with workspace_session() as ws:
         actor = await actors.get_actor(ws.db, await actors.resolve_actor_id(ws.db, args.id))
         default_id = await _default_id(ws)
@@ -111,6 +120,9 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import actors
+
     values = _values(args)
     async with workspace_session() as ws:
         actor = await actors.add_actor(ws.db, ws.project_id, args.name, **values)
@@ -120,6 +132,9 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _edit(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import actors
+
     values = _values(args)
     if args.name is not None:
         values["name"] = args.name
@@ -134,6 +149,9 @@ async def _edit(args: argparse.Namespace) -> int:
 
 
 async def _default(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import actors
+
     async with workspace_session() as ws:
         actor_id = await actors.resolve_actor_id(ws.db, args.id)
         await actors.set_default_actor(ws.db, ws.project_id, actor_id)

@@ -8,14 +8,9 @@ import getpass
 import sys
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
-
 from solo_unicorn_tui.cli.output import add_action, add_json_flag, print_json, print_table
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
-from solo_unicorn_tui.runtime.agent_process import looks_secret
-from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
-from solo_unicorn_tui.runtime.agents import credentials, versions
 
 
 def register(sub: Any) -> None:
@@ -61,6 +56,9 @@ def register(sub: Any) -> None:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+    from solo_unicorn_tui.runtime.agents import versions
+
     home = Home.locate()
     profiles = AgentProfiles.load(home)
     default = profiles.default()
@@ -107,6 +105,9 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _login(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+    from solo_unicorn_tui.runtime.agents import credentials
+
     profile = AgentProfiles.load(Home.locate()).get(args.name)
     if args.remove:
         credentials.forget_api_key(profile)
@@ -130,6 +131,8 @@ async def _login(args: argparse.Namespace) -> int:
 
 
 def _parse_env(pairs: list[str]) -> dict[str, str]:
+    from solo_unicorn_tui.runtime.agent_process import looks_secret
+
     env = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -184,6 +187,10 @@ def _split_spec(spec: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 async def _add(raw: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+
     args, argv = _split_spec(list(raw.spec))
     if not argv:
         raise UserError(
@@ -220,6 +227,8 @@ async def _add(raw: argparse.Namespace) -> int:
 
 
 async def _remove(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+
     profiles = AgentProfiles.load(Home.locate())
     profiles.remove(args.name)
     profiles.save()

@@ -8,16 +8,15 @@ import shutil
 import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from solo_unicorn_tui import secrets
 from solo_unicorn_tui.cli.output import add_json_flag, print_json
-from solo_unicorn_tui.config import Settings, load_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
-from storage.database import Database, sqlite_url
 from storage.errors import StorageError
-from storage.migrate import get_revision, head_revision
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.config import Settings
 
 
 @dataclass
@@ -49,6 +48,8 @@ def check_home(home: Home) -> Check:
 
 
 def check_config(home: Home) -> tuple[Check, Settings | None]:
+    from solo_unicorn_tui.config import load_settings
+
     try:
         settings = load_settings(home)
     except UserError as error:
@@ -58,6 +59,9 @@ def check_config(home: Home) -> tuple[Check, Settings | None]:
 
 
 async def check_replica(home: Home) -> list[Check]:
+    from storage.database import Database, sqlite_url
+    from storage.migrate import get_revision, head_revision
+
     try:
         db = await Database.open(sqlite_url(home.replica))
     except StorageError as error:
@@ -90,6 +94,8 @@ def check_git() -> Check:
 
 
 def check_keyring() -> Check:
+    from solo_unicorn_tui import secrets
+
     name = secrets.keyring_backend_name()
     if secrets.keyring_usable():
         return Check("keyring", True, name)
@@ -156,6 +162,8 @@ def check_agent_versions(home: Home) -> list[Check]:
 
 
 async def check_server(settings: Settings) -> Check:
+    from solo_unicorn_tui import secrets
+
     if not settings.server_url:
         return Check("server", True, "not configured (working local-only)")
     from sync.connection import check_server as probe

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import (
     add_action,
@@ -13,16 +13,14 @@ from solo_unicorn_tui.cli.output import (
     print_table,
 )
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.workspace import workspace_session
-from storage import actors, fallback, flows
-from storage import missions as mission_ops
-from storage.codec import encode_value
-from storage.models import (
-    MissionFallbackConfig,
-    MissionFallbackItem,
-    MissionFallbackRun,
-    MissionFallbackTemplate,
-)
+
+if TYPE_CHECKING:
+    from storage.models import (
+        MissionFallbackConfig,
+        MissionFallbackItem,
+        MissionFallbackRun,
+        MissionFallbackTemplate,
+    )
 
 
 def register(sub: Any) -> None:
@@ -91,6 +89,8 @@ def _template_options(parser: argparse.ArgumentParser) -> None:
 
 
 async def _template_values(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from storage import actors, flows
+
     values: dict[str, Any] = {
         "description": args.description,
         "acceptance_criteria": args.criteria,
@@ -108,10 +108,17 @@ async def _template_values(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _json(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    from storage.codec import encode_value
+
     return {name: encode_value(getattr(row, name)) for name in fields}
 
 
-TEMPLATE_FIELDS = ("id", "name", *fallback.TEMPLATE_FIELDS[1:])
+def _template_fields() -> tuple[str, ...]:
+    from storage import fallback
+
+    return ("id", "name", *fallback.TEMPLATE_FIELDS[1:])
+
+
 RUN_FIELDS = (
     "id",
     "triggered_by",
@@ -147,13 +154,16 @@ CONFIG_FIELDS = (
 
 def _emit_template(template: MissionFallbackTemplate, as_json: bool) -> None:
     if as_json:
-        print_json(_json(template, TEMPLATE_FIELDS))
+        print_json(_json(template, _template_fields()))
     else:
         state = "" if template.enabled else "  (disabled)"
         print(f"{template.id}  P{template.priority} {template.name}{state}")
 
 
 async def _template_add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         values = await _template_values(ws, args)
         template = await fallback.add_template(
@@ -164,10 +174,14 @@ async def _template_add(args: argparse.Namespace) -> int:
 
 
 async def _template_list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         found = await fallback.list_templates(ws.db, ws.project_id)
     if args.json:
-        print_json([_json(t, TEMPLATE_FIELDS) for t in found])
+        fields = _template_fields()
+        print_json([_json(t, fields) for t in found])
     else:
         print_table(
             ["id", "pri", "effort", "enabled", "name"],
@@ -186,6 +200,9 @@ async def _template_list(args: argparse.Namespace) -> int:
 
 
 async def _template_edit(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         values = await _template_values(ws, args)
@@ -199,6 +216,9 @@ async def _template_edit(args: argparse.Namespace) -> int:
 
 
 async def _template_launch(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         mission = await fallback.launch_template(ws.db, template_id)
@@ -207,6 +227,9 @@ async def _template_launch(args: argparse.Namespace) -> int:
 
 
 async def _template_delete(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         await fallback.delete_template(ws.db, template_id)
@@ -215,6 +238,10 @@ async def _template_delete(args: argparse.Namespace) -> int:
 
 
 async def _check(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+    from storage import missions as mission_ops
+
     async with workspace_session() as ws:
         result = await fallback.run_fallback_check(ws.db, ws.project_id, triggered_by="manual")
     if args.json:
@@ -257,6 +284,9 @@ def _emit_runs(found: list[MissionFallbackRun]) -> None:
 
 
 async def _runs(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         found = await fallback.list_runs(ws.db, ws.project_id, limit=max(1, args.limit))
     if args.json:
@@ -274,6 +304,9 @@ def _emit_item(item: MissionFallbackItem, as_json: bool) -> None:
 
 
 async def _items(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     status = None if args.status == "all" else args.status
     if status not in (None, "proposed", "accepted", "discarded"):
         raise UserError(f"--status {args.status!r}: use proposed, accepted, discarded or all")
@@ -290,6 +323,9 @@ async def _items(args: argparse.Namespace) -> int:
 
 
 async def _accept(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         item_id = await fallback.resolve_item_id(ws.db, args.id)
         mission = await fallback.accept_item(ws.db, item_id)
@@ -298,6 +334,9 @@ async def _accept(args: argparse.Namespace) -> int:
 
 
 async def _discard(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     async with workspace_session() as ws:
         item_id = await fallback.resolve_item_id(ws.db, args.id)
         item = await fallback.discard_item(ws.db, item_id, args.feedback)
@@ -306,6 +345,8 @@ async def _discard(args: argparse.Namespace) -> int:
 
 
 def _emit_config(config: MissionFallbackConfig, as_json: bool) -> None:
+    from storage.codec import encode_value
+
     if as_json:
         print_json(_json(config, CONFIG_FIELDS))
         return
@@ -315,6 +356,9 @@ def _emit_config(config: MissionFallbackConfig, as_json: bool) -> None:
 
 
 async def _config(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
     changes = {
         "backlog_threshold": args.threshold,
         "check_cadence_minutes": args.cadence,

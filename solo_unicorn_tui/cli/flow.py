@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.workspace import workspace_session
-from storage import documents, flows
-from storage.codec import encode_value
-from storage.identity import get_project
-from storage.models import Flow
+
+if TYPE_CHECKING:
+    from storage.models import Flow
 
 STAGES_HELP = "stages in order, '!' after a name = needs review: 'clarify,plan!,code!'"
 
@@ -53,6 +51,8 @@ def _stage_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _stages(args: argparse.Namespace, keep: Flow | None = None) -> list[dict[str, Any]] | None:
+    from storage import documents, flows
+
     if args.stages_file:
         text = documents.read_text_file(args.stages_file, "--stages-file")
         try:
@@ -80,6 +80,8 @@ def _describe(flow: Flow) -> str:
 
 
 def _to_json(flow: Flow, default_id: str | None) -> dict[str, Any]:
+    from storage.codec import encode_value
+
     return {
         "id": flow.id,
         "name": flow.name,
@@ -100,6 +102,10 @@ def _emit(flow: Flow, default_id: str | None, as_json: bool) -> None:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import flows
+    from storage.identity import get_project
+
     async with workspace_session() as ws:
         found = await flows.list_flows(ws.db, ws.project_id)
         default_id = (await get_project(ws.db, ws.project_id)).default_flow_id
@@ -114,6 +120,10 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import flows
+    from storage.identity import get_project
+
     async with workspace_session() as ws:
         flow = await flows.get_flow(ws.db, await flows.resolve_flow_id(ws.db, args.id))
         default_id = (await get_project(ws.db, ws.project_id)).default_flow_id
@@ -128,6 +138,10 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import flows
+    from storage.identity import get_project
+
     stages = _stages(args)
     async with workspace_session() as ws:
         flow = await flows.add_flow(
@@ -139,6 +153,10 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _edit(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import flows
+    from storage.identity import get_project
+
     async with workspace_session() as ws:
         flow_id = await flows.resolve_flow_id(ws.db, args.id)
         stages = _stages(args, keep=await flows.get_flow(ws.db, flow_id))
@@ -153,6 +171,9 @@ async def _edit(args: argparse.Namespace) -> int:
 
 
 async def _default(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import flows
+
     async with workspace_session() as ws:
         flow_id = await flows.resolve_flow_id(ws.db, args.id)
         await flows.set_default_flow(ws.db, ws.project_id, flow_id)

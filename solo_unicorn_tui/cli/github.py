@@ -13,13 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
-from solo_unicorn_tui.config import load_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
-from solo_unicorn_tui.runtime.github.client import client_from_settings
-from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret, set_secret
-from solo_unicorn_tui.workspace import workspace_session
-from storage.missions import resolve_mission_id
 
 
 def register(sub: Any) -> None:
@@ -49,15 +44,21 @@ def register(sub: Any) -> None:
 
 
 def _api_url() -> str:
+    from solo_unicorn_tui.config import load_settings
+
     return load_settings(Home.locate()).github_api_url
 
 
 async def _who(api_url: str) -> str:
+    from solo_unicorn_tui.runtime.github.client import client_from_settings
+
     async with client_from_settings(api_url) as client:
         return await client.current_user()
 
 
 async def _login(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret, set_secret
+
     if args.stdin:
         token = sys.stdin.readline().strip()
     else:
@@ -81,6 +82,8 @@ async def _login(args: argparse.Namespace) -> int:
 
 
 async def _logout(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.secrets import GITHUB_TOKEN, delete_secret
+
     delete_secret(GITHUB_TOKEN)
     print("GitHub token removed")
     return 0
@@ -99,6 +102,9 @@ async def _status(args: argparse.Namespace) -> int:
 async def _pr(args: argparse.Namespace) -> int:
     # GitPython fails at import when git is missing; only this command needs it.
     from solo_unicorn_tui.runtime.github import pr_mode
+    from solo_unicorn_tui.runtime.github.client import client_from_settings
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.missions import resolve_mission_id
     from storage.worktrees import mission_worktree
 
     async with workspace_session() as ws:
@@ -129,6 +135,8 @@ async def _pr(args: argparse.Namespace) -> int:
 
 async def _refresh(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.runtime.github import pr_mode
+    from solo_unicorn_tui.runtime.github.client import client_from_settings
+    from solo_unicorn_tui.workspace import workspace_session
     from storage import pull_requests
 
     async with workspace_session() as ws:

@@ -7,9 +7,6 @@ import sys
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json
-from solo_unicorn_tui.workspace import workspace_session
-from storage import documents
-from storage.memory import MEMORY_MAX, get_memory, set_memory
 
 
 def register(sub: Any) -> None:
@@ -25,6 +22,9 @@ def register(sub: Any) -> None:
 
 
 async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.memory import get_memory
+
     async with workspace_session() as ws:
         memory = await get_memory(ws.db, ws.project_id)
     if args.json:
@@ -35,6 +35,10 @@ async def _show(args: argparse.Namespace) -> int:
 
 
 async def _set(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents
+    from storage.memory import MEMORY_MAX, set_memory
+
     if args.file == "-":
         text = sys.stdin.read()
     elif args.file is not None:

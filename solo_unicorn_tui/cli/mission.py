@@ -16,10 +16,7 @@ from solo_unicorn_tui.cli.output import (
     print_table,
 )
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.workspace import workspace_session
-from storage import dependencies, documents, review
-from storage import missions as ops
-from storage.models import MISSION_LISTS
+from storage.names import MISSION_LISTS
 
 
 def register(sub: Any) -> None:
@@ -39,6 +36,14 @@ def register(sub: Any) -> None:
 
     listing = add_action(commands, "list", "list missions by list and order", _list)
     listing.add_argument("--list", dest="list_name", help="|".join(MISSION_LISTS))
+    listing.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="print at most N missions"
+    )
+    listing.add_argument(
+        "--after",
+        metavar="ID",
+        help="start after this mission (the last id of the previous page)",
+    )
 
     add_action(commands, "show", "show one mission with its timeline", _show, takes_id=True)
 
@@ -83,6 +88,16 @@ def register(sub: Any) -> None:
     depend.add_argument("--remove", action="store_true", help="remove the dependency instead")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _description_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--description")
@@ -114,6 +129,8 @@ def _repo_relative(path: Path) -> str:
 
 def _documents(args: argparse.Namespace) -> dict[str, Any]:
     """Read and check the document options before anything is written."""
+    from storage import documents
+
     found: dict[str, Any] = {}
     if args.solution_file:
         found["solution"] = documents.read_text_file(args.solution_file, "--solution-file")
@@ -165,65 +182,81 @@ async def _add(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _list(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from storage import missions as ops
+def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.quick import reading
+    from storage import quick_reads as q
 
-    async with workspace_session() as ws:
-        found = await ops.list_missions(ws.db, ws.project_id, args.list_name)
+    with reading() as r:
+        found = q.list_missions(
+            r.replica, r.project_id, args.list_name, limit=args.limit, after=args.after
+        )
     if args.json:
-        print_json([ops.mission_to_json(m) for m in found])
+        print_json([q.mission_json(m) for m in found])
     else:
         print_table(
             ["id", "list", "pri", "stage", "ready", "title"],
             [
-                (m.id, m.list, m.priority, m.stage, "yes" if m.ready else "", m.title[:70])
+                (
+                    m["id"],
+                    m["list"],
+                    m["priority"],
+                    m["stage"],
+                    "yes" if m["ready"] else "",
+                    m["title"][:70],
+                )
                 for m in found
             ],
         )
     return 0
 
 
-async def _show(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from storage import missions as ops
+def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.quick import reading
+    from storage import quick_reads as q
 
-    async with workspace_session() as ws:
-        mission_id = await ops.resolve_mission_id(ws.db, args.id)
-        mission = await ops.get_mission(ws.db, mission_id)
-        events = await ops.list_events(ws.db, mission_id)
-        waiting_on = await dependencies.blockers(ws.db, mission_id)
+    with reading() as r:
+        mission_id = q.resolve_mission_id(r.replica, args.id)
+        mission = q.get_mission(r.replica, mission_id)
+        events = q.mission_events(r.replica, mission_id)
+        waiting_on = q.blockers(r.replica, mission_id)
     if args.json:
-        data = ops.mission_to_json(mission)
-        data["blocked_by"] = [m.id for m in waiting_on]
-        data["github_pr_number"] = mission.github_pr_number
+        data = q.mission_json(mission)
+        data["blocked_by"] = [m["id"] for m in waiting_on]
+        data["github_pr_number"] = mission["github_pr_number"]
         data["events"] = [
             {
-                "kind": e.kind,
-                "origin": e.origin,
-                "summary": e.summary,
-                "at": e.created_at.isoformat(),
+                "kind": e["kind"],
+                "origin": e["origin"],
+                "summary": e["summary"],
+                "at": e["created_at"].isoformat(),
             }
             for e in events
         ]
         print_json(data)
         return 0
-    print_mission(mission, False)
-    if mission.description:
+    _print_row(mission)
+    if mission["description"]:
         print()
-        print(mission.description)
+        print(mission["description"])
     for blocker in waiting_on:
-        print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
-    if mission.review_feedback:
-        print(f"  review feedback: {mission.review_feedback.splitlines()[0][:100]}")
-    if mission.github_pr_url:
-        print(f"  pull request #{mission.github_pr_number}: {mission.github_pr_url}")
-    if mission.last_error:
-        print(f"  last error: {mission.last_error[:200]}")
+        print(f"  blocked by {blocker['id']}  [{blocker['list']}] {blocker['title'][:60]}")
+    if mission["review_feedback"]:
+        print(f"  review feedback: {mission['review_feedback'].splitlines()[0][:100]}")
+    if mission["github_pr_url"]:
+        print(f"  pull request #{mission['github_pr_number']}: {mission['github_pr_url']}")
+    if mission["last_error"]:
+        print(f"  last error: {mission['last_error'][:200]}")
     print()
     for event in events:
-        print(f"  {event.created_at:%Y-%m-%d %H:%M}  {event.origin:<8} {event.summary}")
+        print(f"  {event['created_at']:%Y-%m-%d %H:%M}  {event['origin']:<8} {event['summary']}")
     return 0
+
+
+def _print_row(mission: dict[str, Any]) -> None:
+    """A mission row as :func:`print_mission` prints a mission (text)."""
+    ready = "ready" if mission["ready"] else "not ready"
+    print(f"{mission['id']}  [{mission['list']}] P{mission['priority']} {mission['stage']} {ready}")
+    print(f"  {mission['title']}")
 
 
 async def _move(args: argparse.Namespace) -> int:
@@ -239,6 +272,7 @@ async def _move(args: argparse.Namespace) -> int:
 
 async def _update(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents
     from storage import missions as ops
 
     fields = {
@@ -277,6 +311,10 @@ async def _delete(args: argparse.Namespace) -> int:
 
 
 async def _approve(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import review
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await review.approve_mission(ws.db, mission_id)
@@ -285,6 +323,10 @@ async def _approve(args: argparse.Namespace) -> int:
 
 
 async def _reject(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents, review
+    from storage import missions as ops
+
     feedback = args.feedback
     if args.feedback_file is not None:
         feedback = documents.read_text_file(args.feedback_file, "--feedback-file")
@@ -296,6 +338,10 @@ async def _reject(args: argparse.Namespace) -> int:
 
 
 async def _depend(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import dependencies
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         on_id = await ops.resolve_mission_id(ws.db, args.on)

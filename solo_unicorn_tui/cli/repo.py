@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, add_json_flag, print_json, print_table
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.runtime.git_repos import inspect_repository
-from solo_unicorn_tui.workspace import workspace_session
-from storage.repositories import (
-    RepositoryLink,
-    find_repository,
-    link_repository,
-    list_repositories,
-    update_repository_settings,
-)
+
+if TYPE_CHECKING:
+    from storage.repositories import RepositoryLink
 
 
 def register(sub: Any) -> None:
@@ -66,6 +60,10 @@ def _to_json(link: RepositoryLink, default: bool) -> dict[str, Any]:
 
 
 async def _add(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.git_repos import inspect_repository
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.repositories import link_repository, list_repositories
+
     info = inspect_repository(args.path)
     async with workspace_session() as ws:
         link = await link_repository(
@@ -94,6 +92,9 @@ def _split(command: str, option: str) -> list[str]:
 
 
 async def _set(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.repositories import find_repository, update_repository_settings
+
     changes: dict[str, Any] = {}
     if args.copy_files is not None:
         changes["copy_files"] = args.copy_files
@@ -115,6 +116,9 @@ async def _set(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.repositories import list_repositories
+
     async with workspace_session() as ws:
         links = await list_repositories(ws.db, ws.project_id, ws.identity.workstation_id)
     if args.json:

@@ -15,18 +15,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
-
 from solo_unicorn_tui.cli.output import add_action, add_json_flag, print_json, print_table
-from solo_unicorn_tui.config import load_settings, save_settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
-from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret, set_secret
-from storage.database import create_engine
-from storage.migrate import get_revision, head_revision, upgrade_to_head
-from sync import admin
-from sync import server as sync_server
-from sync.connection import connect, plain_dsn, redact, sqlalchemy_url
 
 #: The first revision with member roles and row-level security.
 ISOLATION_REVISION = "0003"
@@ -78,6 +69,8 @@ def _url_option(parser: argparse.ArgumentParser) -> None:
 
 
 def server_url(args: argparse.Namespace, home: Home) -> str:
+    from solo_unicorn_tui.config import load_settings
+
     url = getattr(args, "url", None) or load_settings(home).server_url
     if not url:
         raise UserError(
@@ -89,6 +82,10 @@ def server_url(args: argparse.Namespace, home: Home) -> str:
 
 @asynccontextmanager
 async def _admin_connection(args: argparse.Namespace) -> AsyncIterator[tuple[str, Any]]:
+    from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+    from sync import admin
+    from sync.connection import connect
+
     url = server_url(args, Home.locate())
     conn = await connect(url, get_secret(SERVER_PASSWORD))
     try:
@@ -99,6 +96,11 @@ async def _admin_connection(args: argparse.Namespace) -> AsyncIterator[tuple[str
 
 
 async def _upgrade(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+    from storage.database import create_engine
+    from storage.migrate import get_revision, head_revision, upgrade_to_head
+    from sync.connection import connect, redact, sqlalchemy_url
+
     home = Home.locate()
     url = server_url(args, home)
     password = get_secret(SERVER_PASSWORD)
@@ -129,6 +131,8 @@ async def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _insufficient_privilege(error: BaseException) -> bool:
+    import asyncpg
+
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, asyncpg.InsufficientPrivilegeError):
@@ -140,6 +144,9 @@ def _insufficient_privilege(error: BaseException) -> bool:
 
 
 async def _print_team_hint(url: str, password: str | None) -> None:
+    from sync import admin
+    from sync.connection import connect, plain_dsn
+
     conn = await connect(url, password)
     try:
         mapped = await admin.mapped_admin_organization(conn)
@@ -159,6 +166,13 @@ async def _print_team_hint(url: str, password: str | None) -> None:
 
 
 async def _login(args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from solo_unicorn_tui.config import save_settings
+    from solo_unicorn_tui.secrets import SERVER_PASSWORD, set_secret
+    from sync import server as sync_server
+    from sync.connection import connect, plain_dsn, redact
+
     home = Home.locate()
     home.ensure()
     url = server_url(args, home)
@@ -201,6 +215,8 @@ async def _login(args: argparse.Namespace) -> int:
 
 
 async def _org_add(args: argparse.Namespace) -> int:
+    from sync import admin
+
     async with _admin_connection(args) as (_url, conn):
         info = await admin.add_organization(conn, args.name)
     if args.json:
@@ -212,6 +228,8 @@ async def _org_add(args: argparse.Namespace) -> int:
 
 
 async def _org_list(args: argparse.Namespace) -> int:
+    from sync import admin
+
     async with _admin_connection(args) as (_url, conn):
         known = await admin.organizations(conn)
     if args.json:
@@ -236,6 +254,8 @@ async def _org_list(args: argparse.Namespace) -> int:
 
 
 async def _invite(args: argparse.Namespace) -> int:
+    from sync import admin
+
     async with _admin_connection(args) as (url, conn):
         made = await admin.invite(conn, url, args.org, args.name)
     if args.json:
@@ -260,6 +280,8 @@ async def _invite(args: argparse.Namespace) -> int:
 
 
 async def _members(args: argparse.Namespace) -> int:
+    from sync import admin
+
     async with _admin_connection(args) as (_url, conn):
         found = await admin.members(conn, args.org)
     if args.json:
@@ -288,6 +310,8 @@ async def _members(args: argparse.Namespace) -> int:
 
 
 async def _revoke(args: argparse.Namespace) -> int:
+    from sync import admin
+
     async with _admin_connection(args) as (_url, conn):
         organization_id = await admin.revoke(conn, args.role)
     if args.json:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
-from solo_unicorn_tui.workspace import workspace_session
-from storage.agent_stats import AgentStats, agent_stats
+
+if TYPE_CHECKING:
+    from storage.agent_stats import AgentStats
 
 
 def register(sub: Any) -> None:
@@ -43,6 +44,9 @@ def rows(stats: list[AgentStats]) -> list[tuple[str, ...]]:
 
 
 async def run(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.agent_stats import agent_stats
+
     async with workspace_session() as ws:
         stats = await agent_stats(ws.db, None if args.all_projects else ws.project_id)
     if args.json:

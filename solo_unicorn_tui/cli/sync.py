@@ -8,17 +8,13 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json
-from solo_unicorn_tui.cli.server import server_url
-from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
-from solo_unicorn_tui.workspace import Workspace, workspace_session
-from sync import replica
-from sync.claims import ClaimClient
-from sync.connection import connect, redact
-from sync.engine import sync_round
-from sync.service import SyncService, SyncStatus
+
+if TYPE_CHECKING:
+    from solo_unicorn_tui.workspace import Workspace
+    from sync.service import SyncStatus
 
 
 def register(sub: Any) -> None:
@@ -45,6 +41,13 @@ def _progress(quiet: bool) -> Callable[[int, int], None]:
 
 
 async def _sync(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.server import server_url
+    from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
+    from solo_unicorn_tui.workspace import workspace_session
+    from sync.claims import ClaimClient
+    from sync.connection import connect, redact
+    from sync.engine import sync_round
+
     async with workspace_session() as ws:
         url = server_url(args, ws.home)
         password = get_secret(SERVER_PASSWORD)
@@ -95,6 +98,9 @@ def report_org(ws: Workspace, joined: str | None) -> str:
 
 
 async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.Namespace) -> int:
+    from sync.claims import ClaimClient
+    from sync.service import SyncService
+
     last: list[str] = [""]
 
     def show(status: SyncStatus) -> None:
@@ -128,18 +134,23 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
     return 0
 
 
-async def _status(args: argparse.Namespace) -> int:
-    async with workspace_session() as ws:
-        url = ws.settings.server_url
+def _status(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.cli.quick import reading
+    from storage.quick_reads import outbox_count
+    from sync import meta_keys as keys
+    from sync.urls import redact
+
+    with reading() as r:
+        url, meta = r.server_url, r.replica.meta
         data = {
             "server_url": redact(url) if url else None,
-            "organization_id": ws.identity.organization_id,
-            "site_id": ws.db.site_id,
-            "cursor": await replica.get_cursor(ws.db),
-            "pending": await replica.pending_count(ws.db),
-            "last_sync_at": await replica.read_meta(ws.db, replica.LAST_SYNC_KEY) or None,
-            "last_error": await replica.read_meta(ws.db, replica.LAST_ERROR_KEY) or None,
-            "rejected": int(await replica.read_meta(ws.db, replica.REJECTED_KEY) or 0),
+            "organization_id": meta["organization_id"],
+            "site_id": meta["site_id"],
+            "cursor": int(meta.get(keys.CURSOR_KEY) or 0),
+            "pending": outbox_count(r.replica),
+            "last_sync_at": meta.get(keys.LAST_SYNC_KEY) or None,
+            "last_error": meta.get(keys.LAST_ERROR_KEY) or None,
+            "rejected": int(meta.get(keys.REJECTED_KEY) or 0),
         }
     if args.json:
         print_json(data)

@@ -7,11 +7,10 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from solo_unicorn_tui.runtime.core import Runtime
-from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded, SessionStarted
-from solo_unicorn_tui.workspace import workspace_session
+if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.events import RuntimeEvent
 
 
 def register(sub: Any) -> None:
@@ -26,6 +25,8 @@ def register(sub: Any) -> None:
 
 
 def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
+    from solo_unicorn_tui.runtime.events import SessionEnded, SessionStarted
+
     def show(event: RuntimeEvent) -> None:
         if quiet:
             return
@@ -46,6 +47,9 @@ def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
 
 
 async def _work(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.workspace import workspace_session
+
     async with workspace_session() as ws:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))

@@ -6,8 +6,6 @@ import argparse
 from typing import Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
-from solo_unicorn_tui.runtime.core import Runtime
-from solo_unicorn_tui.workspace import workspace_session
 
 
 def register(sub: Any) -> None:
@@ -26,6 +24,9 @@ def register(sub: Any) -> None:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.workspace import workspace_session
+
     async with workspace_session() as ws:
         snapshot = await Runtime.from_workspace(ws).snapshot()
     rows = [
@@ -55,6 +56,9 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _clean(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.core import Runtime
+    from solo_unicorn_tui.workspace import workspace_session
+
     async with workspace_session() as ws:
         results = await Runtime.from_workspace(ws).clean_worktrees(
             force=args.force, idle_days=args.days

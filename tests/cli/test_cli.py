@@ -174,3 +174,82 @@ def test_doctor_names_an_unreachable_server(home: Home, cli) -> None:
     assert result.returncode == 1
     line = next(x for x in result.stdout.splitlines() if x.startswith("FAIL  server"))
     assert "cannot reach the sync server postgresql://su@127.0.0.1:9/board" in line
+
+
+def test_the_command_table_matches_what_each_module_registers() -> None:
+    from solo_unicorn_tui.cli import main
+
+    for name, (_module, help_text) in main.COMMANDS.items():
+        sub = next(a for a in main.build_parser(name)._actions if a.dest == "command")
+        registered = {choice.dest: choice.help for choice in sub._choices_actions}
+        assert registered[name] == help_text, name
+        assert sub.choices[name].add_help, name  # the real parser, not the listing stub
+
+
+def _modules_after(*argv: str) -> list[str]:
+    """The heavy modules a ``solo-unicorn`` call with ``argv`` imports (run in a new process)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom solo_unicorn_tui.cli.main import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('sqlalchemy', 'alembic', 'pydantic', 'asyncpg', 'keyring', 'httpx', 'textual')\n"
+        "found = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
+        "found += [m for m in sys.modules if m.startswith('solo_unicorn_tui.cli.')]\n"
+        "sys.stderr.write('MODULES ' + ' '.join(sorted(found)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+    )
+    return done.stderr.rsplit("MODULES ", 1)[1].split()
+
+
+def test_help_and_usage_errors_import_no_command_module() -> None:
+    assert _modules_after("--help") == ["solo_unicorn_tui.cli.main"]
+    assert _modules_after("no-such-command") == ["solo_unicorn_tui.cli.main"]
+    only_mission = [
+        "solo_unicorn_tui.cli.main",
+        "solo_unicorn_tui.cli.mission",
+        "solo_unicorn_tui.cli.output",
+    ]
+    assert _modules_after("mission", "add") == only_mission
+    assert _modules_after("mission", "list", "--help") == only_mission
+
+
+def test_read_commands_use_no_sqlalchemy_once_the_replica_exists(home: Home, cli) -> None:
+    created = _json(cli("mission", "add", "--title", "Read me", "--json"))
+    for argv in (
+        ("mission", "list", "--json"),
+        ("mission", "show", created["id"][-6:], "--json"),
+        ("sync", "status", "--json"),
+    ):
+        found = _modules_after(*argv)
+        assert not [m for m in found if not m.startswith("solo_unicorn_tui.")], (argv, found)
+
+
+def test_mission_list_pages_with_limit_and_after(home: Home, cli) -> None:
+    ids = [_json(cli("mission", "add", "--title", f"M{i}", "--json"))["id"] for i in range(5)]
+    _json(cli("mission", "move", ids[4], "--to", "doing", "--json"))
+    everything = [m["id"] for m in _json(cli("mission", "list", "--json"))]
+    assert everything == [ids[4], *ids[:4]]  # by list (doing < todo), then order
+    first = [m["id"] for m in _json(cli("mission", "list", "--limit", "2", "--json"))]
+    assert first == everything[:2]
+    rest = _json(cli("mission", "list", "--limit", "2", "--after", first[-1], "--json"))
+    assert [m["id"] for m in rest] == everything[2:4]
+    short = _json(cli("mission", "list", "--after", everything[3][-6:], "--json"))
+    assert [m["id"] for m in short] == everything[4:]
+    todo_rest = _json(cli("mission", "list", "--list", "todo", "--after", ids[0], "--json"))
+    assert [m["id"] for m in todo_rest] == ids[1:4]
+
+    bad = cli("mission", "list", "--limit", "0")
+    assert bad.returncode == 2
+    assert "--limit: must be a whole number of at least 1, not '0'" in bad.stderr
+    unknown = cli("mission", "list", "--after", "nothing-like-it")
+    assert unknown.returncode == 1
+    assert "no mission with id 'nothing-like-it'" in unknown.stderr

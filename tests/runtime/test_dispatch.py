@@ -9,8 +9,8 @@ from storage import missions as ops
 from storage.changes import ChangeWriter
 from storage.models import MissionDependency
 from storage.sessions import claim_mission, dispatchable_missions
-from tests.support.runtime_fixtures import script_profile
 from tests.runtime.test_sessions import _mission, _setup
+from tests.support.runtime_fixtures import script_profile
 
 
 async def _block(workspace, mission_id: str, blocker_id: str) -> None:  # type: ignore[no-untyped-def]

@@ -270,8 +270,8 @@ async def test_mission_log_pane_follows_a_live_session(workspace, tmp_path):
     from solo_unicorn_tui.runtime.events import SessionEnded, SessionStarted
     from solo_unicorn_tui.ui.runtime_bridge import RuntimeBridge, RuntimeEventMessage
     from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
-    from tests.support.runtime_fixtures import script_profile
     from tests.runtime.test_sessions import _mission, _setup
+    from tests.support.runtime_fixtures import script_profile
 
     runtime, _ = await _setup(workspace, tmp_path, script_profile("binary"))
     received: list[object] = []

@@ -1,0 +1,102 @@
+"""What a read command needs, without SQLAlchemy, pydantic or asyncio on the way.
+
+A read command (``mission list``/``show``, ``sync status``) reads the replica through
+:mod:`storage.quick_reads` and takes the two settings it uses (``project_id``, ``server_url``)
+from ``config.json`` and ``SOLO_UNICORN_*`` variables directly. When that is not enough — no
+replica yet, an older schema, no identity, a config file that is not a plain JSON object, a URL
+the settings validator must judge — it opens the workspace once the normal way (which creates
+or migrates the replica and reports bad settings as usual) and reads after that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.home import Home
+
+if TYPE_CHECKING:
+    from storage.quick_reads import Replica
+
+_SETTINGS = ("project_id", "server_url")
+
+
+@dataclass
+class Reading:
+    home: Home
+    replica: Replica
+    project_id: str
+    server_url: str | None
+
+
+def _quick_settings(home: Home) -> dict[str, str | None] | None:
+    """The settings read commands use, or None when only the full loader may answer."""
+    try:
+        text = home.config_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        data: object = {}
+    except (OSError, UnicodeDecodeError):
+        return None
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+    if not isinstance(data, dict):
+        return None
+    found = {key: data.get(key) for key in _SETTINGS}
+    wanted = {f"SOLO_UNICORN_{key.upper()}": key for key in _SETTINGS}
+    for name, env_value in os.environ.items():
+        key = wanted.get(name.upper())
+        if key is not None:
+            found[key] = env_value
+    for value in found.values():
+        # Only plain strings are taken as they are; the settings validator judges anything else
+        # (and any URL with user info, which must carry no password).
+        if value is not None and (not isinstance(value, str) or "@" in value):
+            return None
+    return {key: value or None for key, value in found.items()}
+
+
+def _full_settings(home: Home) -> dict[str, str | None]:
+    import asyncio
+
+    from solo_unicorn_tui.workspace import workspace_session
+
+    async def prepare() -> dict[str, str | None]:
+        async with workspace_session(home) as ws:
+            return {key: getattr(ws.settings, key) for key in _SETTINGS}
+
+    return asyncio.run(prepare())
+
+
+@contextmanager
+def reading() -> Iterator[Reading]:
+    """The replica opened for reading, with the project and server the settings name."""
+    from storage.quick_reads import open_replica
+
+    home = Home.locate()
+    settings = _quick_settings(home)
+    replica = open_replica(home.replica) if settings is not None else None
+    if replica is None:
+        settings = _full_settings(home)
+        replica = open_replica(home.replica)
+        if replica is None:
+            raise UserError(
+                f"cannot read the replica {home.replica}; run 'solo-unicorn doctor' to see why"
+            )
+    assert settings is not None
+    try:
+        yield Reading(
+            home,
+            replica,
+            project_id=settings["project_id"] or replica.meta["project_id"],
+            server_url=settings["server_url"],
+        )
+    finally:
+        replica.close()

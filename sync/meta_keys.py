@@ -1,0 +1,9 @@
+"""The ``replica_meta`` keys sync keeps its state under (standard library only: ``sync status``
+reads them without SQLAlchemy)."""
+
+from __future__ import annotations
+
+CURSOR_KEY = "sync_cursor"
+LAST_SYNC_KEY = "sync_last_at"
+LAST_ERROR_KEY = "sync_last_error"
+REJECTED_KEY = "sync_rejected_count"
