@@ -27,16 +27,19 @@ class BoardHeader(Horizontal):
         yield Static("", id="header-review")
         yield SyncStatusLabel(id="sync-status")
 
+    def _show(self, part: str, text: str) -> None:
+        # query, not query_one: a reload that ends while the app shuts down finds no children
+        for static in self.query(f"#{part}").results(Static):
+            static.update(text)
+
     def show_place(self, project: str, workstation: str) -> None:
-        self.query_one("#header-place", Static).update(
-            f"[dim]project[/] {escape(project)}  [dim]on[/] {escape(workstation)}"
+        self._show(
+            "header-place", f"[dim]project[/] {escape(project)}  [dim]on[/] {escape(workstation)}"
         )
 
     def show_review(self, waiting: int) -> None:
         """How many missions wait for a person in Review (0 shows nothing)."""
-        text = f"⚑ {waiting} to review" if waiting else ""
-        self.query_one("#header-review", Static).update(text)
+        self._show("header-review", f"⚑ {waiting} to review" if waiting else "")
 
     def show_filter(self, description: str) -> None:
-        text = f"filter: {description} (esc clears)" if description else ""
-        self.query_one("#header-filter", Static).update(text)
+        self._show("header-filter", f"filter: {description} (esc clears)" if description else "")
