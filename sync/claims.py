@@ -28,12 +28,13 @@ import asyncpg
 from sqlalchemy import delete, select
 
 from storage import missions as ops
+from storage import sessions as session_ops
 from storage.changes import ChangeWriter
 from storage.database import Database, get_meta, set_meta
 from storage.errors import ConflictError
 from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
-from sync import server
+from sync import engine, server
 from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import OrganizationMismatchError, ServerUnreachableError
 
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 
 OFFLINE_PREFIX = "offline_claim:"
 DEFAULT_LEASE_SECONDS = 120.0
+
+
+class StaleClaimError(ConflictError):
+    """The server's mission moved past what this replica saw (the stage already ran)."""
 
 
 @dataclass(frozen=True)
@@ -93,15 +98,38 @@ class ClaimClient:
             self._conn = conn
         return self._conn
 
-    async def _server_claim(self, mission_id: str) -> int:
+    async def _local_view(self, mission_id: str) -> dict[str, str | None]:
+        """What this replica saw of the mission: the server refuses the claim if it moved on."""
+        mission = await ops.get_mission(self.db, mission_id)
+        newest = await session_ops.list_sessions(self.db, mission_id=mission_id, limit=None)
+        return {
+            "stage": mission.stage,
+            "list": mission.list,
+            "last_session_id": max((s.id for s in newest), default=None),
+        }
+
+    async def _server_claim(self, mission_id: str, *, check_view: bool = True) -> int:
+        """Claim on the server; ``check_view`` sends what this replica saw (offline claims,
+        reconciled later, ran on their own view and are settled by the holder check alone)."""
+        view = await self._local_view(mission_id) if check_view else {}
         conn = await self._connection()
         try:
             reply = await server.claim(
-                conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds
+                conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds, view
             )
+            if reply.stale is not None:
+                # Catch up before anyone decides: the caller sees the mission as the server has it.
+                await engine.sync_round(self.db, conn)
         except CONNECTION_ERRORS as error:
             await self.close()
             raise ServerUnreachableError(f"claim failed: {error}") from None
+        if reply.stale is not None:
+            theirs = reply.stale
+            raise StaleClaimError(
+                f"mission {mission_id} has moved on on the server (stage {theirs.get('stage')}, "
+                f"list {theirs.get('list')}; this replica saw stage {view.get('stage')}): pulled "
+                "the server's version, nothing started"
+            )
         if reply.refused:
             raise ConflictError(reply.refused)
         if not reply.claimed or reply.epoch is None:
@@ -207,7 +235,7 @@ class ClaimClient:
         for key in keys:
             mission_id = key.removeprefix(OFFLINE_PREFIX)
             try:
-                epoch = await self._server_claim(mission_id)
+                epoch = await self._server_claim(mission_id, check_view=False)
             except ConflictError:
                 conflict = await self._lose(mission_id)
                 if conflict is not None:

@@ -10,7 +10,7 @@ import pytest
 from storage import missions as ops
 from storage.errors import ConflictError
 from storage.missions import MissionDraft
-from sync.claims import ClaimClient
+from sync.claims import ClaimClient, StaleClaimError
 from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
     drop_test_roles,
     member_url,
@@ -215,3 +215,27 @@ async def test_a_holders_epoch_before_a_takeover_stays_fenced(team, pg_database:
     report = await sync(a, pg_database)
     assert [r for r in report.rejections if "stale claim epoch 1" in r.reason]
     assert not [r for r in report.rejections if "stale claim epoch 3" in r.reason]
+
+
+async def test_a_stale_replica_cannot_claim_a_stage_that_already_ran(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+    """B has not pulled A's finished stage: its claim is refused and it catches up first."""
+    (a, ida), (b, idb), _ = team
+    org = ida.organization_id
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="once"))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    ca, cb = await online(a, ida, pg_database, org), await online(b, idb, pg_database, org)
+    try:
+        epoch = await ca.claim(mission.id)
+        await ops.update_mission(a, mission.id, stage="plan", origin="agent")
+        await ca.release(mission.id, epoch)
+        await sync(a, pg_database)
+        assert (await ops.get_mission(b, mission.id)).stage == "clarify"
+        with pytest.raises(StaleClaimError, match="moved on on the server"):
+            await cb.claim(mission.id)
+        # B pulled the server's version while refusing; with it, the next stage may be claimed.
+        assert (await ops.get_mission(b, mission.id)).stage == "plan"
+        assert await cb.claim(mission.id) == epoch + 1
+    finally:
+        await ca.close()
+        await cb.close()

@@ -642,6 +642,8 @@ FUNCTIONS = [
         v_org varchar := su_org();
         v_epoch bigint;
         v_holder record;
+        v_row record;
+        v_last text;
     BEGIN
         IF EXISTS (SELECT 1 FROM missions WHERE id = p_mission_id AND organization_id <> v_org)
            OR EXISTS (SELECT 1 FROM mission_claims
@@ -649,6 +651,23 @@ FUNCTIONS = [
             RETURN jsonb_build_object('claimed', false, 'refused', format(
                 'mission %s belongs to another organization: it cannot be claimed here',
                 p_mission_id));
+        END IF;
+        -- A stage runs once: the claimant says what it saw (stage, newest session id; ids are
+        -- ULIDs, so text order is creation order). If the server's mission has moved on, or
+        -- holds a newer session, the claimant is stale: refused with the server's view.
+        IF p_options ? 'stage' THEN
+            SELECT m.list, m.stage, m.deleted INTO v_row FROM missions m
+            WHERE m.id = p_mission_id AND m.organization_id = v_org;
+            SELECT max(s.id) INTO v_last FROM code_agent_sessions s
+            WHERE s.mission_id = p_mission_id AND s.organization_id = v_org AND NOT s.deleted;
+            IF v_row.stage IS NOT NULL AND (
+                   v_row.deleted OR v_row.list = 'done'
+                   OR v_row.stage IS DISTINCT FROM p_options ->> 'stage'
+                   OR v_last > coalesce(p_options ->> 'last_session_id', '')) THEN
+                RETURN jsonb_build_object('claimed', false, 'stale', jsonb_build_object(
+                    'list', v_row.list, 'stage', v_row.stage, 'deleted', v_row.deleted,
+                    'last_session_id', v_last));
+            END IF;
         END IF;
         INSERT INTO mission_claims AS c
             (mission_id, organization_id, workstation_id, site_id, epoch, lease_expires_at,
