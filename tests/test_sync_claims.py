@@ -217,7 +217,7 @@ async def test_a_holders_epoch_before_a_takeover_stays_fenced(team, pg_database:
     assert not [r for r in report.rejections if "stale claim epoch 3" in r.reason]
 
 
-async def test_a_stale_replica_cannot_claim_a_stage_that_already_ran(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stale_replica_cannot_claim_a_stage_that_ran(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
     """B has not pulled A's finished stage: its claim is refused and it catches up first."""
     (a, ida), (b, idb), _ = team
     org = ida.organization_id
