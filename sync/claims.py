@@ -110,7 +110,13 @@ class ClaimClient:
 
     async def _server_claim(self, mission_id: str, *, check_view: bool = True) -> int:
         """Claim on the server; ``check_view`` sends what this replica saw (offline claims,
-        reconciled later, ran on their own view and are settled by the holder check alone)."""
+        reconciled later, ran on their own view and are settled by the holder check alone).
+
+        A refusal as stale triggers one sync round. If this replica learned nothing from it (the
+        server only lagged behind this replica's own unpushed writes, now pushed), the claim is
+        tried once more; if it did learn something, the mission moved on elsewhere: raise, so
+        the caller decides again on the caught-up state.
+        """
         view = await self._local_view(mission_id) if check_view else {}
         conn = await self._connection()
         try:
@@ -118,8 +124,17 @@ class ClaimClient:
                 conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds, view
             )
             if reply.stale is not None:
-                # Catch up before anyone decides: the caller sees the mission as the server has it.
                 await engine.sync_round(self.db, conn)
+                fresh = await self._local_view(mission_id)
+                if fresh == view:
+                    reply = await server.claim(
+                        conn,
+                        mission_id,
+                        self.workstation_id,
+                        self.db.site_id,
+                        self.lease_seconds,
+                        fresh,
+                    )
         except CONNECTION_ERRORS as error:
             await self.close()
             raise ServerUnreachableError(f"claim failed: {error}") from None
