@@ -19,6 +19,19 @@ from sync.errors import (
 
 CONNECT_TIMEOUT_S = 5.0
 
+#: Every wait on the server is bounded, so no client can hold its organization: a push frozen
+#: between its function and COMMIT (the organization's advisory lock held) is ended by
+#: ``idle_in_transaction_session_timeout``; a writer waiting for that lock gives up after
+#: ``lock_timeout`` (and retries); a dead peer is noticed by TCP keepalives in about 25 s.
+SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": "2s",
+    "lock_timeout": "5s",
+    "statement_timeout": "60s",
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
 
 def plain_dsn(url: str) -> str:
     """``postgresql+asyncpg://`` (SQLAlchemy) → ``postgresql://`` (asyncpg)."""
@@ -87,7 +100,11 @@ async def connect(
     """Open the sync connection; raise a :class:`SyncError` with a clear message on failure."""
     try:
         conn = await asyncpg.connect(
-            plain_dsn(url), password=password or None, timeout=CONNECT_TIMEOUT_S
+            plain_dsn(url),
+            password=password or None,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=float(SESSION_SETTINGS["statement_timeout"].rstrip("s")) + 5,
+            server_settings=SESSION_SETTINGS,
         )
     except Exception as error:
         raise map_connect_error(error, url) from None
