@@ -39,6 +39,16 @@ def plain_dsn(url: str) -> str:
     return f"{scheme.split('+', 1)[0]}://{rest}"
 
 
+def check_url(url: str) -> None:
+    """Refuse a server URL without a host (libpq would silently use the local default server)."""
+    parts = urlsplit(plain_dsn(url))
+    if not parts.hostname and "host=" not in parts.query:
+        raise SyncError(
+            f"the server URL {redact(url)!r} names no host: use "
+            "postgresql://ROLE@HOST:5432/DATABASE"
+        )
+
+
 def redact(url: str) -> str:
     """The URL without any password, fit for messages and status output."""
     parts = urlsplit(plain_dsn(url))
@@ -98,6 +108,7 @@ async def connect(
     url: str, password: str | None, *, check_schema: bool = True
 ) -> asyncpg.Connection:
     """Open the sync connection; raise a :class:`SyncError` with a clear message on failure."""
+    check_url(url)
     try:
         conn = await asyncpg.connect(
             plain_dsn(url),
