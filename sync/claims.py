@@ -31,7 +31,7 @@ from storage import missions as ops
 from storage import sessions as session_ops
 from storage.changes import ChangeWriter
 from storage.database import Database, get_meta, set_meta
-from storage.errors import ConflictError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
 from sync import engine, server
@@ -99,8 +99,14 @@ class ClaimClient:
         return self._conn
 
     async def _local_view(self, mission_id: str) -> dict[str, str | None]:
-        """What this replica saw of the mission: the server refuses the claim if it moved on."""
-        mission = await ops.get_mission(self.db, mission_id)
+        """What this replica saw of the mission: the server refuses the claim if it moved on.
+
+        Empty for a mission this replica does not hold (the server then checks the holder only).
+        """
+        try:
+            mission = await ops.get_mission(self.db, mission_id)
+        except NotFoundError:
+            return {}
         newest = await session_ops.list_sessions(self.db, mission_id=mission_id, limit=None)
         return {
             "stage": mission.stage,
