@@ -28,12 +28,13 @@ import asyncpg
 from sqlalchemy import delete, select
 
 from storage import missions as ops
+from storage import sessions as session_ops
 from storage.changes import ChangeWriter
 from storage.database import Database, get_meta, set_meta
-from storage.errors import ConflictError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
-from sync import server
+from sync import engine, server
 from sync.connection import CONNECTION_ERRORS, connect
 from sync.errors import OrganizationMismatchError, ServerUnreachableError
 
@@ -43,6 +44,10 @@ OFFLINE_PREFIX = "offline_claim:"
 #: A release that fails on any of these leaves the server claim to expire by its lease.
 RELEASE_ERRORS: tuple[type[BaseException], ...] = (ServerUnreachableError, *CONNECTION_ERRORS)
 DEFAULT_LEASE_SECONDS = 120.0
+
+
+class StaleClaimError(ConflictError):
+    """The server's mission moved past what this replica saw (the stage already ran)."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +100,59 @@ class ClaimClient:
             self._conn = conn
         return self._conn
 
-    async def _server_claim(self, mission_id: str) -> int:
+    async def _local_view(self, mission_id: str) -> dict[str, str | None]:
+        """What this replica saw of the mission: the server refuses the claim if it moved on.
+
+        Empty for a mission this replica does not hold (the server then checks the holder only).
+        """
+        try:
+            mission = await ops.get_mission(self.db, mission_id)
+        except NotFoundError:
+            return {}
+        newest = await session_ops.list_sessions(self.db, mission_id=mission_id, limit=None)
+        return {
+            "stage": mission.stage,
+            "list": mission.list,
+            "last_session_id": max((s.id for s in newest), default=None),
+        }
+
+    async def _server_claim(self, mission_id: str, *, check_view: bool = True) -> int:
+        """Claim on the server; ``check_view`` sends what this replica saw (offline claims,
+        reconciled later, ran on their own view and are settled by the holder check alone).
+
+        A refusal as stale triggers one sync round. If this replica learned nothing from it (the
+        server only lagged behind this replica's own unpushed writes, now pushed), the claim is
+        tried once more; if it did learn something, the mission moved on elsewhere: raise, so
+        the caller decides again on the caught-up state.
+        """
+        view = await self._local_view(mission_id) if check_view else {}
         conn = await self._connection()
         try:
             reply = await server.claim(
-                conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds
+                conn, mission_id, self.workstation_id, self.db.site_id, self.lease_seconds, view
             )
+            if reply.stale is not None:
+                await engine.sync_round(self.db, conn)
+                fresh = await self._local_view(mission_id)
+                if fresh == view:
+                    reply = await server.claim(
+                        conn,
+                        mission_id,
+                        self.workstation_id,
+                        self.db.site_id,
+                        self.lease_seconds,
+                        fresh,
+                    )
         except CONNECTION_ERRORS as error:
             await self.close()
             raise ServerUnreachableError(f"claim failed: {error}") from None
+        if reply.stale is not None:
+            theirs = reply.stale
+            raise StaleClaimError(
+                f"mission {mission_id} has moved on on the server (stage {theirs.get('stage')}, "
+                f"list {theirs.get('list')}; this replica saw stage {view.get('stage')}): pulled "
+                "the server's version, nothing started"
+            )
         if reply.refused:
             raise ConflictError(reply.refused)
         if not reply.claimed or reply.epoch is None:
@@ -209,7 +258,7 @@ class ClaimClient:
         for key in keys:
             mission_id = key.removeprefix(OFFLINE_PREFIX)
             try:
-                epoch = await self._server_claim(mission_id)
+                epoch = await self._server_claim(mission_id, check_view=False)
             except ConflictError:
                 conflict = await self._lose(mission_id)
                 if conflict is not None:

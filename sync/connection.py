@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -18,6 +19,29 @@ from sync.urls import plain_dsn as plain_dsn
 from sync.urls import redact as redact
 
 CONNECT_TIMEOUT_S = 5.0
+
+#: Every wait on the server is bounded, so no client can hold its organization: a push frozen
+#: between its function and COMMIT (the organization's advisory lock held) is ended by
+#: ``idle_in_transaction_session_timeout``; a writer waiting for that lock gives up after
+#: ``lock_timeout`` (and retries); a dead peer is noticed by TCP keepalives in about 25 s.
+SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": "2s",
+    "lock_timeout": "5s",
+    "statement_timeout": "60s",
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
+
+def check_url(url: str) -> None:
+    """Refuse a server URL without a host (libpq would silently use the local default server)."""
+    parts = urlsplit(plain_dsn(url))
+    if not parts.hostname and "host=" not in parts.query:
+        raise SyncError(
+            f"the server URL {redact(url)!r} names no host: use "
+            "postgresql://ROLE@HOST:5432/DATABASE"
+        )
 
 
 def sqlalchemy_url(url: str, password: str | None) -> str:
@@ -68,9 +92,14 @@ async def connect(
     url: str, password: str | None, *, check_schema: bool = True
 ) -> asyncpg.Connection:
     """Open the sync connection; raise a :class:`SyncError` with a clear message on failure."""
+    check_url(url)
     try:
         conn = await asyncpg.connect(
-            plain_dsn(url), password=password or None, timeout=CONNECT_TIMEOUT_S
+            plain_dsn(url),
+            password=password or None,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=float(SESSION_SETTINGS["statement_timeout"].rstrip("s")) + 5,
+            server_settings=SESSION_SETTINGS,
         )
     except Exception as error:
         raise map_connect_error(error, url) from None

@@ -207,6 +207,8 @@ class ClaimReply:
     holder_workstation_id: str | None = None
     lease_expires_at: str | None = None
     refused: str | None = None
+    #: The server's view when the claimant's was stale: list, stage, deleted, last_session_id.
+    stale: dict[str, Any] | None = None
 
 
 async def claim(
@@ -233,6 +235,7 @@ async def claim(
         holder_workstation_id=data.get("holder_workstation_id"),
         lease_expires_at=data.get("lease_expires_at"),
         refused=data.get("refused"),
+        stale=data.get("stale"),
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from storage import missions as ops
 from storage.errors import ConflictError
 from storage.missions import MissionDraft
-from sync.claims import ClaimClient
+from sync.claims import ClaimClient, StaleClaimError
 from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
     drop_test_roles,
     member_url,
@@ -169,3 +169,73 @@ async def test_writes_with_a_stale_claim_epoch_are_fenced_off(team, pg_database:
     await sync(a, pg_database)
     got = await ops.get_mission(a, mission.id)
     assert (got.claimed_by_workstation_id, got.claim_epoch) == (idb.workstation_id, fresh)
+
+
+async def test_the_holders_own_earlier_epochs_are_not_fenced_off(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+    """Each stage takes the next epoch; writes of the previous stage, pushed later, still count."""
+    (a, ida), (b, _), _ = team
+    org = ida.organization_id
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="two stages"))
+    await sync(a, pg_database)
+    ca = await online(a, ida, pg_database, org)
+    try:
+        first = await ca.claim(mission.id)
+        await ops.update_mission(a, mission.id, title="after stage one")
+        await ca.release(mission.id, first)
+        second = await ca.claim(mission.id)
+        await ca.release(mission.id, second)
+    finally:
+        await ca.close()
+    assert second == first + 1
+    report = await sync(a, pg_database)
+    assert not report.rejections, [r.reason for r in report.rejections]
+    await sync(b, pg_database)
+    got = await ops.get_mission(b, mission.id)
+    assert (got.title, got.claim_epoch) == ("after stage one", second)
+
+
+async def test_a_holders_epoch_before_a_takeover_stays_fenced(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+    """A claims, B takes over, A claims again: A's writes from before B's epoch are stale."""
+    (a, ida), (b, idb), _ = team
+    org = ida.organization_id
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="taken over"))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    ca, cb = await online(a, ida, pg_database, org), await online(b, idb, pg_database, org)
+    try:
+        old = await ca.claim(mission.id)
+        await ca.release(mission.id, old)
+        middle = await cb.claim(mission.id)
+        await cb.release(mission.id, middle)
+        latest = await ca.claim(mission.id)
+    finally:
+        await ca.close()
+        await cb.close()
+    assert (old, middle, latest) == (1, 2, 3)
+    report = await sync(a, pg_database)
+    assert [r for r in report.rejections if "stale claim epoch 1" in r.reason]
+    assert not [r for r in report.rejections if "stale claim epoch 3" in r.reason]
+
+
+async def test_a_stale_replica_cannot_claim_a_stage_that_ran(team, pg_database: str) -> None:  # type: ignore[no-untyped-def]
+    """B has not pulled A's finished stage: its claim is refused and it catches up first."""
+    (a, ida), (b, idb), _ = team
+    org = ida.organization_id
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="once"))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    ca, cb = await online(a, ida, pg_database, org), await online(b, idb, pg_database, org)
+    try:
+        epoch = await ca.claim(mission.id)
+        await ops.update_mission(a, mission.id, stage="plan", origin="agent")
+        await ca.release(mission.id, epoch)
+        await sync(a, pg_database)
+        assert (await ops.get_mission(b, mission.id)).stage == "clarify"
+        with pytest.raises(StaleClaimError, match="moved on on the server"):
+            await cb.claim(mission.id)
+        # B pulled the server's version while refusing; with it, the next stage may be claimed.
+        assert (await ops.get_mission(b, mission.id)).stage == "plan"
+        assert await cb.claim(mission.id) == epoch + 1
+    finally:
+        await ca.close()
+        await cb.close()

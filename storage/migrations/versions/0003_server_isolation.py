@@ -269,7 +269,8 @@ FUNCTIONS = [
     $$
     """,
     """
-    CREATE FUNCTION su_change_reason(p_org varchar, p_change jsonb) RETURNS text
+    CREATE FUNCTION su_change_reason(p_org varchar, p_change jsonb, p_site text)
+    RETURNS text
     LANGUAGE plpgsql STABLE
     AS $$
     DECLARE
@@ -278,7 +279,7 @@ FUNCTIONS = [
         v_scope text;
         v_mission text;
         v_epoch bigint;
-        v_server_epoch bigint;
+        v_claim record;
     BEGIN
         IF NOT EXISTS (SELECT 1 FROM sync_replicated_tables WHERE table_name = v_table) THEN
             RETURN format('unknown table %L', v_table);
@@ -289,17 +290,21 @@ FUNCTIONS = [
             RETURN format('row belongs to organization %L, this replica syncs %L',
                           v_scope, p_org);
         END IF;
-        -- Claim fencing: a write carrying an older claim epoch than the server's is stale.
+        -- Claim fencing: a write carrying an older claim epoch than the server's is stale,
+        -- unless the pushing site has held the claim without a break since that epoch (its own
+        -- earlier stages: each stage takes the next epoch; nobody else claimed in between).
         IF v_table IN ('missions', 'code_agent_sessions')
            AND coalesce(p_change -> 'values' ->> 'claim_epoch', '0') NOT IN ('0', 'null') THEN
             v_mission := CASE WHEN v_table = 'missions' THEN v_row
                               ELSE p_change -> 'values' ->> 'mission_id' END;
             v_epoch := (p_change -> 'values' ->> 'claim_epoch')::bigint;
-            SELECT epoch INTO v_server_epoch FROM mission_claims
+            SELECT epoch, site_id, site_since_epoch INTO v_claim FROM mission_claims
             WHERE mission_id = v_mission AND organization_id = p_org;
-            IF v_server_epoch IS NOT NULL AND v_epoch < v_server_epoch THEN
+            IF v_claim.epoch IS NOT NULL AND v_epoch < v_claim.epoch
+               AND NOT (v_claim.site_id = p_site AND v_epoch >= v_claim.site_since_epoch) THEN
                 RETURN format('stale claim epoch %s for mission %s: the server''s claim is at '
-                              'epoch %s', v_epoch, v_mission, v_server_epoch);
+                              'epoch %s, taken over by another workstation since',
+                              v_epoch, v_mission, v_claim.epoch);
             END IF;
         END IF;
         RETURN NULL;
@@ -485,7 +490,7 @@ FUNCTIONS = [
                    'row_id', x.c ->> 'row_id', 'reason', x.reason) ORDER BY x.id)
                    FILTER (WHERE x.reason IS NOT NULL), '[]')
         INTO v_fresh, v_acked, v_valid, v_rejections
-        FROM (SELECT c, (c ->> 'change_id')::bigint AS id, su_change_reason(v_org, c) AS reason
+        FROM (SELECT c, (c ->> 'change_id')::bigint AS id, su_change_reason(v_org, c, p_site_id) AS reason
               FROM jsonb_array_elements(p_changes) c
               WHERE (c ->> 'change_id')::bigint > v_last OFFSET 0) x;
         IF v_fresh = 0 THEN
@@ -637,6 +642,8 @@ FUNCTIONS = [
         v_org varchar := su_org();
         v_epoch bigint;
         v_holder record;
+        v_row record;
+        v_last text;
     BEGIN
         IF EXISTS (SELECT 1 FROM missions WHERE id = p_mission_id AND organization_id <> v_org)
            OR EXISTS (SELECT 1 FROM mission_claims
@@ -645,14 +652,34 @@ FUNCTIONS = [
                 'mission %s belongs to another organization: it cannot be claimed here',
                 p_mission_id));
         END IF;
+        -- A stage runs once: the claimant says what it saw (stage, newest session id; ids are
+        -- ULIDs, so text order is creation order). If the server's mission has moved on, or
+        -- holds a newer session, the claimant is stale: refused with the server's view.
+        IF p_options ? 'stage' THEN
+            SELECT m.list, m.stage, m.deleted INTO v_row FROM missions m
+            WHERE m.id = p_mission_id AND m.organization_id = v_org;
+            SELECT max(s.id) INTO v_last FROM code_agent_sessions s
+            WHERE s.mission_id = p_mission_id AND s.organization_id = v_org AND NOT s.deleted;
+            IF v_row.stage IS NOT NULL AND (
+                   v_row.deleted OR v_row.list = 'done'
+                   OR v_row.stage IS DISTINCT FROM p_options ->> 'stage'
+                   OR v_last > coalesce(p_options ->> 'last_session_id', '')) THEN
+                RETURN jsonb_build_object('claimed', false, 'stale', jsonb_build_object(
+                    'list', v_row.list, 'stage', v_row.stage, 'deleted', v_row.deleted,
+                    'last_session_id', v_last));
+            END IF;
+        END IF;
         INSERT INTO mission_claims AS c
-            (mission_id, organization_id, workstation_id, site_id, epoch, lease_expires_at)
+            (mission_id, organization_id, workstation_id, site_id, epoch, lease_expires_at,
+             site_since_epoch)
         VALUES (p_mission_id, v_org, p_workstation_id, p_site_id, 1,
-                now() + make_interval(secs => p_lease_seconds))
+                now() + make_interval(secs => p_lease_seconds), 1)
         ON CONFLICT (mission_id) DO UPDATE SET
             workstation_id = EXCLUDED.workstation_id,
             site_id = EXCLUDED.site_id,
             epoch = c.epoch + 1,
+            site_since_epoch = CASE WHEN c.site_id = EXCLUDED.site_id
+                                    THEN c.site_since_epoch ELSE c.epoch + 1 END,
             claimed_at = now(),
             lease_expires_at = EXCLUDED.lease_expires_at,
             released = false
@@ -860,6 +887,10 @@ def upgrade() -> None:
     path = f"pg_catalog, {quoted}, pg_temp"
     for statement in TABLES:
         op.execute(statement)
+    # The first epoch of the current holder's unbroken run (fencing: see su_change_reason).
+    op.execute("ALTER TABLE mission_claims ADD COLUMN site_since_epoch bigint")
+    op.execute("UPDATE mission_claims SET site_since_epoch = epoch")
+    op.execute("ALTER TABLE mission_claims ALTER COLUMN site_since_epoch SET NOT NULL")
     for table in REPLICATED:
         op.execute(f"INSERT INTO sync_replicated_tables (table_name) VALUES ('{table}')")
     for statement in FUNCTIONS:
@@ -911,4 +942,5 @@ def downgrade() -> None:
         )
     op.execute("DROP TABLE sync_members, sync_replicated_tables")
     op.execute("ALTER TABLE sync_org_seq DROP COLUMN notify_channel")
+    op.execute("ALTER TABLE mission_claims DROP COLUMN site_since_epoch")
     op.execute("UPDATE sync_server_info SET value = '1' WHERE key = 'protocol'")
