@@ -132,6 +132,9 @@ def add_session_mcp(
     env.update(mcp.env)
     options = list(mcp.argv)
     if profile.type == "claude":
+        # claude 2.1.197 --print connects MCP servers in the background by default, so the
+        # first model turn finds our tools "still connecting"; "false" makes it wait for them.
+        env.setdefault("MCP_CONNECTION_NONBLOCKING", "false")
         options = _claude_mcp_options(argv, options)
         if "--allowedTools" in argv:
             argv = _extend_allowed_tools(argv, claude_tool_names())
