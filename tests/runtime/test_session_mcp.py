@@ -70,3 +70,27 @@ def test_gemini_server_joins_its_isolated_settings(tmp_path: Path) -> None:
 def test_claude_mcp_tool_names_read_short_in_the_log() -> None:
     assert tool_name("mcp__solo-unicorn__report_solution") == "solo-unicorn.report_solution"
     assert tool_name("Bash") == "Bash" and tool_name("mcp__odd") == "mcp__odd"
+
+
+def test_opencode_keeps_its_isolated_provider_next_to_our_server(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    config_dir = home.sessions_dir / "agent-config" / "m1" / "opencode"
+    env0 = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    argv = builtin.OPENCODE.render_argv({"prompt": "p", "prompt_file": "f", "worktree": "w"})
+    argv, env = prepare_launch(
+        builtin.OPENCODE, argv, env0, worktree=tmp_path, config_dir=config_dir
+    )
+    argv, env = add_session_mcp(
+        builtin.OPENCODE,
+        argv,
+        env,
+        home=home,
+        session_id="s",
+        mission_id="m1",
+        config_dir=config_dir,
+    )
+    config = json.loads(Path(env["OPENCODE_CONFIG"]).read_text())
+    assert "solo-unicorn" in config["mcp"]
+    assert (
+        config["provider"][builtin.CODEX_PROVIDER]["options"]["baseURL"] == env0["OPENAI_BASE_URL"]
+    )

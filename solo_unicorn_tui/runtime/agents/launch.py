@@ -129,7 +129,10 @@ def add_session_mcp(
         )
     except ValueError as error:
         raise LaunchError(f"cannot configure the MCP server: {error}") from None
+    earlier = env.get("OPENCODE_CONFIG")
     env.update(mcp.env)
+    if profile.type == "opencode" and earlier and mcp.files:
+        _merge_opencode(Path(earlier), mcp.files[0])
     options = list(mcp.argv)
     if profile.type == "claude":
         # claude 2.1.197 --print connects MCP servers in the background by default, so the
@@ -143,6 +146,16 @@ def add_session_mcp(
     if profile.type == "codex":
         return _insert_after(argv, "exec", options), env
     return _insert_after_program(argv, options), env
+
+
+def _merge_opencode(earlier: Path, ours: Path) -> None:
+    """OPENCODE_CONFIG names one file: the isolated config (its provider) plus our ``mcp``."""
+    try:
+        base = json.loads(earlier.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LaunchError(f"cannot read {earlier}: {error}") from None
+    base["mcp"] = json.loads(ours.read_text(encoding="utf-8"))["mcp"]
+    _write_private(ours, json.dumps(base, indent=2) + "\n")
 
 
 def _claude_mcp_options(argv: list[str], options: list[str]) -> list[str]:
