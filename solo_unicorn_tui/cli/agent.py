@@ -80,6 +80,7 @@ async def _list(args: argparse.Namespace) -> int:
             "timeout_seconds": p.timeout_seconds,
             "resume": p.can_resume,
             "commit_leftovers": p.commit_leftovers,
+            "mcp": p.gets_mcp,
         }
         for p in profiles.all()
     ]
@@ -87,7 +88,7 @@ async def _list(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     print_table(
-        ["name", "type", "available", "version", "max", "command"],
+        ["name", "type", "available", "version", "max", "mcp", "command"],
         [
             (
                 r["name"] + (" *" if r["default"] else ""),
@@ -96,6 +97,7 @@ async def _list(args: argparse.Namespace) -> int:
                 (r["version"] or "-")
                 + (f" ({r['version_warning']} than verified)" if r["version_warning"] else ""),
                 r["max_concurrency"],
+                "yes" if r["mcp"] else "no",
                 " ".join(r["argv"])[:60],
             )
             for r in rows
@@ -168,6 +170,7 @@ def _add_options() -> argparse.ArgumentParser:
     parser.add_argument("--prompt-stdin", action="store_true")
     parser.add_argument("--no-commit-leftovers", action="store_true")
     parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--no-mcp", action="store_true")
     parser.add_argument("--api-key-env", default=None)
     parser.add_argument("--max-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0)
@@ -208,6 +211,7 @@ async def _add(raw: argparse.Namespace) -> int:
             prompt_stdin=args.prompt_stdin,
             commit_leftovers=not args.no_commit_leftovers,
             resume=not args.no_resume,
+            mcp=not args.no_mcp,
             api_key_env=args.api_key_env,
         )
     except ValidationError as error:

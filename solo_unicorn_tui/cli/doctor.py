@@ -118,17 +118,20 @@ def check_agents(home: Home) -> Check:
     found = [p.name for p in profiles.all() if p.available]
     missing = [p.name for p in profiles.all() if not p.available]
     default = profiles.default()
+    with_mcp = [p.name for p in profiles.all() if p.gets_mcp]
+    mcp_note = "; MCP server for " + (", ".join(with_mcp) if with_mcp else "none")
     if not found:
         return Check(
             "agents",
             False,
             "no agent binary found on PATH (" + ", ".join(missing) + "); install one or add a "
-            "command with 'solo-unicorn agent add NAME --default -- ARGV…'",
+            "command with 'solo-unicorn agent add NAME --default -- ARGV…'" + mcp_note,
             warning=True,
         )
     detail = "available: " + ", ".join(found)
     if default is not None:
         detail += f"; default {default.name}"
+    detail += mcp_note
     return Check("agents", True, detail)
 
 

@@ -30,6 +30,7 @@ from typing import IO, Protocol
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.mcp.wiring import tools_prompt
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import (
     AgentProcess,
@@ -40,7 +41,12 @@ from solo_unicorn_tui.runtime.agent_process import (
 )
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
 from solo_unicorn_tui.runtime.agents.credentials import api_key_environment
-from solo_unicorn_tui.runtime.agents.launch import LaunchError, agent_config_dir, prepare_launch
+from solo_unicorn_tui.runtime.agents.launch import (
+    LaunchError,
+    add_session_mcp,
+    agent_config_dir,
+    prepare_launch,
+)
 from solo_unicorn_tui.runtime.agents.parsers import parser_for
 from solo_unicorn_tui.runtime.agents.rate_limits import record_rate_limit
 from solo_unicorn_tui.runtime.agents.session_events import SessionEvents, append_readable
@@ -504,7 +510,11 @@ class SessionRunner:
             prompt = resume.message
             reason = f"{reason}; resumed agent session {resume.agent_session_id} ({resume.reason})"
         else:
-            prompt = render_prompt(await mission_context(self.db, mission.id), branch=info.branch)
+            prompt = render_prompt(
+                await mission_context(self.db, mission.id),
+                branch=info.branch,
+                tools_note=tools_prompt() if profile.gets_mcp else None,
+            )
         _write_private(prompt_file, prompt)
         await session_ops.create_session(
             self.db,
@@ -547,14 +557,20 @@ class SessionRunner:
         )
         env.update(await asyncio.to_thread(api_key_environment, profile))
         launch_error: str | None = None
+        config_dir = agent_config_dir(self.home.sessions_dir, mission.id, profile.type)
         try:
             argv, env = await asyncio.to_thread(
-                prepare_launch,
+                prepare_launch, profile, argv, env, worktree=info.path, config_dir=config_dir
+            )
+            argv, env = await asyncio.to_thread(
+                add_session_mcp,
                 profile,
                 argv,
                 env,
-                worktree=info.path,
-                config_dir=agent_config_dir(self.home.sessions_dir, mission.id, profile.type),
+                home=self.home,
+                session_id=session_id,
+                mission_id=mission.id,
+                config_dir=config_dir,
             )
         except (LaunchError, OSError) as prepare_error:
             launch_error = f"cannot prepare {profile.name!r} for this worktree: {prepare_error}"

@@ -151,6 +151,8 @@ def test_doctor_reports_each_check(home: Home, cli) -> None:
     checks = {c["check"]: c["status"] for c in _json(result)}
     assert checks["home"] == checks["replica"] == checks["schema"] == checks["git"] == "ok"
     assert checks["server"] == "ok"
+    (agents,) = [c for c in _json(result) if c["check"] == "agents"]
+    assert "MCP server for claude, codex, gemini, opencode" in json.dumps(agents)
 
     home.config_file.write_text("{oops")
     broken = cli("doctor")

@@ -60,6 +60,12 @@ def test_agent_profiles_add_list_remove(home, cli):
     listed = {p["name"]: p for p in _json(cli("agent", "list", "--json"))}
     assert {"claude", "codex", "aider", "gemini", "opencode"} <= set(listed)
     assert all(p["builtin"] for p in listed.values())
+    assert {n for n, p in listed.items() if p["mcp"]} == {"claude", "codex", "gemini", "opencode"}
+    claude = cli("agent", "add", "c2", "--type", "claude", "--no-mcp", "--", "claude", "-p")
+    assert claude.returncode == 0, claude.stderr
+    assert not {p["name"]: p for p in _json(cli("agent", "list", "--json"))}["c2"]["mcp"]
+    assert "MCP" in cli("agent", "list").stdout.splitlines()[0]
+    assert cli("agent", "remove", "c2").returncode == 0
     added = cli("agent", "add", "mine", "--default", "--", sys.executable, "-c", "pass", "{prompt}")
     assert added.returncode == 0, added.stderr
     listed = {p["name"]: p for p in _json(cli("agent", "list", "--json"))}

@@ -21,6 +21,10 @@ sessions so a later one can resume the agent's conversation), never the user's:
   ``info/exclude``, so nothing of aider's is committed or left dirty.
 
 Other types start as rendered.
+
+:func:`add_session_mcp` then gives a profile with :attr:`~.profile.AgentProfile.gets_mcp` our
+MCP server for that one session (``mcp.wiring``); for claude the tool names join the profile's
+own ``--allowedTools`` list.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.mcp.wiring import claude_tool_names, write_session_mcp_config
 from solo_unicorn_tui.runtime.agents.builtin import (
     CODEX_PROVIDER,
     DEFAULT_OPENAI_BASE_URL,
@@ -89,6 +95,88 @@ def prepare_launch(
                     str(config_dir / "aider.input.history"),
                 ]
     return argv, env
+
+
+def mcp_session_dir(sessions_dir: Path, session_id: str) -> Path:
+    """Where one session's MCP config files go."""
+    return sessions_dir / "mcp" / session_id
+
+
+def add_session_mcp(
+    profile: AgentProfile,
+    argv: list[str],
+    env: Mapping[str, str],
+    *,
+    home: Home,
+    session_id: str,
+    mission_id: str,
+    config_dir: Path,
+) -> tuple[list[str], dict[str, str]]:
+    """``argv`` and ``env`` with our MCP server configured for this session only.
+
+    Run after :func:`prepare_launch` (gemini's isolated settings exist by then and get our
+    server merged in). A profile without :attr:`~.profile.AgentProfile.gets_mcp` is unchanged.
+    """
+    argv, env = list(argv), dict(env)
+    if not profile.gets_mcp:
+        return argv, env
+    session_dir = mcp_session_dir(home.sessions_dir, session_id)
+    session_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    isolated = config_dir if profile.type == "gemini" and profile.isolated_config else None
+    try:
+        mcp = write_session_mcp_config(
+            profile.type, home, session_dir, mission_id, config_dir=isolated
+        )
+    except ValueError as error:
+        raise LaunchError(f"cannot configure the MCP server: {error}") from None
+    earlier = env.get("OPENCODE_CONFIG")
+    env.update(mcp.env)
+    if profile.type == "opencode" and earlier and mcp.files:
+        _merge_opencode(Path(earlier), mcp.files[0])
+    options = list(mcp.argv)
+    if profile.type == "claude":
+        # claude 2.1.197 --print connects MCP servers in the background by default, so the
+        # first model turn finds our tools "still connecting"; "false" makes it wait for them.
+        env.setdefault("MCP_CONNECTION_NONBLOCKING", "false")
+        options = _claude_mcp_options(argv, options)
+        if "--allowedTools" in argv:
+            argv = _extend_allowed_tools(argv, claude_tool_names())
+        else:
+            options += ["--allowedTools", *claude_tool_names()]
+    if profile.type == "codex":
+        return _insert_after(argv, "exec", options), env
+    return _insert_after_program(argv, options), env
+
+
+def _merge_opencode(earlier: Path, ours: Path) -> None:
+    """OPENCODE_CONFIG names one file: the isolated config (its provider) plus our ``mcp``."""
+    try:
+        base = json.loads(earlier.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LaunchError(f"cannot read {earlier}: {error}") from None
+    base["mcp"] = json.loads(ours.read_text(encoding="utf-8"))["mcp"]
+    _write_private(ours, json.dumps(base, indent=2) + "\n")
+
+
+def _claude_mcp_options(argv: list[str], options: list[str]) -> list[str]:
+    """``--mcp-config FILE --strict-mcp-config`` without the ``--allowedTools`` part."""
+    if "--allowedTools" in options:
+        options = options[: options.index("--allowedTools")]
+    return options
+
+
+def _extend_allowed_tools(argv: list[str], names: list[str]) -> list[str]:
+    """Add ``names`` to the end of the (last) ``--allowedTools`` value list in ``argv``."""
+    start = len(argv) - 1 - argv[::-1].index("--allowedTools")
+    end = start + 1
+    while end < len(argv) and not argv[end].startswith("-"):
+        end += 1
+    present = set(argv[start + 1 : end])
+    return [*argv[:end], *(n for n in names if n not in present), *argv[end:]]
+
+
+def _insert_after_program(argv: list[str], items: list[str]) -> list[str]:
+    return [argv[0], *items, *argv[1:]]
 
 
 def _write_private(path: Path, text: str) -> None:

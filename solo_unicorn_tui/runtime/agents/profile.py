@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from solo_unicorn_tui.mcp.wiring import supports_mcp
+
 PLACEHOLDERS = ("{prompt}", "{prompt_file}", "{mission_id}", "{worktree}", "{resume}")
 #: An argv item that is exactly this expands to :attr:`AgentProfile.resume_args` when the
 #: session continues the agent's previous conversation, and to nothing otherwise.
@@ -48,6 +50,9 @@ class AgentProfile(BaseModel):
     """Give the agent a configuration folder of its own under ``sessions/`` (one per mission)
     instead of the user's (gemini: ``GEMINI_CLI_HOME``)."""
     commit_leftovers: bool = True
+    mcp: bool = True
+    """Start each session with the ``solo-unicorn`` MCP server (claude, codex, gemini and
+    opencode; aider has no MCP support), so the agent reports by tool calls, not the shell."""
     """After the session, commit what the agent left uncommitted in the worktree."""
     builtin: bool = Field(default=False, exclude=True)
     verified_version: str | None = Field(default=None, exclude=True)
@@ -77,6 +82,11 @@ class AgentProfile(BaseModel):
     @property
     def available(self) -> bool:
         return self.resolve_executable() is not None
+
+    @property
+    def gets_mcp(self) -> bool:
+        """Whether this profile's sessions get our MCP server (opted in and supported)."""
+        return self.mcp and supports_mcp(self.type)
 
     @property
     def can_resume(self) -> bool:

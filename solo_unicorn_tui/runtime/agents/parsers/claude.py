@@ -54,6 +54,15 @@ def usage_report(data: dict[str, Any]) -> UsageReport | None:
     )
 
 
+def tool_name(name: str) -> str:
+    """``mcp__SERVER__TOOL`` (claude's name for an MCP tool) as ``SERVER.TOOL``, like codex's."""
+    if name.startswith("mcp__"):
+        server, sep, tool = name[len("mcp__") :].partition("__")
+        if sep and server and tool:
+            return f"{server}.{tool}"
+    return name
+
+
 class Parser:
     def feed(self, line: str) -> list[AgentEvent]:
         data = json_object(line)
@@ -86,7 +95,7 @@ class Parser:
             elif block.get("type") == "tool_use":
                 events.append(
                     ToolCall(
-                        name=str(block.get("name", "tool")),
+                        name=tool_name(str(block.get("name", "tool"))),
                         summary=tool_summary(block.get("input")),
                         call_id=block.get("id"),
                     )
