@@ -64,6 +64,9 @@ class MissionDetail:
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
+    cached_input_tokens: int | None = None
+    session_entries: list[SessionEntry] = field(default_factory=list)
+    """The mission's sessions, newest first, each with its own usage."""
 
 
 @dataclass
@@ -509,6 +512,8 @@ async def _add_usage(db: Database, detail: MissionDetail) -> None:
     detail.input_tokens = total("input_tokens")
     detail.output_tokens = total("output_tokens")
     detail.cost_usd = total("cost_usd")
+    detail.cached_input_tokens = total("cached_input_tokens")
+    detail.session_entries = [_session_entry(s, detail.mission.title) for s in sessions]
 
 
 def _session_entry(session: CodeAgentSession, title: str) -> SessionEntry:

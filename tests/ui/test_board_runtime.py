@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
@@ -90,6 +91,19 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         detail = await board.data.detail(mission.id)
         head, _body = render_detail(detail)
         assert "1 commits behind" in head and "tokens unknown" in head and "cost unknown" in head
+        (entry,) = detail.session_entries
+        assert f"{entry.stage} · script · completed · usage unknown" in head
+        detail.session_entries = [
+            replace(
+                entry,
+                input_tokens=12_800,
+                cached_input_tokens=10_240,
+                output_tokens=733,
+                cost_usd=0.0421,
+            )
+        ]
+        head, _body = render_detail(detail)
+        assert "12,800 in (10,240 cached) / 733 out · $0.04" in head
 
         await pilot.press("w")
         panel = app.screen.query_one(WorkstationPanel)
