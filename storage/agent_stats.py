@@ -42,6 +42,8 @@ class AgentStats:
     input_tokens: int | None
     output_tokens: int | None
     cost_usd: float | None
+    #: Of ``input_tokens``, those read from the provider's prompt cache.
+    cached_input_tokens: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {key: encode_value(value) for key, value in asdict(self).items()}
@@ -67,6 +69,7 @@ async def agent_stats(db: Database, project_id: str | None = None) -> list[Agent
             func.max(func.coalesce(sessions.c.started_at, sessions.c.created_at)).label("last"),
             func.sum(sessions.c.input_tokens).label("input_tokens"),
             func.sum(sessions.c.output_tokens).label("output_tokens"),
+            func.sum(sessions.c.cached_input_tokens).label("cached_input_tokens"),
             func.sum(sessions.c.cost_usd).label("cost_usd"),
         )
         .where(*in_project)
@@ -112,6 +115,7 @@ async def agent_stats(db: Database, project_id: str | None = None) -> list[Agent
                 input_tokens=row["input_tokens"],
                 output_tokens=row["output_tokens"],
                 cost_usd=row["cost_usd"],
+                cached_input_tokens=row["cached_input_tokens"],
             )
         )
     stats.sort(key=lambda s: s.agent)

@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
     from solo_unicorn_tui.cli import stats
 
     agent_stats = commands.add_parser(
-        "stats", help="per agent: missions done, failure rate, duration, tokens and cost"
+        "stats", help="per agent: missions done, failure rate, duration, tokens (cached) and cost"
     )
     agent_stats.add_argument("--all-projects", action="store_true", help="not only this project")
     add_json_flag(agent_stats)

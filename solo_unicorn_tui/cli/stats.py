@@ -37,6 +37,7 @@ def rows(stats: list[AgentStats]) -> list[tuple[str, ...]]:
                 else (s.input_tokens or 0) + (s.output_tokens or 0),
                 "{:,}",
             ),
+            _or_unknown(s.cached_input_tokens, "{:,}"),
             _or_unknown(s.cost_usd, "${:.2f}"),
         )
         for s in stats
@@ -55,7 +56,17 @@ async def run(args: argparse.Namespace) -> int:
         print("no agent sessions recorded yet")
     else:
         print_table(
-            ["agent", "missions", "sessions", "failures", "mean", "last used", "tokens", "cost"],
+            [
+                "agent",
+                "missions",
+                "sessions",
+                "failures",
+                "mean",
+                "last used",
+                "tokens",
+                "cached",
+                "cost",
+            ],
             rows(stats),
         )
     return 0

@@ -64,6 +64,9 @@ class MissionDetail:
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
+    cached_input_tokens: int | None = None
+    session_entries: list[SessionEntry] = field(default_factory=list)
+    """The mission's sessions, newest first, each with its own usage."""
 
 
 @dataclass
@@ -123,6 +126,25 @@ class SessionEntry:
     status: str
     started_at: datetime | None
     log_path: str
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+
+    @property
+    def usage(self) -> str | None:
+        """``12,000 in (8,000 cached) / 500 out · $0.04``; None when the agent reported none."""
+        known = (self.input_tokens, self.cached_input_tokens, self.output_tokens, self.cost_usd)
+        if all(value is None for value in known):
+            return None
+        tokens = "tokens unknown"
+        if self.input_tokens is not None or self.output_tokens is not None:
+            tokens = f"{self.input_tokens or 0:,} in"
+            if self.cached_input_tokens:
+                tokens += f" ({self.cached_input_tokens:,} cached)"
+            tokens += f" / {self.output_tokens or 0:,} out"
+        cost = "cost unknown" if self.cost_usd is None else f"${self.cost_usd:.2f}"
+        return f"{tokens} · {cost}"
 
 
 @dataclass
@@ -490,6 +512,8 @@ async def _add_usage(db: Database, detail: MissionDetail) -> None:
     detail.input_tokens = total("input_tokens")
     detail.output_tokens = total("output_tokens")
     detail.cost_usd = total("cost_usd")
+    detail.cached_input_tokens = total("cached_input_tokens")
+    detail.session_entries = [_session_entry(s, detail.mission.title) for s in sessions]
 
 
 def _session_entry(session: CodeAgentSession, title: str) -> SessionEntry:
@@ -502,6 +526,10 @@ def _session_entry(session: CodeAgentSession, title: str) -> SessionEntry:
         status=session.status,
         started_at=session.started_at or session.created_at,
         log_path=session.log_path or "",
+        input_tokens=session.input_tokens,
+        cached_input_tokens=session.cached_input_tokens,
+        output_tokens=session.output_tokens,
+        cost_usd=session.cost_usd,
     )
 
 

@@ -72,3 +72,17 @@ class RuntimeEventMessage(Message):
     """A runtime event (SessionStarted, SessionEnded, DispatcherChanged) for the UI."""
 
     event: RuntimeEvent
+
+
+@dataclass
+class SessionActivityChanged(Message):
+    """A running session's latest activity for its mission's card; ``activity`` None clears it.
+
+    Newer news of the same mission replaces older news still in the queue.
+    """
+
+    mission_id: str
+    activity: str | None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SessionActivityChanged) and message.mission_id == self.mission_id

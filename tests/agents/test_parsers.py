@@ -6,6 +6,7 @@ raw bytes through the process's line splitter, so a claude result line over 64 K
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agent_process import READ_CHUNK, LineSplitter
@@ -15,6 +16,7 @@ from solo_unicorn_tui.runtime.agents.events import (
     AgentSessionId,
     AssistantText,
     Finished,
+    RateLimited,
     ToolCall,
     ToolResult,
     UsageReport,
@@ -180,3 +182,103 @@ def test_session_events_write_the_readable_log(tmp_path: Path) -> None:
     assert "▸ Write /tmp/ac/repo/hello.txt" in readable and "finished: All done." in readable
     assert collected.latest == "All done."
     assert collected.usage.input_tokens == 540 and collected.agent_session_id
+
+
+def _feed(agent_type: str, lines: list[str]) -> list[AgentEvent]:
+    parser = parser_for(agent_type)
+    events: list[AgentEvent] = []
+    for line in lines:
+        events.extend(parser.feed(line))
+    return events + parser.finish()
+
+
+def _limits(events: list[AgentEvent]) -> list[RateLimited]:
+    return [e for e in events if isinstance(e, RateLimited)]
+
+
+def test_claude_api_429_in_an_assistant_message_and_result_is_a_rate_limit() -> None:
+    # Claude Code shows a provider error as a synthetic assistant message, then fails the run.
+    api_error = (
+        'API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":'
+        '"Number of request tokens has exceeded your per-minute rate limit"}}'
+    )
+    lines = [
+        json.dumps(
+            {
+                "type": "assistant",
+                "message": {
+                    "id": "msg_1",
+                    "model": "<synthetic>",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": api_error}],
+                },
+                "error": "rate_limit",
+                "isApiErrorMessage": True,
+                "session_id": "s-1",
+            }
+        ),
+        json.dumps(
+            {
+                "type": "result",
+                "subtype": "success",
+                "is_error": True,
+                "result": api_error,
+                "session_id": "s-1",
+                "total_cost_usd": 0,
+                "usage": {"input_tokens": 0, "output_tokens": 0},
+            }
+        ),
+    ]
+    events = _feed("claude", lines)
+    limits = _limits(events)
+    assert len(limits) == 2 and all("rate_limit_error" in x.reason for x in limits)
+    assert not any(isinstance(e, AssistantText) for e in events)
+    assert events[-1] == Finished(ok=False, summary=events[-1].summary)
+
+
+def test_claude_usage_limit_result_names_its_reset() -> None:
+    epoch = 1798761600  # 2027-01-01T00:00:00Z
+    line = json.dumps(
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": True,
+            "result": f"Claude AI usage limit reached|{epoch}",
+            "session_id": "s-2",
+        }
+    )
+    (limit,) = _limits(_feed("claude", [line]))
+    assert limit.reset_at == datetime(2027, 1, 1, tzinfo=UTC)
+    text = "5-hour limit reached ∙ resets at 2027-01-01T03:00:00Z"
+    line = json.dumps({"type": "result", "subtype": "success", "is_error": True, "result": text})
+    (limit,) = _limits(_feed("claude", [line]))
+    assert limit.reset_at == datetime(2027, 1, 1, 3, tzinfo=UTC)
+
+
+def test_claude_other_errors_are_not_rate_limits() -> None:
+    line = json.dumps(
+        {"type": "result", "subtype": "error_max_turns", "is_error": True, "result": ""}
+    )
+    assert _limits(_feed("claude", [line])) == []
+
+
+def test_gemini_resource_exhausted_is_a_rate_limit_with_its_retry_delay() -> None:
+    before = datetime.now(UTC)
+    error = {
+        "type": "Error",
+        "message": "You exceeded your current quota, please check your plan and billing details.",
+        "code": 429,
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "42s"}],
+    }
+    line = json.dumps(
+        {"type": "result", "timestamp": "2026-12-02T06:00:00Z", "status": "error", "error": error}
+    )
+    (limit,) = _limits(_feed("gemini", [line]))
+    assert limit.reset_at is not None
+    assert 41 <= (limit.reset_at - before).total_seconds() <= 60
+    bare = {"type": "error", "severity": "error", "error": {"message": "Quota hit", "code": 429}}
+    (limit,) = _limits(_feed("gemini", [json.dumps(bare)]))
+    assert limit.reset_at is None and "429" in limit.reason
+    other = {"type": "result", "status": "error", "error": {"message": "bad request", "code": 400}}
+    assert _limits(_feed("gemini", [json.dumps(other)])) == []

@@ -47,6 +47,7 @@ async def _seed(ws: Workspace) -> None:
             duration_seconds=duration,
             input_tokens=1000,
             output_tokens=500,
+            cached_input_tokens=700,
             cost_usd=0.25,
         )
     await _session(
@@ -67,6 +68,7 @@ async def test_stats_from_rows(workspace: Workspace) -> None:
     assert claude.mean_duration_seconds == pytest.approx(70.0)
     assert claude.last_used_at == T0.replace(hour=13)
     assert (claude.input_tokens, claude.output_tokens, claude.cost_usd) == (2000, 1000, 0.5)
+    assert (claude.cached_input_tokens, command.cached_input_tokens) == (1400, None)
     assert command.agent == "command"
     assert (command.failure_rate, command.missions_completed) == (1.0, 0)
     assert (command.mean_duration_seconds, command.input_tokens, command.cost_usd) == (
@@ -93,5 +95,7 @@ async def test_stats_command(home: Home, cli) -> None:
         ("command", 0, 1),
     ]
     assert data[1]["cost_usd"] is None
+    assert (data[0]["cached_input_tokens"], data[1]["cached_input_tokens"]) == (1400, None)
     table = cli("stats")
     assert "unknown" in table.stdout and "33%" in table.stdout and "$0.50" in table.stdout
+    assert "CACHED" in table.stdout and "1,400" in table.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
@@ -90,6 +91,19 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         detail = await board.data.detail(mission.id)
         head, _body = render_detail(detail)
         assert "1 commits behind" in head and "tokens unknown" in head and "cost unknown" in head
+        (entry,) = detail.session_entries
+        assert f"{entry.stage} · script · completed · usage unknown" in head
+        detail.session_entries = [
+            replace(
+                entry,
+                input_tokens=12_800,
+                cached_input_tokens=10_240,
+                output_tokens=733,
+                cost_usd=0.0421,
+            )
+        ]
+        head, _body = render_detail(detail)
+        assert "12,800 in (10,240 cached) / 733 out · $0.04" in head
 
         await pilot.press("w")
         panel = app.screen.query_one(WorkstationPanel)
@@ -219,3 +233,48 @@ async def test_the_runtime_host_posts_only_what_changed(workspace: Workspace) ->
         await pilot.pause()
         assert len(of(FollowedSessionChanged)) == 2
         await host.shutdown()
+
+
+def _card_lines(board) -> list[str]:  # type: ignore[no-untyped-def]
+    lines: list[str] = []
+    for column in board._columns():
+        mission_list = column.mission_list
+        width = mission_list.scrollable_content_region.width
+        for y in range(mission_list.scrollable_content_region.height):
+            strip = mission_list.render_line(y)
+            assert strip.cell_length == width
+            lines.append(strip.text)
+    return lines
+
+
+async def test_the_card_shows_the_running_agents_latest_activity_until_it_ends(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    mission = await ops.create_mission(
+        workspace.db, workspace.project_id, ops.MissionDraft(title="Sleep on it", ready=True)
+    )
+    app = await _board(workspace, tmp_path, "sleep")
+    async with app.run_test(size=(140, 40)) as pilot:
+        board = app.board
+        await _until(pilot, lambda: _true(board.runtime_host is not None))
+        host = board.runtime_host
+        assert host is not None
+        await pilot.press("r")
+
+        async def shown() -> bool:
+            return any("▸ agent: sl" in line for line in _card_lines(board))
+
+        await _until(pilot, shown)
+        (line,) = [line for line in _card_lines(board) if "▸ agent: sl" in line]
+        # the column is narrower than the whole text: cut with an ellipsis, never wrapped
+        assert "▸ agent: sleeping" in line or line.rstrip().endswith("…")
+        await pilot.press("l")
+        await _until(pilot, lambda: _true(board.current.selected_card is not None))
+        await pilot.press("c")
+
+        async def cleared() -> bool:
+            sessions = await list_sessions(workspace.db, mission_id=mission.id)
+            ended = bool(sessions) and sessions[0].status == "cancelled"
+            return ended and not any("▸" in line for line in _card_lines(board))
+
+        await _until(pilot, cleared)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -311,3 +312,26 @@ def test_agent_record_on_the_panel() -> None:
     assert agent_record(fresh) == ""
     used = AgentState("bot", "command", True, 0, 1, missions_completed=3, failure_rate=0.25)
     assert agent_record(used) == "3 done · 25% failed"
+
+
+async def test_session_logs_status_shows_the_sessions_usage(tmp_path):
+    entries = _entries(tmp_path)
+    entries[1] = replace(
+        entries[1],
+        input_tokens=12_800,
+        cached_input_tokens=10_240,
+        output_tokens=733,
+        cost_usd=0.0421,
+    )
+    app = LogsHost(entries)
+    async with app.run_test(size=(160, 20)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        status = screen.query_one("#session-log-status")
+        assert "in (" not in str(status.render())  # the first session reported no usage
+        screen.query_one("#session-list").focus()
+        await pilot.press("down")
+        await pilot.pause(0.2)
+        assert screen.current.session_id == "session_01BBB"
+        text = str(status.render())
+        assert "12,800 in (10,240 cached) / 733 out · $0.04" in text

@@ -13,6 +13,7 @@ other workstations see it too.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ DEFAULT_RESET = timedelta(minutes=15)
 MAX_RESET = timedelta(days=8)
 
 _LIMIT = re.compile(
-    r"\b429\b|rate[ _-]?limit|usage[ _-]limit|too many requests|quota exceeded"
+    r"\b429\b|rate[ _-]?limit|usage[ _-]limit|\blimit reached\b|too many requests|quota exceeded"
     r"|insufficient_quota|exceeded your current quota|resource[ _]exhausted|RateLimitError",
     re.IGNORECASE,
 )
@@ -149,6 +150,35 @@ def rate_limit_in(
     now = now or datetime.now(UTC)
     reason = " ".join(text.split())[:300]
     return RateLimited(reason=reason, reset_at=parse_reset(text, now, tz_name=tz_name))
+
+
+_EPOCH_RESET = re.compile(r"usage limit reached\|(\d{9,11})\b", re.I)
+_RETRY_DELAY = re.compile(r'retry_?delay"?\s*[:=]\s*"?(\d+(?:\.\d+)?s)', re.I)
+
+
+def structured_rate_limit(
+    message: str, *fields: object, now: datetime | None = None
+) -> RateLimited | None:
+    """A rate limit in a provider error: its message plus status fields (``429``,
+    ``RESOURCE_EXHAUSTED``, ``rate_limit_error``), with a reset from "resets at", an epoch
+    (``Claude AI usage limit reached|1767225600``) or a gRPC ``retryDelay``."""
+    text = " ".join(
+        [
+            message,
+            *(f if isinstance(f, str) else json.dumps(f) for f in fields if f not in (None, "")),
+        ]
+    )
+    limit = rate_limit_in(text, now)
+    if limit is None or limit.reset_at is not None:
+        return limit
+    now = now or datetime.now(UTC)
+    if (match := _EPOCH_RESET.search(text)) is not None:
+        return RateLimited(limit.reason, datetime.fromtimestamp(int(match.group(1)), UTC))
+    if (match := _RETRY_DELAY.search(text)) is not None and (
+        delta := parse_duration(match.group(1))
+    ):
+        return RateLimited(limit.reason, now + min(delta, MAX_RESET))
+    return limit
 
 
 def first_rate_limit(events: Iterable[AgentEvent]) -> RateLimited | None:

@@ -27,6 +27,7 @@ from solo_unicorn_tui.ui.messages import (
     BoardReady,
     FollowedSessionChanged,
     RuntimeEventMessage,
+    SessionActivityChanged,
     SyncStatusChanged,
     WorkstationSnapshotChanged,
 )
@@ -635,6 +636,10 @@ class BoardScreen(Screen[None]):
         if self.runtime_host is not None:
             self.runtime_host.refollow()
             self.run_worker(self.runtime_host.refresh_panel(), group="panel")
+
+    def on_session_activity_changed(self, message: SessionActivityChanged) -> None:
+        for column in self._columns():
+            column.mission_list.set_activity(message.mission_id, message.activity)
 
     def on_workstation_snapshot_changed(self, message: WorkstationSnapshotChanged) -> None:
         for panel in self.query(WorkstationPanel):

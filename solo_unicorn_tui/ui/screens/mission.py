@@ -43,6 +43,10 @@ def _tasks(tasks: Any) -> str | None:
     return "\n".join(lines)
 
 
+#: How many of a mission's newest sessions the header lists, each with its usage.
+SESSION_LINES = 5
+
+
 def render_detail(detail: MissionDetail) -> tuple[str, str]:
     m = detail.mission
     flags = [
@@ -70,10 +74,19 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
         tokens = (
             "tokens unknown"
             if detail.input_tokens is None and detail.output_tokens is None
-            else f"{detail.input_tokens or 0:,} in / {detail.output_tokens or 0:,} out tokens"
+            else f"{detail.input_tokens or 0:,} in"
+            + (f" ({detail.cached_input_tokens:,} cached)" if detail.cached_input_tokens else "")
+            + f" / {detail.output_tokens or 0:,} out tokens"
         )
         cost = "cost unknown" if detail.cost_usd is None else f"${detail.cost_usd:.2f}"
         head += f"[dim]{detail.sessions} sessions · {tokens} · {cost}[/]\n"
+        for entry in detail.session_entries[:SESSION_LINES]:
+            when = entry.started_at.strftime("%m-%d %H:%M") if entry.started_at else "--"
+            usage = entry.usage or "usage unknown"
+            head += escape(
+                f"  {when} {entry.stage or '?'} · {entry.agent_name} · {entry.status} · {usage}"
+            )
+            head += "\n"
     if detail.blockers:
         waiting = [
             f"  ⛔ {escape(title)} ({lst})" for _id, title, lst in detail.blockers if lst != "done"

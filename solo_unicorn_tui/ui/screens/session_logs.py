@@ -133,6 +133,8 @@ class SessionLogsScreen(Screen[None]):
             mode = "following" if self.log_view.follow else "paused (f to follow)"
             shown = "raw output (t: readable)" if self.log_view.raw else "readable (t: raw)"
             message = f"{entry.session_id}  {entry.status}  {mode}  {shown}"
+            if entry.usage:
+                message += f"  {entry.usage}"
             if self.term:
                 message += f"  search: {self.term!r}"
         self.query_one("#session-log-status", Static).update(message or "")

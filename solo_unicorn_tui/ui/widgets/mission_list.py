@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections import OrderedDict
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
@@ -112,6 +113,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         self._wanted: int | None = None
         #: The card the selection stays on across reloads (the latest intent wins).
         self.follow_id: str | None = None
+        #: Each running session's latest activity by mission id (the card's live line).
+        self.activity: dict[str, str] = {}
 
     # --- model -----------------------------------------------------------------------------
 
@@ -185,6 +188,20 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
     def scroll_to_selected(self) -> None:
         region = Region(0, self.selected * CARD_HEIGHT, 1, CARD_HEIGHT)
         self.scroll_to_region(region, animate=False, immediate=True, x_axis=False)
+
+    def set_activity(self, mission_id: str, activity: str | None) -> None:
+        """Show (or, with None, clear) a running session's latest activity on its card."""
+        if activity is None:
+            if self.activity.pop(mission_id, None) is None:
+                return
+        elif self.activity.get(mission_id) == activity:
+            return
+        else:
+            self.activity[mission_id] = activity
+        for offset, row in enumerate(self.rows):
+            if row.id == mission_id:
+                self.refresh_lines((self.start + offset) * CARD_HEIGHT, CARD_HEIGHT)
+                return
 
     def set_active(self, active: bool) -> None:
         if active != self.active:
@@ -308,6 +325,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
             row.github_pr_number,
             row.review_status,
             row.blocked,
+            self.activity.get(row.id) if part else None,
             part,
             width,
             selected,
@@ -338,8 +356,9 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 segments.append(Segment(" ● ready", base + self._style("ready")))
             if row.blocked:
                 segments.append(Segment(" ⊘ blocked", base + self._style("blocked")))
+            activity = self.activity.get(row.id)
             mark = SESSION_MARKS.get(row.agent_session_status)
-            if mark:
+            if mark and not activity:
                 segments.append(Segment(f" {mark}", base + self._style("badge")))
             if row.review_status == "rejected":
                 segments.append(Segment(" ↺ rejected", base + self._style("blocked")))
@@ -348,6 +367,13 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 if row.pr_status and row.pr_status != "open":
                     pr += f" {row.pr_status}"
                 segments.append(Segment(pr, base + self._style("badge")))
+            if activity:
+                # the running session's latest activity stands in for its "▶ running" mark
+                room = width - sum(cell_len(segment.text) for segment in segments)
+                text = fit(f" ▸ {activity}", room)
+                segments.append(
+                    Segment(text or f" {SESSION_MARKS['active']}", base + self._style("badge"))
+                )
         strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
         return strip
 
@@ -355,3 +381,20 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         index = (int(self.scroll_offset.y) + event.y) // CARD_HEIGHT
         if 0 <= index < self.count:
             self.post_message(self.Clicked(self, index))
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, ending in … when cut; "" when not even that fits."""
+    if cell_len(text) <= width:
+        return text
+    if width < 4:
+        return ""
+    out: list[str] = []
+    used = 0
+    for char in text:
+        size = cell_len(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out).rstrip() + "…"

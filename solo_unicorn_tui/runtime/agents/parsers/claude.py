@@ -22,6 +22,7 @@ from solo_unicorn_tui.runtime.agents.events import (
     UsageReport,
 )
 from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short, tool_summary
+from solo_unicorn_tui.runtime.agents.rate_limits import structured_rate_limit
 
 
 def _result_text(content: Any) -> str:
@@ -87,6 +88,14 @@ class Parser:
         message = data.get("message")
         content = message.get("content") if isinstance(message, dict) else None
         events: list[AgentEvent] = []
+        if data.get("error") or data.get("isApiErrorMessage"):
+            # an API error shown as the assistant's text ("API Error: 429 {…rate_limit_error…}")
+            text = " ".join(
+                str(b.get("text", "")) for b in content or [] if isinstance(b, dict)
+            ).strip()
+            limit = structured_rate_limit(text, data.get("error"))
+            if limit is not None:
+                return [AgentError(short(text or str(data.get("error")))), limit]
         for block in content if isinstance(content, list) else []:
             if not isinstance(block, dict):
                 continue
@@ -142,5 +151,8 @@ class Parser:
             errors = data.get("errors")
             detail = text or ("; ".join(str(e) for e in errors) if isinstance(errors, list) else "")
             events.append(AgentError(short(detail or f"claude ended with {data.get('subtype')}")))
+            limit = structured_rate_limit(detail, data.get("api_error_status"))
+            if limit is not None:
+                events.append(limit)
         events.append(Finished(ok=not failed, summary=short(text)))
         return events

@@ -22,12 +22,22 @@ from solo_unicorn_tui.runtime.agents.events import (
     UsageReport,
 )
 from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short, tool_summary
+from solo_unicorn_tui.runtime.agents.rate_limits import structured_rate_limit
 
 
 def _message(error: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("type") or error)
     return str(error or "")
+
+
+def _limit(error: Any, message: str) -> list[AgentEvent]:
+    """A 429 / ``RESOURCE_EXHAUSTED`` in a gemini error (its code, status or details)."""
+    if not isinstance(error, dict):
+        return []
+    fields = (error.get("code"), error.get("status"), error.get("type"), error.get("details"))
+    limit = structured_rate_limit(message, *fields)
+    return [limit] if limit is not None else []
 
 
 class Parser:
@@ -75,6 +85,7 @@ class Parser:
             message = short(_message(data.get("message") or data.get("error")))
             if data.get("severity") in (None, "error"):
                 events.append(AgentError(message))
+                events.extend(_limit(data.get("error") or data, message))
             else:
                 events.append(AssistantText(f"{data.get('severity')}: {message}"))
         elif kind == "result":
@@ -98,6 +109,8 @@ class Parser:
             )
         ok = data.get("status") == "success"
         if not ok:
-            events.append(AgentError(short(_message(data.get("error")) or "gemini failed")))
+            message = _message(data.get("error"))
+            events.append(AgentError(short(message or "gemini failed")))
+            events.extend(_limit(data.get("error"), message))
         events.append(Finished(ok=ok))
         return events
