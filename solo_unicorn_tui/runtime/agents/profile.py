@@ -85,8 +85,10 @@ class AgentProfile(BaseModel):
 
     @property
     def gets_mcp(self) -> bool:
-        """Whether this profile's sessions get our MCP server (opted in and supported)."""
-        return self.mcp and supports_mcp(self.type)
+        """Whether this profile's sessions get our MCP server: opted in, a CLI that supports it,
+        and the program really is that CLI (the MCP flags are the CLI's own; a script that only
+        prints that CLI's output format must not be handed them)."""
+        return self.mcp and supports_mcp(self.type) and Path(self.argv[0]).name == self.type
 
     @property
     def can_resume(self) -> bool:
