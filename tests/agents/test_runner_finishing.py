@@ -7,30 +7,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
 from storage.memory import set_memory
-from storage.repositories import link_repository
 from storage.sessions import list_sessions
-from tests.support.runtime_fixtures import git, make_repo, script_profile
+from tests.support.runtime_fixtures import git, linked_runtime, make_repo, script_profile
 
 CLAUDE_ERROR = (Path(__file__).parent / "recordings" / "claude_error.jsonl").read_text()
 
 
 async def _runtime(workspace: Workspace, repo: Path, profile: AgentProfile) -> Runtime:
-    await link_repository(
-        workspace.db,
-        workspace.project_id,
-        workspace.identity.workstation_id,
-        name="app",
-        main_path=str(repo),
-        default_branch="main",
-    )
-    profiles = AgentProfiles.load(workspace.home)
-    profiles.add(profile, make_default=True)
-    return Runtime.from_workspace(workspace, profiles=profiles, poll_seconds=0.2)
+    return await linked_runtime(workspace, repo, profile)
 
 
 async def _run(runtime: Runtime, workspace: Workspace, **draft: object) -> str:

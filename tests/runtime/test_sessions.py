@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 
 from solo_unicorn_tui.runtime.agent_process import MAX_LINE_BYTES
-from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfile
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.events import SessionEnded, SessionOutput, SessionStarted
-from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
-from storage.repositories import link_repository
 from storage.sessions import get_session, list_sessions
-from tests.support.runtime_fixtures import git, make_repo, script_profile
+from tests.support.runtime_fixtures import git, linked_runtime, make_repo, script_profile
 
 
 async def _setup(
@@ -29,20 +27,8 @@ async def _setup(
     kill_grace: float = 2.0,
 ) -> tuple[Runtime, Path]:
     repo = make_repo(tmp_path / "repo")
-    info = inspect_repository(repo)
-    await link_repository(
-        workspace.db,
-        workspace.project_id,
-        workspace.identity.workstation_id,
-        name="repo",
-        main_path=str(info.path),
-        default_branch=info.default_branch,
-        max_concurrent_missions=max_concurrent,
-    )
-    profiles = AgentProfiles.load(workspace.home)
-    profiles.add(profile, make_default=True)
-    runtime = Runtime.from_workspace(
-        workspace, profiles=profiles, kill_grace_seconds=kill_grace, poll_seconds=0.2
+    runtime = await linked_runtime(
+        workspace, repo, profile, name="repo", max_concurrent=max_concurrent, kill_grace=kill_grace
     )
     return runtime, repo
 

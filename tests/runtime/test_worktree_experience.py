@@ -10,35 +10,30 @@ import subprocess
 import sys
 from pathlib import Path
 
-from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
 from solo_unicorn_tui.runtime.core import Runtime
-from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
-from storage.repositories import link_repository, update_repository_settings
+from storage.repositories import update_repository_settings
 from storage.sessions import list_sessions
 from storage.worktrees import list_worktrees
-from tests.support.runtime_fixtures import git, make_repo, script_profile
+from tests.support.runtime_fixtures import (
+    default_profile,
+    git,
+    link_repo,
+    make_repo,
+    script_profile,
+)
 
 
 async def _runtime(
     workspace: Workspace, repo: Path, mode: str = "commit", **settings: object
 ) -> Runtime:
-    info = inspect_repository(repo)
-    link = await link_repository(
-        workspace.db,
-        workspace.project_id,
-        workspace.identity.workstation_id,
-        name="app",
-        main_path=str(info.path),
-        default_branch=info.default_branch,
-    )
+    link = await link_repo(workspace, repo)
     if settings:
         await update_repository_settings(workspace.db, link.id, **settings)
-    profiles = AgentProfiles.load(workspace.home)
     # The claude-json script prints Claude Code's output: its profile says so, like a user's would.
     agent_type = "claude" if mode == "claude-json" else "command"
-    profiles.add(script_profile(mode, type=agent_type), make_default=True)
+    profiles = default_profile(workspace, script_profile(mode, type=agent_type))
     return Runtime.from_workspace(workspace, profiles=profiles, poll_seconds=0.2)
 
 

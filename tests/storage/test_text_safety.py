@@ -16,18 +16,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from solo_unicorn_tui.cli.safe_text import json_escape, printable
-from solo_unicorn_tui.runtime.core import Runtime
-from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.ui.board_data import MissionDetail
 from solo_unicorn_tui.ui.screens.mission import render_detail
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
 from storage.changes import ChangeWriter
 from storage.models import MissionEvent, OutboxEntry
-from storage.repositories import link_repository
 from storage.sessions import list_sessions
 from storage.validation import storable, storable_text
-from tests.support.runtime_fixtures import make_repo, script_profile
+from tests.support.runtime_fixtures import linked_runtime, make_repo, script_profile
 from tests.support.sync_env import mission_row, open_replica, sync, upgrade_server
 
 HOSTILE = "a\x00b\x07c\x1b[31mred\x1b[0m\x1b]0;title\x07\ud800\udfffz\x9b2J\u202eevil"
@@ -117,22 +114,9 @@ async def test_the_write_path_sanitises_every_replicated_value(workspace: Worksp
 
 
 async def _run_hostile_agent(workspace: Workspace, tmp_path: Path) -> str:
-    repo = make_repo(tmp_path / "repo")
-    info = inspect_repository(repo)
-    await link_repository(
-        workspace.db,
-        workspace.project_id,
-        workspace.identity.workstation_id,
-        name="repo",
-        main_path=str(info.path),
-        default_branch=info.default_branch,
+    runtime = await linked_runtime(
+        workspace, make_repo(tmp_path / "repo"), script_profile("binary-fail"), name="repo"
     )
-    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
-
-    profiles = AgentProfiles.load(workspace.home)
-    profiles.add(script_profile("binary-fail"), make_default=True)
-    profiles.save()
-    runtime = Runtime.from_workspace(workspace, profiles=profiles, poll_seconds=0.2)
     draft = ops.MissionDraft(title="Hostile output", ready=True)
     mission_id = (await ops.create_mission(workspace.db, workspace.project_id, draft)).id
     handle = await runtime.run_mission(mission_id)

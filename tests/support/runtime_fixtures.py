@@ -1,4 +1,4 @@
-"""Helpers for runtime tests: a real git repository and a script-agent profile."""
+"""Helpers for runtime tests: a real git repository, a script-agent profile, a linked runtime."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.core import Runtime
+from solo_unicorn_tui.runtime.git_repos import inspect_repository
+from solo_unicorn_tui.workspace import Workspace
+from storage.repositories import RepositoryLink, link_repository
 
 SCRIPT_AGENT = Path(__file__).with_name("script_agent.py")
 
@@ -45,3 +49,49 @@ def install_profile(profiles_home, profile: AgentProfile) -> AgentProfiles:  # t
     profiles.add(profile, make_default=True)
     profiles.save()
     return profiles
+
+
+async def link_repo(
+    workspace: Workspace, repo: Path, *, name: str = "app", max_concurrent: int = 1
+) -> RepositoryLink:
+    """Link ``repo`` to the workspace's project on its workstation (default branch detected)."""
+    info = inspect_repository(repo)
+    return await link_repository(
+        workspace.db,
+        workspace.project_id,
+        workspace.identity.workstation_id,
+        name=name,
+        main_path=str(info.path),
+        default_branch=info.default_branch,
+        max_concurrent_missions=max_concurrent,
+    )
+
+
+def default_profile(
+    workspace: Workspace, profile: AgentProfile, *, save: bool = False
+) -> AgentProfiles:
+    """The workspace's profiles with ``profile`` added as the default (saved when asked)."""
+    profiles = AgentProfiles.load(workspace.home)
+    profiles.add(profile, make_default=True)
+    if save:
+        profiles.save()
+    return profiles
+
+
+async def linked_runtime(
+    workspace: Workspace,
+    repo: Path,
+    profile: AgentProfile,
+    *,
+    name: str = "app",
+    max_concurrent: int = 1,
+    kill_grace: float = 5.0,
+) -> Runtime:
+    """The one set-up most runtime tests share: link a repository, add a profile, a runtime."""
+    await link_repo(workspace, repo, name=name, max_concurrent=max_concurrent)
+    return Runtime.from_workspace(
+        workspace,
+        profiles=default_profile(workspace, profile),
+        kill_grace_seconds=kill_grace,
+        poll_seconds=0.2,
+    )

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
-from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
 from solo_unicorn_tui.ui.screens.mission import render_detail
@@ -17,9 +15,14 @@ from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
 from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
-from storage.repositories import link_repository
 from storage.sessions import list_sessions
-from tests.support.runtime_fixtures import git, make_repo, script_profile
+from tests.support.runtime_fixtures import (
+    default_profile,
+    git,
+    link_repo,
+    make_repo,
+    script_profile,
+)
 
 
 async def _until(pilot, predicate: Callable[[], object], timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -32,18 +35,8 @@ async def _until(pilot, predicate: Callable[[], object], timeout: float = 30.0) 
 
 
 async def _board(workspace: Workspace, tmp_path: Path, mode: str) -> SoloUnicornApp:
-    info = inspect_repository(make_repo(tmp_path / "app"))
-    await link_repository(
-        workspace.db,
-        workspace.project_id,
-        workspace.identity.workstation_id,
-        name="app",
-        main_path=str(info.path),
-        default_branch=info.default_branch,
-    )
-    profiles = AgentProfiles.load(workspace.home)
-    profiles.add(script_profile(mode, env={"AGENT_SLEEP": "60"}), make_default=True)
-    profiles.save()
+    await link_repo(workspace, make_repo(tmp_path / "app"))
+    default_profile(workspace, script_profile(mode, env={"AGENT_SLEEP": "60"}), save=True)
 
     async def open_data() -> BoardData:
         writer = Writer(
