@@ -282,3 +282,28 @@ def test_gemini_resource_exhausted_is_a_rate_limit_with_its_retry_delay() -> Non
     assert limit.reset_at is None and "429" in limit.reason
     other = {"type": "result", "status": "error", "error": {"message": "bad request", "code": 400}}
     assert _limits(_feed("gemini", [json.dumps(other)])) == []
+
+
+def test_claude_retrying_a_429_is_a_rate_limit_at_once() -> None:
+    # Recorded: claude against a stand-in answering 429; it would retry 10 times over minutes.
+    events = _events("claude", "claude_rate_limit.jsonl")
+    (limit,) = _limits(events)
+    assert "429" in limit.reason and "rate_limit" in limit.reason and limit.reset_at is None
+    assert isinstance(events[0], AgentSessionId)
+    overloaded = {"type": "system", "subtype": "api_retry", "error_status": 529, "error": "x"}
+    assert _limits(_feed("claude", [json.dumps(overloaded)])) == []
+
+
+def test_gemini_retry_warning_about_an_exhausted_resource_is_a_rate_limit() -> None:
+    # Recorded: gemini's warning spans two lines; the limit carries the suggested retry delay.
+    before = datetime.now(UTC)
+    events = _events("gemini", "gemini_rate_limit.txt")
+    (limit,) = _limits(events)
+    assert limit.reason.startswith("Attempt 1 failed: Resource has been exhausted")
+    assert limit.reset_at is not None and 0 < (limit.reset_at - before).total_seconds() < 5
+    texts = [e.text for e in events if isinstance(e, AssistantText)]
+    assert "YOLO mode is enabled. All tool calls will be automatically approved." in texts
+    assert not any("Attempt" in t or "Suggested" in t for t in texts)
+    other = ["Attempt 2 failed: fetch failed. Retrying after 900ms..."]
+    assert _limits(_feed("gemini", other)) == []
+    assert [e.text for e in _feed("gemini", other) if isinstance(e, AssistantText)] == other

@@ -32,7 +32,8 @@ MAX_RESET = timedelta(days=8)
 
 _LIMIT = re.compile(
     r"\b429\b|rate[ _-]?limit|usage[ _-]limit|\blimit reached\b|too many requests|quota exceeded"
-    r"|insufficient_quota|exceeded your current quota|resource[ _]exhausted|RateLimitError",
+    r"|insufficient_quota|exceeded your current quota|resource[ _]exhausted"
+    r"|resource has been exhausted|RateLimitError",
     re.IGNORECASE,
 )
 _UNITS = {

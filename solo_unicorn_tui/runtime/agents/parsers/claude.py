@@ -1,6 +1,7 @@
 """Claude Code ``--output-format stream-json --verbose`` (verified with 2.1.197).
 
-Lines: ``system``/``init`` (session id), ``assistant`` (text and ``tool_use`` blocks), ``user``
+Lines: ``system``/``init`` (session id) and ``system``/``api_retry`` (a provider error it
+retries: a 429 is a rate limit), ``assistant`` (text and ``tool_use`` blocks), ``user``
 (``tool_result`` blocks), and a final ``result`` with the run's totals: ``usage`` (input, cache
 creation, cache read, output tokens) and ``total_cost_usd``, ``is_error``,
 ``permission_denials``. The totals are cumulative; per-message usage in ``assistant`` lines is
@@ -64,6 +65,16 @@ def tool_name(name: str) -> str:
     return name
 
 
+def _retry_limit(data: dict[str, Any]) -> list[AgentEvent]:
+    """Claude Code retrying a provider 429 (``system``/``api_retry``, ``error_status`` 429,
+    ``error`` ``rate_limit``): it would go on for minutes (10 retries), so it is a rate limit at
+    once. Other retried errors (500, 529 overloaded) are not."""
+    status, error = data.get("error_status"), data.get("error")
+    text = f"API error {status} ({error}), retry {data.get('attempt')} of {data.get('max_retries')}"
+    limit = structured_rate_limit(text) if status == 429 or error == "rate_limit" else None
+    return [limit] if limit is not None else []
+
+
 class Parser:
     def feed(self, line: str) -> list[AgentEvent]:
         data = json_object(line)
@@ -72,7 +83,12 @@ class Parser:
         kind = data.get("type")
         if kind == "system":
             session = data.get("session_id")
-            return [AgentSessionId(session)] if isinstance(session, str) and session else []
+            events: list[AgentEvent] = []
+            if isinstance(session, str) and session:
+                events.append(AgentSessionId(session))
+            if data.get("subtype") == "api_retry":
+                events.extend(_retry_limit(data))
+            return events
         if kind == "assistant":
             return self._assistant(data)
         if kind == "user":

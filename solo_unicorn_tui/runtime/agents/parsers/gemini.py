@@ -4,11 +4,13 @@ Lines: ``init`` (session id, model), ``message`` (``role`` user — the prompt e
 or assistant, streamed in ``delta`` pieces that are joined into one text), ``tool_use``
 (``tool_name``, ``tool_id``, ``parameters``), ``tool_result`` (``status``, ``error``) and a final
 ``result`` (``status``, ``error``, ``stats``: cumulative token counts of every model the run
-used, its router included).
+used, its router included). Plain lines are its warnings; a retry warning about a 429 or an
+exhausted quota is a rate limit.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from solo_unicorn_tui.runtime.agents.events import (
@@ -22,7 +24,7 @@ from solo_unicorn_tui.runtime.agents.events import (
     UsageReport,
 )
 from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short, tool_summary
-from solo_unicorn_tui.runtime.agents.rate_limits import structured_rate_limit
+from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in, structured_rate_limit
 
 
 def _message(error: Any) -> str:
@@ -40,9 +42,37 @@ def _limit(error: Any, message: str) -> list[AgentEvent]:
     return [limit] if limit is not None else []
 
 
+#: Gemini CLI's retry warning (on stderr): ``Attempt 1 failed: MESSAGE. Retrying after 5702ms...``
+#: (the message may run onto more lines, e.g. ``Suggested retry after 1s.``) or ``Attempt 1
+#: failed with status 429. Retrying with backoff...``.
+_RETRY = re.compile(r"^Attempt \d+ failed\b")
+_RETRY_END = re.compile(r"Retrying (?:after|with)\b")
+#: Lines of one retry warning at most (its message plus the suggested delay).
+_RETRY_LINES = 4
+
+
 class Parser:
     def __init__(self) -> None:
         self._text: list[str] = []
+        self._retry: list[str] = []
+        """A retry warning read so far (it ends at its ``Retrying …`` line)."""
+
+    def _retry_line(self, line: str) -> list[AgentEvent] | None:
+        """Events of a line of a retry warning, or None when the line is not one. Its own
+        retries of a 429 would take minutes: a rate limit is reported at once."""
+        if not self._retry and not _RETRY.match(line):
+            return None
+        self._retry.append(line)
+        if not _RETRY_END.search(line) and len(self._retry) < _RETRY_LINES:
+            return []
+        return self._end_retry()
+
+    def _end_retry(self) -> list[AgentEvent]:
+        text, self._retry = " ".join(self._retry), []
+        if not text:
+            return []
+        limit = rate_limit_in(text)
+        return [limit] if limit is not None else [AssistantText(text)]
 
     def _flush_text(self) -> list[AgentEvent]:
         text, self._text = "".join(self._text), []
@@ -51,6 +81,9 @@ class Parser:
     def feed(self, line: str) -> list[AgentEvent]:
         data = json_object(line)
         if data is None:
+            retry = self._retry_line(line)
+            if retry is not None:
+                return [*self._flush_text(), *retry]
             return [*self._flush_text(), AssistantText(line)] if line.strip() else []
         kind = data.get("type")
         if kind == "message":
@@ -59,7 +92,7 @@ class Parser:
                 if not data.get("delta"):
                     return self._flush_text()
             return []
-        events = self._flush_text()
+        events = [*self._flush_text(), *self._end_retry()]
         if kind == "init":
             session = data.get("session_id")
             if isinstance(session, str) and session:
@@ -93,7 +126,7 @@ class Parser:
         return events
 
     def finish(self) -> list[AgentEvent]:
-        return self._flush_text()
+        return [*self._flush_text(), *self._end_retry()]
 
     def _result(self, data: dict[str, Any]) -> list[AgentEvent]:
         events: list[AgentEvent] = []
