@@ -5,7 +5,9 @@
 the CLI at it, with our tools allowed without a prompt:
 
 - claude: ``--mcp-config FILE --strict-mcp-config --allowedTools mcp__solo-unicorn__…``
-- codex: ``-c mcp_servers.solo-unicorn.command=…`` (and ``args``, ``env``, approval ``approve``)
+- codex: ``-c mcp_servers.solo-unicorn.command=…`` (and ``args``, ``env``, approval ``approve``,
+  ``required``: without it codex 0.171 starts the first turn before the server has answered,
+  and the model does not see our tools, which it names ``mcp__solo_unicorn__TOOL``)
 - gemini: ``mcpServers`` (with ``trust``) in ``.gemini/settings.json`` of its isolated home
   (``GEMINI_CLI_HOME``: the profile's folder, or one in the session folder)
 - opencode: ``OPENCODE_CONFIG`` → a config file with ``mcp`` (merged over the user's)
@@ -156,6 +158,7 @@ def write_session_mcp_config(
             "env": env,
             "startup_timeout_sec": STARTUP_TIMEOUT_SECONDS,
             "default_tools_approval_mode": "approve",
+            "required": True,
         }
         argv = []
         for name, value in values.items():

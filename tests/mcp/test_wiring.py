@@ -130,6 +130,7 @@ def test_each_cli_gets_the_same_server_for_this_session_only(home: Home) -> None
         server["env"],
     )
     assert values["default_tools_approval_mode"] == "approve"
+    assert values["required"] is True  # else codex's first turn may start before our tools
 
     assert set(gemini.env) == {"GEMINI_CLI_HOME"}
     (gemini_file,) = gemini.files
