@@ -1,19 +1,24 @@
-"""Time from spawning ``solo-unicorn mcp`` to its ``initialize`` answer, next to two floors.
+"""Time from spawning ``solo-unicorn mcp`` to its ``initialize`` answer, next to its floors.
 
     .venv/bin/python bench/mcp_startup_bench.py [--runs 10]
 
 An agent CLI starts the MCP server once per session and waits for this handshake before its
 first model call, so this is start-up latency a person waits through. Measured, each run a
-fresh process on a fresh pipe, on a replica with one project and a few missions:
+fresh process on a fresh pipe, on a replica with one project and a few missions, the figures
+interleaved run by run (so load hits them alike):
 
 * ``python -c pass``: the interpreter alone;
 * ``SDK floor``: the smallest server on the same SDK (``MCPServer`` with one tool, stdio),
   answering the same ``initialize``: what importing the SDK costs;
-* ``solo-unicorn mcp``: ours, bound to a mission (opens the replica, checks the mission).
+* ``solo-unicorn mcp --mission``: ours, bound to a mission (found over ``sqlite3``; SQLAlchemy
+  and the ORM are imported after the handshake);
+* ``… first tool answer``: ours again, from spawning to the answer of a ``mission_context``
+  call sent right after ``tools/list`` (what an agent whose first act is a tool call waits).
 
 Wall time depends on what else runs; the CPU column (user + system time of the whole process,
-start to exit) is steadier on a shared machine. Target: well under a second for ours on an
-idle machine, and close to the SDK floor.
+start to exit) is steadier on a shared machine. Targets (issue 19: "well under a second"): the
+handshake within 1.25× the SDK floor (the load-independent check) and under 1000 ms (on a
+machine that is not busy).
 """
 
 from __future__ import annotations
@@ -66,9 +71,24 @@ def _cpu_of(process: subprocess.Popen[str]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def handshake(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawn to the first line of the ``initialize`` answer, and the CPU seconds
-    of the whole process (start, handshake, exit on end of input)."""
+def _message(ident: int, method: str, params: dict[str, object] | None = None) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": ident, "method": method, "params": params or {}})
+
+
+INITIALIZED = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
+FIRST_CALL = [
+    INITIALIZED,
+    _message(2, "tools/list"),
+    _message(3, "tools/call", {"name": "mission_context", "arguments": {}}),
+]
+
+
+def handshake(
+    argv: list[str], env: dict[str, str], then: list[str] | None = None
+) -> tuple[float, float]:
+    """Seconds from spawn to the ``initialize`` answer (or, with ``then``, to the answer of the
+    last of those messages), and the CPU seconds of the whole process (start to exit on end of
+    input)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         argv,
@@ -82,8 +102,15 @@ def handshake(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     process.stdin.write(INITIALIZE)
     process.stdin.flush()
     answer = json.loads(process.stdout.readline())
-    elapsed = time.perf_counter() - start
     assert answer.get("id") == 1 and "result" in answer, answer
+    if then:
+        process.stdin.write("".join(line + "\n" for line in then))
+        process.stdin.flush()
+        last = json.loads(then[-1])["id"]
+        while answer.get("id") != last:
+            answer = json.loads(process.stdout.readline())
+        assert not answer["result"].get("isError"), answer
+    elapsed = time.perf_counter() - start
     process.stdin.close()
     return elapsed, _cpu_of(process)
 
@@ -122,23 +149,51 @@ def main() -> None:
         rows = [
             ("python -c pass", lambda: plain([PYTHON, "-c", "pass"], env)),
             ("SDK floor (MCPServer)", lambda: handshake([PYTHON, "-c", SDK_FLOOR], env)),
+            (OURS, lambda: handshake([*ours, "mcp", "--mission", mission], env)),
             (
-                "solo-unicorn mcp --mission",
-                lambda: handshake([*ours, "mcp", "--mission", mission], env),
+                "… first tool answer",
+                lambda: handshake([*ours, "mcp", "--mission", mission], env, FIRST_CALL),
             ),
         ]
         for _name, run in rows:
             run()  # warm the bytecode caches and the replica once
-        print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-        print(f"{'':28} {'wall min':>9} {'median':>8} {'max':>8} {'CPU median':>11}")
-        for name, run in rows:
-            measured = [run() for _ in range(args.runs)]
-            wall = [w for w, _ in measured]
-            cpu = statistics.median(c for _, c in measured)
-            print(
-                f"{name:28} {min(wall) * 1000:7.0f}ms {statistics.median(wall) * 1000:6.0f}ms "
-                f"{max(wall) * 1000:6.0f}ms {cpu * 1000:9.0f}ms"
-            )
+        measured: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in rows}
+        for _ in range(args.runs):
+            for name, run in rows:
+                measured[name].append(run())
+    print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(report(measured))
+
+
+OURS = "solo-unicorn mcp --mission"
+FLOOR = "SDK floor (MCPServer)"
+#: Issue 19: the handshake "well under a second", and close to what the SDK itself costs.
+TARGET_RATIO = 1.25
+TARGET_MS = 1000.0
+
+
+def report(measured: dict[str, list[tuple[float, float]]]) -> str:
+    """One table: wall min / median / max, CPU median, ratio to the SDK floor, target, result."""
+    floor = statistics.median(w for w, _ in measured[FLOOR])
+    lines = [
+        f"{'':28} {'wall min':>9} {'median':>8} {'max':>8} {'CPU median':>11} "
+        f"{'× floor':>8} {'target':>18}  result"
+    ]
+    for name, runs in measured.items():
+        wall = [w for w, _ in runs]
+        median = statistics.median(wall)
+        ratio = f"{median / floor:7.2f}×" if name not in ("python -c pass", FLOOR) else ""
+        target, result = "", ""
+        if name == OURS:
+            ok = median <= floor * TARGET_RATIO and median * 1000 <= TARGET_MS
+            target = f"≤{TARGET_RATIO:g}× and <{TARGET_MS:.0f}ms"
+            result = "pass" if ok else "FAIL"
+        lines.append(
+            f"{name:28} {min(wall) * 1000:7.0f}ms {median * 1000:6.0f}ms "
+            f"{max(wall) * 1000:6.0f}ms {statistics.median(c for _, c in runs) * 1000:9.0f}ms "
+            f"{ratio:>8} {target:>18}  {result}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import platform
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.config import Settings, load_settings
-from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.home import Home, setup_logging
 from storage.database import Database, sqlite_url
 from storage.identity import Identity, Machine, ensure_identity
 
@@ -49,19 +47,6 @@ def this_machine() -> Machine:
         platform_version=platform.release(),
         cli_version=__version__,
     )
-
-
-def setup_logging(home: Home) -> None:
-    """Log to ``logs/{date}.log``; nothing goes to the terminal the user is looking at."""
-    root = logging.getLogger()
-    if any(getattr(h, "_solo_unicorn", False) for h in root.handlers):
-        return
-    handler = logging.FileHandler(home.logs_dir / f"{date.today().isoformat()}.log")
-    # A marker on the stdlib handler, so a second call finds it among the root's handlers.
-    handler._solo_unicorn = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 async def open_workspace(home: Home | None = None) -> Workspace:

@@ -31,21 +31,27 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=_serve)
 
 
-async def _serve(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.mcp.tools import bind
-    from solo_unicorn_tui.workspace import workspace_session
+def _serve(args: argparse.Namespace) -> int:
+    """Find the binding over ``sqlite3`` (a bad mission fails here, in one line), then serve:
+    the agent's handshake does not wait for SQLAlchemy (see :mod:`solo_unicorn_tui.mcp.binding`)."""
+    import asyncio
+
+    from solo_unicorn_tui.cli.quick import reading
+    from solo_unicorn_tui.home import setup_logging
+    from solo_unicorn_tui.mcp.binding import quick_binding
 
     mission = args.mission or os.environ.get(MISSION_ENV) or None
-    async with workspace_session() as ws:
-        binding = await bind(ws.db, ws.project_id, mission)
-        # The SDK is the slow import: only once the binding is known to be good.
-        from solo_unicorn_tui.mcp.server import serve
+    with reading() as found:
+        found.home.ensure()
+        setup_logging(found.home)
+        binding = quick_binding(found.replica, found.home.replica, found.project_id, mission)
+    from solo_unicorn_tui.mcp.server import serve
 
-        try:
-            await serve(binding)
-        except BaseExceptionGroup as group:
-            # The agent closed the pipe while an answer was on its way: its session is over.
-            _, others = group.split((BrokenPipeError, ConnectionResetError))
-            if others is not None:
-                raise others from None
+    try:
+        asyncio.run(serve(binding))
+    except BaseExceptionGroup as group:
+        # The agent closed the pipe while an answer was on its way: its session is over.
+        _, others = group.split((BrokenPipeError, ConnectionResetError))
+        if others is not None:
+            raise others from None
     return 0

@@ -5,14 +5,20 @@ of FastMCP). Each tool is a thin wrapper over :mod:`solo_unicorn_tui.mcp.tools`;
 invalid call becomes an ``isError`` result with one line, never a crashed server. Standard
 output is the protocol channel: logging goes to the app log (set up before the SDK's own
 ``basicConfig`` would add a stderr handler).
+
+The handshake (``initialize``, ``tools/list``) needs only the SDK and the tools' signatures:
+:mod:`~solo_unicorn_tui.mcp.tools` (SQLAlchemy, the ORM) is imported, and the replica opened,
+in the background once the agent has listed the tools, or at the first call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -22,9 +28,24 @@ from pydantic import ValidationError as ArgumentsError
 
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.errors import UserError
-from solo_unicorn_tui.mcp import tools
-from solo_unicorn_tui.mcp.tools import Binding
+from solo_unicorn_tui.mcp.binding import Binding
 from storage.errors import StorageError
+
+TOOLS_MODULE = "solo_unicorn_tui.mcp.tools"
+
+if TYPE_CHECKING:
+    from mcp.types import Tool
+
+    from solo_unicorn_tui.mcp import tools
+else:
+
+    class _Tools:
+        """:mod:`solo_unicorn_tui.mcp.tools`, imported at its first use, not with this module."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module(TOOLS_MODULE), name)
+
+    tools = _Tools()
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +76,35 @@ def _one_line(error: ArgumentsError) -> str:
 
 
 class SoloUnicornServer(MCPServer[Any]):
-    """Turns the SDK's multi-line argument-validation errors into one line."""
+    """Opens the binding before a tool or resource runs (and in the background once the tools
+    are listed); turns the SDK's multi-line argument-validation errors into one line."""
+
+    def __init__(self, binding: Binding, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.binding = binding
+        self._warming: asyncio.Task[None] | None = None
+
+    async def _warm(self) -> None:
+        try:
+            # In a thread: the import takes the GIL in slices, the loop keeps answering.
+            await asyncio.to_thread(importlib.import_module, TOOLS_MODULE)
+            await self.binding.open()
+        except Exception:
+            log.exception("opening the replica in the background failed (retried at a call)")
+
+    async def list_tools(self) -> list[Tool]:
+        listed = await super().list_tools()
+        if self._warming is None:
+            self._warming = asyncio.create_task(self._warm())
+        return listed
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        await self.binding.open()
+        return await super().read_resource(uri, context)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
+            await self.binding.open()
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
             raise
@@ -94,7 +140,7 @@ INSTRUCTIONS = (
 
 def build_server(binding: Binding) -> MCPServer[Any]:
     server = SoloUnicornServer(
-        SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+        binding, SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
 
     @server.tool(annotations=READ_ONLY)
@@ -206,4 +252,7 @@ async def serve(binding: Binding) -> None:
     """Serve one client on stdin/stdout until it closes the connection."""
     server = build_server(binding)
     log.info("MCP server for project %s, mission %s", binding.project_id, binding.mission_id or "-")
-    await server.run_stdio_async()
+    try:
+        await server.run_stdio_async()
+    finally:
+        await binding.close()

@@ -11,10 +11,10 @@ with origin ``agent``, so they sync like any edit. Nothing here imports the MCP 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.mcp.binding import Binding
 from storage import agent_tools, dependencies, documents, validation
 from storage import missions as ops
 from storage.database import Database
@@ -29,15 +29,6 @@ QUESTIONS_NOT_SUPPORTED = "questions are not supported yet: record it with repor
 
 class ToolRefused(UserError):
     """The call names something outside what this server is bound to."""
-
-
-@dataclass(frozen=True)
-class Binding:
-    db: Database
-    project_id: str
-    project_name: str
-    mission_id: str | None = None
-    """The session's mission: the only one whose documents the tools may change."""
 
 
 async def bind(db: Database, project_id: str, mission: str | None) -> Binding:

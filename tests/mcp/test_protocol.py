@@ -237,7 +237,9 @@ def test_a_missing_mission_stops_the_server_with_one_line(board: Board) -> None:
 def test_the_mission_comes_from_the_session_environment(board: Board) -> None:
     """The runner sets SOLO_UNICORN_MISSION_ID for agents; without --mission it binds to it.
 
-    Spoken by hand, line by line, to see that stdout carries nothing but protocol messages.
+    Spoken by hand, line by line, to see that stdout carries nothing but protocol messages, and
+    that the handshake and the resource list import no SQLAlchemy (with the ORM it costs more
+    than the SDK; the tools import it in the background after ``tools/list``).
     """
     initialize = {
         "jsonrpc": "2.0",
@@ -255,7 +257,11 @@ def test_the_mission_comes_from_the_session_environment(board: Board) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "SOLO_UNICORN_MISSION_ID": board.mission.id},
+        env={
+            **os.environ,
+            "SOLO_UNICORN_MISSION_ID": board.mission.id,
+            "PYTHONPROFILEIMPORTTIME": "1",
+        },
     )
     assert server.stdin is not None and server.stdout is not None
     try:
@@ -273,11 +279,16 @@ def test_the_mission_comes_from_the_session_environment(board: Board) -> None:
         server.stdin.close()
         assert server.wait(timeout=60) == 0
         assert server.stdout.read() == ""
-        assert server.stderr is not None and server.stderr.read() == ""
+        assert server.stderr is not None
+        errors = server.stderr.read().splitlines()
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
+    assert [line for line in errors if not line.startswith("import time:")] == []
+    imported = {line.rsplit("|", 1)[1].strip() for line in errors[1:]}
+    assert "solo_unicorn_tui.mcp.server" in imported
+    assert not [m for m in imported if m.split(".")[0] in ("sqlalchemy", "alembic")]
     assert second["id"] == 2
     uris = [r["uri"] for r in second["result"]["resources"]]
     assert uris == [
