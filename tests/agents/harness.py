@@ -18,6 +18,16 @@ from tests.support.runtime_fixtures import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: Project memory and a mission description, both within our limits (100k characters), together
+#: a prompt of over 300 KB (far past what one argv item may hold): it must reach each agent
+#: intact. Short words: a tokenizer's pair merging is quadratic in a word's length (aider counted
+#: one 98k-character word for 53 s).
+MEMORY = "MEMORY-START " + "✓✓✓ é " * 16_000 + "MEMORY-END"
+DESCRIPTION = "DESCRIPTION-START " + "ü✓ " * 30_000 + "DESCRIPTION-END"
+#: What the model stand-in has an agent report through our MCP tools.
+SOLUTION = "## Plan\n\n1. Say hello through MCP. ✓"
+PROPOSAL = "Follow up: say goodbye"
+
 
 @dataclass
 class Machine:
@@ -80,6 +90,51 @@ class Machine:
     def rate_limits(self) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM code_agent_rate_limits")
 
+    def add_big_mission(self, title: str = "Say hello") -> dict[str, Any]:
+        """A ready mission whose prompt (memory plus description) is over 300 KB."""
+        scratch = self.home.parent
+        (scratch / "memory.md").write_text(MEMORY, encoding="utf-8")
+        self.ok("memory", "set", "--file", str(scratch / "memory.md"))
+        (scratch / "description.md").write_text(DESCRIPTION, encoding="utf-8")
+        description = str(scratch / "description.md")
+        return self.ok(  # type: ignore[no-any-return]
+            "mission",
+            "add",
+            "--title",
+            title,
+            "--ready",
+            "--description-file",
+            description,
+            "--json",
+        )
+
+    def assert_rate_limited(self, mission_id: str, agent: str) -> dict[str, Any]:
+        """The profile is rate-limited and the mission back in Todo, ready, no recovery attempt
+        used; returns the rate-limit row."""
+        shown = self.ok("mission", "show", mission_id, "--json")
+        assert (shown["list"], shown["recovery_attempts"], shown["ready"]) == ("todo", 0, True)
+        assert self.sessions()[-1]["status"] == "rate_limited"
+        (limit,) = self.rate_limits()
+        assert limit["agent_name"] == agent and limit["status"] == "rate_limited"
+        return limit
+
+    def assert_reported_by_mcp(self, mission_id: str) -> None:
+        """The mission's solution is :data:`SOLUTION` and it proposed :data:`PROPOSAL`: created
+        in Todo, not ready, origin agent, linked to it (the MCP tools' work)."""
+        (row,) = self.rows(f"SELECT solution FROM missions WHERE id = '{mission_id}'")
+        assert row["solution"] == SOLUTION
+        (proposed,) = self.rows(
+            "SELECT m.id, m.title, m.list, m.ready, m.origin FROM missions m JOIN mission_events e"
+            f" ON e.mission_id = '{mission_id}' AND e.kind = 'proposed'"
+            " AND json_extract(e.payload, '$.mission_id') = m.id"
+        )
+        assert (proposed["title"], proposed["list"], proposed["ready"], proposed["origin"]) == (
+            PROPOSAL,
+            "todo",
+            0,
+            "agent",
+        )
+
     def branch(self) -> str:
         return self.git("branch", "--list", "solo-unicorn/*", "--format=%(refname:short)")
 
@@ -121,6 +176,25 @@ def machine(tmp_path: Path, agent_cli: Path, agent: str, **env: str) -> Machine:
     flow = found.ok("flow", "add", "--name", "just-code", "--stages", "code!", "--json")
     found.ok("flow", "default", flow["id"])
     return found
+
+
+def claude_env(url: str) -> dict[str, str]:
+    """What an API-key user of claude sets, pointed at the stand-in."""
+    return {"ANTHROPIC_API_KEY": "sk-ant-standin", "ANTHROPIC_BASE_URL": url}
+
+
+def openai_env(url: str) -> dict[str, str]:
+    """What a user of codex, opencode or aider sets, pointed at the stand-in."""
+    return {"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": f"{url}/v1"}
+
+
+def holds_big_prompt(text: str) -> bool:
+    return MEMORY in text and DESCRIPTION in text
+
+
+def agent_requests(requests: list[Any]) -> list[Any]:
+    """The stand-in requests that offer tools: the agent's own loop, not its side requests."""
+    return [r for r in requests if isinstance(r.body, dict) and r.body.get("tools")]
 
 
 def readable_log(session: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """aider 0.86.2, for real (the built-in profile), against the Chat Completions stand-in, through
 ``solo-unicorn work --once``.
 
-The first run meets a 429 naming a one-second reset: the runner stops aider at its first rate
+The first run's request carries a prompt of over 300 KB intact (from ``--message-file``) and
+meets a 429 naming a one-second reset: the runner stops aider at its first rate
 limit (it would retry by itself), the profile is rate-limited and the mission requeued without
 using a recovery attempt. After the reset, aider's edit is applied and committed by aider, with
 nothing of aider's (``.aider*``, ``.gitignore``) left in the worktree or on the branch; usage and
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agents.parsers.aider import token_count
-from tests.agents.harness import machine, readable_log
+from tests.agents.harness import holds_big_prompt, machine, openai_env, readable_log
 from tests.support.model_standin.chat_completions import (
     COMMIT_MESSAGE,
     chat_routes,
@@ -30,7 +31,7 @@ from tests.support.model_standin.server import Script, Turn, serve
 
 PRICES = {
     "openai/gpt-5.1": {
-        "max_input_tokens": 100000,
+        "max_input_tokens": 1_000_000,
         "input_cost_per_token": 0.000002,
         "output_cost_per_token": 0.00001,
         "litellm_provider": "openai",
@@ -45,28 +46,19 @@ def test_aider_rate_limited_then_commits_without_its_files(tmp_path: Path, aider
     )
     script = Script([limited] * 20)
     with serve(chat_routes(script)) as standin:
-        box = machine(
-            tmp_path,
-            aider_bin,
-            "aider",
-            OPENAI_API_KEY="sk-standin",
-            OPENAI_BASE_URL=f"{standin.url}/v1",
-        )
+        box = machine(tmp_path, aider_bin, "aider", **openai_env(standin.url))
         prices = tmp_path / "prices.json"
         prices.write_text(json.dumps(PRICES))
         (Path(box.env["HOME"]) / ".aider.conf.yml").write_text(
             f"edit-format: whole\nmodel-metadata-file: {prices}\n"
         )
-        mission = box.ok("mission", "add", "--title", "Say hello", "--ready", "--json")
+        mission = box.add_big_mission()
         first = box.cli("work", "--once")
         assert first.returncode == 1, first.stdout + first.stderr
+        assert holds_big_prompt(str(standin.requests[0].body["messages"]))
         assert script.position < 20  # stopped at its first rate limit, not left retrying
-        (session,) = box.sessions()
-        assert session["status"] == "rate_limited", session["error_message"]
-        (limit,) = box.rate_limits()
-        assert limit["agent_name"] == "aider" and "try again in 1s" in limit["rate_limit_reason"]
-        shown = box.ok("mission", "show", mission["id"], "--json")
-        assert (shown["list"], shown["recovery_attempts"], shown["ready"]) == ("todo", 0, True)
+        limit = box.assert_rate_limited(mission["id"], "aider")
+        assert "try again in 1s" in limit["rate_limit_reason"]
 
         del script.turns[script.position :]
         script.turns.append(Turn(text=whole_edit("hello.txt", "hello\n")))

@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.agents.harness import machine, readable_log
+from tests.agents.harness import (
+    MEMORY,
+    agent_requests,
+    claude_env,
+    holds_big_prompt,
+    machine,
+    readable_log,
+)
 from tests.support.model_standin import anthropic
 from tests.support.model_standin.server import Script, Turn, serve
-
-MEMORY = "MEMORY-START " + "✓é" * 49_000 + " MEMORY-END"
-DESCRIPTION = "DESCRIPTION-START " + "ü" * 90_000 + " DESCRIPTION-END"
-
-
-def _agent_requests(requests):  # type: ignore[no-untyped-def]
-    return [r for r in requests if isinstance(r.body, dict) and r.body.get("tools")]
 
 
 def test_claude_mission_commits_records_usage_and_resumes(tmp_path: Path, claude_bin: Path) -> None:
@@ -58,32 +58,14 @@ def test_claude_mission_commits_records_usage_and_resumes(tmp_path: Path, claude
     ]
     script = Script(first + second)
     with serve(anthropic.routes(script)) as standin:
-        box = machine(
-            tmp_path,
-            claude_bin,
-            "claude",
-            ANTHROPIC_API_KEY="sk-ant-standin",
-            ANTHROPIC_BASE_URL=standin.url,
-        )
-        (tmp_path / "memory.md").write_text(MEMORY, encoding="utf-8")
-        box.ok("memory", "set", "--file", str(tmp_path / "memory.md"))
-        (tmp_path / "description.md").write_text(DESCRIPTION, encoding="utf-8")
-        mission = box.ok(
-            "mission",
-            "add",
-            "--title",
-            "Say hello",
-            "--ready",
-            "--description-file",
-            str(tmp_path / "description.md"),
-            "--json",
-        )
+        box = machine(tmp_path, claude_bin, "claude", **claude_env(standin.url))
+        mission = box.add_big_mission()
         run = box.cli("work", "--once")
         assert run.returncode == 0, run.stdout + run.stderr
-        requests = _agent_requests(standin.requests)
+        requests = agent_requests(standin.requests)
         assert len(requests) == 4
         prompt = anthropic.user_texts(requests[0].body)
-        assert any(MEMORY in text and DESCRIPTION in text for text in prompt)
+        assert any(holds_big_prompt(text) for text in prompt)
         assert len("\n".join(prompt).encode()) > 300_000
 
         (session,) = box.sessions()
@@ -109,7 +91,7 @@ def test_claude_mission_commits_records_usage_and_resumes(tmp_path: Path, claude
         again = box.cli("work", "--once")
         assert again.returncode == 0, again.stdout + again.stderr
 
-    requests = _agent_requests(standin.requests)
+    requests = agent_requests(standin.requests)
     assert len(requests) == 6
     resumed = requests[4].body["messages"]
     # the same conversation goes on: the first run's tool calls, then the feedback
@@ -146,13 +128,7 @@ def test_claude_api_error_fails_the_session(tmp_path: Path, claude_bin: Path) ->
         },
     )
     with serve(anthropic.routes(Script([refusal]))) as standin:
-        box = machine(
-            tmp_path,
-            claude_bin,
-            "claude",
-            ANTHROPIC_API_KEY="sk-ant-standin",
-            ANTHROPIC_BASE_URL=standin.url,
-        )
+        box = machine(tmp_path, claude_bin, "claude", **claude_env(standin.url))
         box.ok("mission", "add", "--title", "Doomed", "--ready")
         run = box.cli("work", "--once")
     assert run.returncode == 1

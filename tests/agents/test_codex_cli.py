@@ -1,11 +1,14 @@
 """Codex CLI 0.171.0, for real (the built-in profile), against the Responses stand-in, through
 ``solo-unicorn work --once``.
 
-One mission: the prompt arrives on standard input; the model's shell call writes a file and
-commits it from inside the ``workspace-write`` sandbox (the worktree's git folders are writable
-roots); usage counts the reasoning tokens once; the readable log shows the shell call; the
-stage is rejected and the next run resumes the same codex thread (``exec resume``), where what
-the agent leaves uncommitted is committed by the runner; a 429 then marks the profile
+One mission: a prompt of over 300 KB arrives intact on standard input; the model's shell call
+writes a file and commits it from inside the ``workspace-write`` sandbox (the worktree's git
+folders are writable roots); usage counts the reasoning tokens once; the readable log shows the
+shell call; the stage is rejected and the next run resumes the same codex thread (``exec
+resume``). There the model runs no shell command: one ``exec`` cell (codex's code mode, where
+our MCP tools are ``tools.mcp__solo_unicorn__TOOL``) adds a file with ``apply_patch``, reports
+the solution and proposes a mission; the file it leaves uncommitted is committed by the runner.
+A 429 then marks the profile
 rate-limited and the next ``work --once`` skips it. Codex's own retries are off (a
 ``config.toml`` in the mission's ``CODEX_HOME``), so the 429 costs one request.
 """
@@ -15,12 +18,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.agents.harness import machine, readable_log
+from tests.agents.harness import (
+    PROPOSAL,
+    SOLUTION,
+    holds_big_prompt,
+    machine,
+    openai_env,
+    readable_log,
+)
 from tests.support.model_standin.openai_responses import responses_routes
 from tests.support.model_standin.server import Script, Turn, serve
 
 COMMIT = "printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add hello'"
 NO_RETRIES = "[model_providers.solo_unicorn]\nrequest_max_retries = 0\nstream_max_retries = 0\n"
+#: One ``exec`` cell: a file by apply_patch, then both MCP tools (JSON strings are JavaScript).
+NOTES_PATCH = "*** Begin Patch\n*** Add File: notes.txt\n+notes\n*** End Patch\n"
+REPORT = f"""await tools.apply_patch({json.dumps(NOTES_PATCH)});
+text(await tools.mcp__solo_unicorn__report_solution({{text: {json.dumps(SOLUTION)}}}));
+text(await tools.mcp__solo_unicorn__propose_mission({{title: {json.dumps(PROPOSAL)}}}));
+"""
 
 
 def test_codex_commits_records_usage_resumes_and_is_rate_limited(
@@ -37,27 +53,21 @@ def test_codex_commits_records_usage_resumes_and_is_rate_limited(
                 reasoning_tokens=120,
             ),
             Turn(text="All done."),
-            Turn(tool_calls=[("exec_command", {"cmd": "printf 'notes\\n' > notes.txt"})]),
+            Turn(tool_calls=[("exec", REPORT)]),
             Turn(text="Added the notes."),
             Turn(status=429),
         ]
     )
     with serve(responses_routes(script)) as standin:
-        box = machine(
-            tmp_path,
-            codex_bin,
-            "codex",
-            OPENAI_API_KEY="sk-standin",
-            OPENAI_BASE_URL=f"{standin.url}/v1",
-        )
-        mission = box.ok("mission", "add", "--title", "Say hello", "--ready", "--json")
+        box = machine(tmp_path, codex_bin, "codex", **openai_env(standin.url))
+        mission = box.add_big_mission()
         codex_home = box.home / "sessions" / "agent-config" / mission["id"] / "codex" / "codex-home"
         codex_home.mkdir(parents=True)
         (codex_home / "config.toml").write_text(NO_RETRIES)
 
         run = box.cli("work", "--once")
         assert run.returncode == 0, run.stdout + run.stderr
-        assert mission["id"] in json.dumps(standin.requests[0].body["input"])
+        assert holds_big_prompt(json.dumps(standin.requests[0].body["input"], ensure_ascii=False))
         (first,) = box.sessions()
         assert first["status"] == "completed", first["error_message"]
         # the tool-call turn and the "All done." turn; output includes the reasoning once
@@ -83,6 +93,11 @@ def test_codex_commits_records_usage_resumes_and_is_rate_limited(
         subject = box.git("log", "-1", "--format=%s", branch)
         assert subject == "Say hello: work left uncommitted by codex"
         assert box.git("show", f"{branch}:notes.txt") == "notes"
+        box.assert_reported_by_mcp(mission["id"])
+        readable = readable_log(second)
+        assert "▸ solo-unicorn.report_solution" in readable
+        assert "▸ solo-unicorn.propose_mission" in readable
+        assert "▸ shell" not in readable, readable
 
         box.ok("mission", "reject", mission["id"], "--feedback", "One more thing.")
         limited = box.cli("work", "--once")
@@ -90,10 +105,7 @@ def test_codex_commits_records_usage_resumes_and_is_rate_limited(
         skipped = box.cli("work", "--once")
         assert len(standin.requests) == 5
     assert "rate-limited until" in skipped.stdout, skipped.stdout + skipped.stderr
-    shown = box.ok("mission", "show", mission["id"], "--json")
-    assert (shown["list"], shown["recovery_attempts"], shown["ready"]) == ("todo", 0, True)
     third = box.sessions()[2]
-    assert third["status"] == "rate_limited" and "429" in third["error_message"]
-    (limit,) = box.rate_limits()
-    assert limit["agent_name"] == "codex" and limit["status"] == "rate_limited"
+    assert "429" in third["error_message"]
+    limit = box.assert_rate_limited(mission["id"], "codex")
     assert "429" in limit["rate_limit_reason"]

@@ -5,22 +5,36 @@ gemini gets its own settings folder under ``sessions/`` (API-key auth, telemetry
 the user's ``~/.gemini``. A prompt of over 300 KB arrives intact on standard input; the model's
 tool calls write a file and commit it; usage (its router's request included) and the session
 id are recorded; the readable log shows the tool calls; a rejected stage resumes the session.
+There the model reports by our MCP tools (``mcp_solo-unicorn_TOOL``, as gemini names them; no
+shell command) and then meets a 429: the solution and the proposed mission are on the board,
+the profile is rate-limited and the mission back in the queue, no recovery attempt used.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.agents.harness import machine, readable_log
+from tests.agents.harness import (
+    MEMORY,
+    PROPOSAL,
+    SOLUTION,
+    agent_requests,
+    holds_big_prompt,
+    machine,
+    readable_log,
+)
 from tests.support.model_standin import gemini
 from tests.support.model_standin.server import Script, Turn, serve
 
-MEMORY = "MEMORY-START " + "✓é" * 49_000 + " MEMORY-END"
-DESCRIPTION = "DESCRIPTION-START " + "ü" * 90_000 + " DESCRIPTION-END"
-
-
-def _agent_requests(requests):  # type: ignore[no-untyped-def]
-    return [r for r in requests if isinstance(r.body, dict) and r.body.get("tools")]
+#: What Gemini's API answers when a quota is exhausted (gemini would retry it for minutes).
+EXHAUSTED = {
+    "error": {
+        "code": 429,
+        "message": "Resource has been exhausted (e.g. check quota).",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}],
+    }
+}
 
 
 def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini_bin: Path) -> None:
@@ -43,31 +57,25 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
             output_tokens=10,
         ),
         Turn(text="All done.", input_tokens=140, output_tokens=30),
-        Turn(text="Nothing more to change.", input_tokens=200, output_tokens=7),
+        Turn(
+            tool_calls=[
+                ("mcp_solo-unicorn_report_solution", {"text": SOLUTION}),
+                ("mcp_solo-unicorn_propose_mission", {"title": PROPOSAL}),
+            ]
+        ),
+        Turn(status=429, error_body=EXHAUSTED),
     ]
     with serve(gemini.routes(Script(turns))) as standin:
         box = machine(tmp_path, gemini_bin, "gemini", GOOGLE_GEMINI_BASE_URL=standin.url)
         box.ok("agent", "login", "gemini", input="g-standin-key\n")
-        (tmp_path / "memory.md").write_text(MEMORY, encoding="utf-8")
-        box.ok("memory", "set", "--file", str(tmp_path / "memory.md"))
-        (tmp_path / "description.md").write_text(DESCRIPTION, encoding="utf-8")
-        mission = box.ok(
-            "mission",
-            "add",
-            "--title",
-            "Say hello",
-            "--ready",
-            "--description-file",
-            str(tmp_path / "description.md"),
-            "--json",
-        )
+        mission = box.add_big_mission()
         run = box.cli("work", "--once")
         assert run.returncode == 0, run.stdout + run.stderr
-        requests = _agent_requests(standin.requests)
+        requests = agent_requests(standin.requests)
         assert len(requests) == 3
         assert all(r.headers.get("x-goog-api-key") == "g-standin-key" for r in requests)
         prompt = gemini.user_texts(requests[0].body)
-        assert any(MEMORY in text and DESCRIPTION in text for text in prompt)
+        assert any(holds_big_prompt(text) for text in prompt)
 
         (session,) = box.sessions()
         assert session["status"] == "completed", session["error_message"]
@@ -90,14 +98,31 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
 
         box.ok("mission", "reject", mission["id"], "--feedback", "Say it louder.")
         again = box.cli("work", "--once")
-        assert again.returncode == 0, again.stdout + again.stderr
+        assert again.returncode == 1, again.stdout + again.stderr
 
-    requests = _agent_requests(standin.requests)
-    assert len(requests) == 4
+    requests = agent_requests(standin.requests)
+    assert len(requests) == 5  # the resumed turn, then the 429 (gemini's own retries stopped)
     texts = gemini.user_texts(requests[3].body)
     assert "Say it louder." in texts[-1]
     assert any(MEMORY in text for text in texts[:-1])  # the earlier conversation goes on
     first, second = box.sessions()
-    assert second["status"] == "completed", second["error_message"]
     assert f"resumed agent session {first['agent_session_id']}" in second["start_reason"]
     assert second["agent_session_id"] == first["agent_session_id"]
+    # The resumed session reported by MCP tool calls, ran no shell command, then met the 429.
+    answers = [
+        part["functionResponse"]
+        for content in requests[4].body["contents"]
+        for part in content.get("parts", [])
+        if "functionResponse" in part
+    ]
+    assert [a["name"] for a in answers][-2:] == [
+        "mcp_solo-unicorn_report_solution",
+        "mcp_solo-unicorn_propose_mission",
+    ]
+    assert "error" not in str(answers[-2:]).lower(), answers
+    box.assert_reported_by_mcp(mission["id"])
+    readable = readable_log(second)
+    assert "▸ mcp_solo-unicorn_report_solution" in readable, readable
+    assert "run_shell_command" not in readable and "rate limited" in readable
+    limit = box.assert_rate_limited(mission["id"], "gemini")
+    assert "Resource has been exhausted" in limit["rate_limit_reason"]

@@ -47,7 +47,10 @@ def function_outputs(request: Request) -> list[str]:
     items = request.body.get("input") if isinstance(request.body, dict) else None
     found = []
     for item in items or []:
-        if isinstance(item, dict) and item.get("type") in ("function_call_output", "custom_tool_call_output"):
+        if isinstance(item, dict) and item.get("type") in (
+            "function_call_output",
+            "custom_tool_call_output",
+        ):
             output = item.get("output")
             found.append(output if isinstance(output, str) else json.dumps(output))
     return found
@@ -144,10 +147,27 @@ def stream_turn(handler: Handler, turn: Turn, model: str) -> None:
         index = len(done)
         if isinstance(arguments, str):
             item_id = _id("ctc")
-            item = {"id": item_id, "type": "custom_tool_call", "call_id": _id("call"), "name": name, "input": "", "status": "in_progress"}
+            item = {
+                "id": item_id,
+                "type": "custom_tool_call",
+                "call_id": _id("call"),
+                "name": name,
+                "input": "",
+                "status": "in_progress",
+            }
             send("response.output_item.added", output_index=index, item=item)
-            send("response.custom_tool_call_input.delta", item_id=item_id, output_index=index, delta=arguments)
-            send("response.custom_tool_call_input.done", item_id=item_id, output_index=index, input=arguments)
+            send(
+                "response.custom_tool_call_input.delta",
+                item_id=item_id,
+                output_index=index,
+                delta=arguments,
+            )
+            send(
+                "response.custom_tool_call_input.done",
+                item_id=item_id,
+                output_index=index,
+                input=arguments,
+            )
             item = {**item, "input": arguments, "status": "completed"}
             send("response.output_item.done", output_index=index, item=item)
             done.append(item)

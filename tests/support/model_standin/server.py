@@ -22,10 +22,11 @@ class Request:
 
 @dataclass
 class Turn:
-    """One model reply, in dialect-neutral terms: text, then tool calls (name → arguments)."""
+    """One model reply, in dialect-neutral terms: text, then tool calls (name → arguments; a
+    string is the input of a freeform tool, such as codex's ``exec``)."""
 
     text: str = ""
-    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     input_tokens: int = 10
     output_tokens: int = 5
     reasoning_tokens: int = 0
