@@ -35,6 +35,7 @@ ACTIVE_STATUSES = ("starting", "active")
 SUCCESS = "completed"
 RATE_LIMITED = "rate_limited"
 """The agent hit a usage or rate limit: back to the queue without using a recovery attempt."""
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,32 @@ async def requeue_failed(
     return fields
 
 
+async def _back_to_todo(
+    conn: AsyncConnection, writer: ChangeWriter, mission: dict[str, Any], outcome: SessionOutcome
+) -> None:
+    """A rate-limited session's mission waits in Todo, still ready, for the dispatcher to start
+    it after the reset (no recovery attempt used); a cancelled one waits there not ready, for a
+    person."""
+    fields: dict[str, Any] = {
+        "list": "todo",
+        "agent_session_status": outcome.status,
+        "last_error": outcome.end_reason,
+        "claimed_by_workstation_id": None,
+        "claim_expires_at": None,
+    }
+    if outcome.status == RATE_LIMITED:
+        fields["last_error"] = (outcome.error_message or outcome.end_reason)[:2000]
+        kind = "session_rate_limited"
+        summary = f"{outcome.end_reason[:200]}; back to todo (no recovery attempt used)"
+    else:
+        fields["ready"] = False
+        kind = "session_cancelled"
+        summary = f"session cancelled ({outcome.end_reason}), back to todo, not ready"
+    if mission["list"] != "todo":
+        fields["list_order"] = await end_of_list(conn, mission["project_id"], "todo")
+    await apply_update(writer, mission, fields, kind=kind, summary=summary, origin="system")
+
+
 async def finish_session(
     db: Database,
     session_id: str,
@@ -309,43 +336,8 @@ async def finish_session(
                 summary=step.summary,
                 origin="agent",
             )
-        elif outcome.status == RATE_LIMITED:
-            fields: dict[str, Any] = {
-                "list": "todo",
-                "agent_session_status": RATE_LIMITED,
-                "last_error": (outcome.error_message or outcome.end_reason)[:2000],
-                "claimed_by_workstation_id": None,
-                "claim_expires_at": None,
-            }
-            if mission["list"] != "todo":
-                fields["list_order"] = await end_of_list(conn, mission["project_id"], "todo")
-            await apply_update(
-                writer,
-                mission,
-                fields,
-                kind="session_rate_limited",
-                summary=f"{outcome.end_reason[:200]}; back to todo (no recovery attempt used)",
-                origin="system",
-            )
-        elif outcome.status == "cancelled":
-            fields = {
-                "list": "todo",
-                "ready": False,
-                "agent_session_status": "cancelled",
-                "last_error": outcome.end_reason,
-                "claimed_by_workstation_id": None,
-                "claim_expires_at": None,
-            }
-            if mission["list"] != "todo":
-                fields["list_order"] = await end_of_list(conn, mission["project_id"], "todo")
-            await apply_update(
-                writer,
-                mission,
-                fields,
-                kind="session_cancelled",
-                summary=f"session cancelled ({outcome.end_reason}), back to todo, not ready",
-                origin="system",
-            )
+        elif outcome.status in (RATE_LIMITED, CANCELLED):
+            await _back_to_todo(conn, writer, mission, outcome)
         else:
             await requeue_failed(
                 writer,
