@@ -10,7 +10,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,12 @@ class Machine:
         (limit,) = self.rate_limits()
         assert limit["agent_name"] == agent and limit["status"] == "rate_limited"
         return limit
+
+    @staticmethod
+    def wait_for_reset(limit: dict[str, Any]) -> None:
+        """Sleep until the rate limit's reset time has passed."""
+        reset = datetime.fromisoformat(limit["rate_limit_reset_at"]).replace(tzinfo=UTC)
+        time.sleep(max(0.0, (reset - datetime.now(UTC)).total_seconds()))
 
     def assert_reported_by_mcp(self, mission_id: str) -> None:
         """The mission's solution is :data:`SOLUTION` and it proposed :data:`PROPOSAL`: created

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from solo_unicorn_tui.runtime.agents.parsers.aider import token_count
@@ -62,8 +60,7 @@ def test_aider_rate_limited_then_commits_without_its_files(tmp_path: Path, aider
 
         del script.turns[script.position :]
         script.turns.append(Turn(text=whole_edit("hello.txt", "hello\n")))
-        reset = datetime.fromisoformat(limit["rate_limit_reset_at"]).replace(tzinfo=UTC)
-        time.sleep(max(0.0, (reset - datetime.now(UTC)).total_seconds()))
+        box.wait_for_reset(limit)
         run = box.cli("work", "--once")
         assert run.returncode == 0, run.stdout + run.stderr
 

@@ -122,7 +122,8 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
     assert "error" not in str(answers[-2:]).lower(), answers
     box.assert_reported_by_mcp(mission["id"])
     readable = readable_log(second)
-    assert "▸ mcp_solo-unicorn_report_solution" in readable, readable
+    assert "▸ solo-unicorn.report_solution" in readable, readable
+    assert "▸ solo-unicorn.propose_mission" in readable
     assert "run_shell_command" not in readable and "rate limited" in readable
     limit = box.assert_rate_limited(mission["id"], "gemini")
     assert "Resource has been exhausted" in limit["rate_limit_reason"]

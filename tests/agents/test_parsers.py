@@ -307,3 +307,23 @@ def test_gemini_retry_warning_about_an_exhausted_resource_is_a_rate_limit() -> N
     other = ["Attempt 2 failed: fetch failed. Retrying after 900ms..."]
     assert _limits(_feed("gemini", other)) == []
     assert [e.text for e in _feed("gemini", other) if isinstance(e, AssistantText)] == other
+
+
+def test_our_mcp_tools_read_alike_in_every_log() -> None:
+    gemini = {"type": "tool_use", "tool_name": "mcp_solo-unicorn_report_solution", "tool_id": "t"}
+    opencode = {
+        "type": "tool_use",
+        "part": {"tool": "solo-unicorn_propose_mission", "callID": "c", "state": {}},
+    }
+    other = {"type": "tool_use", "tool_name": "mcp_elsewhere_report_solution", "tool_id": "u"}
+    names = [
+        e.name
+        for kind, line in (("gemini", gemini), ("opencode", opencode), ("gemini", other))
+        for e in _feed(kind, [json.dumps(line)])
+        if isinstance(e, ToolCall)
+    ]
+    assert names == [
+        "solo-unicorn.report_solution",
+        "solo-unicorn.propose_mission",
+        "mcp_elsewhere_report_solution",
+    ]

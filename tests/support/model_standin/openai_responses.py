@@ -2,12 +2,14 @@
 
 A request that offers tools plays the script's next :class:`~.server.Turn`: a reasoning item
 when the turn has reasoning tokens, the text as ``output_text`` deltas, then each tool call as a
-``function_call`` item whose arguments stream as deltas, and ``response.completed`` with the
-usage. ``Turn.output_tokens`` is the wire's ``output_tokens``, which already includes the
+``function_call`` item whose arguments stream as deltas (a string of arguments makes a freeform
+``custom_tool_call``, as codex's ``exec`` cell takes JavaScript), and ``response.completed``
+with the usage. ``Turn.output_tokens`` is the wire's ``output_tokens``, which already includes the
 reasoning tokens (``output_tokens_details.reasoning_tokens``), as OpenAI reports them.
 
 Every request plays a turn: Codex sends no side requests in ``exec`` mode, and with its default
-model it sends no ``tools`` list (the tools come with the model's own instructions). A turn
+model it sends no ``tools`` list (its tools come in an ``additional_tools`` input item: the
+``exec`` cell, in which the nested tools, ours too, are ``tools.NAME``). A turn
 with an error ``status`` answers with that HTTP status, its ``error_body`` (default: a
 rate-limit error) and its ``headers`` (e.g. ``x-ratelimit-reset-requests``).
 """
@@ -145,58 +147,33 @@ def stream_turn(handler: Handler, turn: Turn, model: str) -> None:
         done.append(item)
     for name, arguments in turn.tool_calls:
         index = len(done)
-        if isinstance(arguments, str):
-            item_id = _id("ctc")
-            item = {
-                "id": item_id,
-                "type": "custom_tool_call",
-                "call_id": _id("call"),
-                "name": name,
-                "input": "",
-                "status": "in_progress",
-            }
-            send("response.output_item.added", output_index=index, item=item)
-            send(
-                "response.custom_tool_call_input.delta",
-                item_id=item_id,
-                output_index=index,
-                delta=arguments,
-            )
-            send(
-                "response.custom_tool_call_input.done",
-                item_id=item_id,
-                output_index=index,
-                input=arguments,
-            )
-            item = {**item, "input": arguments, "status": "completed"}
-            send("response.output_item.done", output_index=index, item=item)
-            done.append(item)
-            continue
-        item_id = _id("fc")
-        text = json.dumps(arguments)
+        # A freeform tool (codex's exec) takes its input as text; a function tool JSON arguments.
+        freeform = isinstance(arguments, str)
+        kind, field, events = (
+            ("custom_tool_call", "input", "custom_tool_call_input")
+            if freeform
+            else ("function_call", "arguments", "function_call_arguments")
+        )
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        item_id = _id("ctc" if freeform else "fc")
         item = {
             "id": item_id,
-            "type": "function_call",
+            "type": kind,
             "call_id": _id("call"),
             "name": name,
-            "arguments": "",
+            field: "",
             "status": "in_progress",
         }
         send("response.output_item.added", output_index=index, item=item)
         for start in range(0, len(text), 40):
             send(
-                "response.function_call_arguments.delta",
+                f"response.{events}.delta",
                 item_id=item_id,
                 output_index=index,
                 delta=text[start : start + 40],
             )
-        send(
-            "response.function_call_arguments.done",
-            item_id=item_id,
-            output_index=index,
-            arguments=text,
-        )
-        item = {**item, "arguments": text, "status": "completed"}
+        send(f"response.{events}.done", item_id=item_id, output_index=index, **{field: text})
+        item = {**item, field: text, "status": "completed"}
         send("response.output_item.done", output_index=index, item=item)
         done.append(item)
     completed = _response(response_id, model, "completed", done)

@@ -10,6 +10,7 @@ import importlib
 import json
 from typing import Any
 
+from solo_unicorn_tui.mcp.wiring import SERVER_NAME
 from solo_unicorn_tui.runtime.agents.events import OutputParser
 
 #: agent type → module under this package.
@@ -34,6 +35,16 @@ def parser_for(agent_type: str) -> OutputParser:
         module = importlib.import_module(f"{__name__}.plain")
     parser: OutputParser = module.Parser()
     return parser
+
+
+def our_tool_name(name: str, prefix: str) -> str:
+    """A tool of our MCP server as the log shows it for every CLI, ``solo-unicorn.TOOL`` (codex's
+    form), from a CLI's own name for it: ``prefix`` with ``{server}`` is how that CLI names the
+    tools of a server (gemini ``mcp_{server}_``, opencode ``{server}_``). Other names stay."""
+    head = prefix.format(server=SERVER_NAME)
+    if name.startswith(head) and len(name) > len(head):
+        return f"{SERVER_NAME}.{name[len(head) :]}"
+    return name
 
 
 def json_object(line: str) -> dict[str, Any] | None:

@@ -23,7 +23,13 @@ from solo_unicorn_tui.runtime.agents.events import (
     ToolResult,
     UsageReport,
 )
-from solo_unicorn_tui.runtime.agents.parsers import as_int, json_object, short, tool_summary
+from solo_unicorn_tui.runtime.agents.parsers import (
+    as_int,
+    json_object,
+    our_tool_name,
+    short,
+    tool_summary,
+)
 from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in, structured_rate_limit
 
 
@@ -100,7 +106,7 @@ class Parser:
         elif kind == "tool_use":
             events.append(
                 ToolCall(
-                    name=str(data.get("tool_name", "tool")),
+                    name=our_tool_name(str(data.get("tool_name", "tool")), "mcp_{server}_"),
                     summary=tool_summary(data.get("parameters")),
                     call_id=data.get("tool_id"),
                 )

@@ -31,6 +31,7 @@ from solo_unicorn_tui.runtime.agents.parsers import (
     as_int,
     field_dict,
     json_object,
+    our_tool_name,
     short,
 )
 from solo_unicorn_tui.runtime.agents.rate_limits import rate_limit_in, reset_from_headers
@@ -97,7 +98,9 @@ class Parser:
         tool = str(part.get("tool") or "tool")
         state = field_dict(part, "state")
         call_id = part.get("callID") if isinstance(part.get("callID"), str) else None
-        call = ToolCall(tool, tool_summary(tool, state.get("input")), call_id)
+        call = ToolCall(
+            our_tool_name(tool, "{server}_"), tool_summary(tool, state.get("input")), call_id
+        )
         status = state.get("status")
         if status == "completed":
             return [call, ToolResult(True, "", call_id)]
