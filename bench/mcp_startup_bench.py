@@ -185,9 +185,12 @@ def report(measured: dict[str, list[tuple[float, float]]]) -> str:
         ratio = f"{median / floor:7.2f}×" if name not in ("python -c pass", FLOOR) else ""
         target, result = "", ""
         if name == OURS:
-            ok = median <= floor * TARGET_RATIO and median * 1000 <= TARGET_MS
             target = f"≤{TARGET_RATIO:g}× and <{TARGET_MS:.0f}ms"
-            result = "pass" if ok else "FAIL"
+            ratio_ok = median <= floor * TARGET_RATIO
+            absolute_ok = median * 1000 < TARGET_MS
+            result = f"× {'pass' if ratio_ok else 'FAIL'}, ms {'pass' if absolute_ok else 'FAIL'}"
+            if not absolute_ok and ratio_ok:
+                result += " (the SDK floor itself is slow: a busy machine)"
         lines.append(
             f"{name:28} {min(wall) * 1000:7.0f}ms {median * 1000:6.0f}ms "
             f"{max(wall) * 1000:6.0f}ms {statistics.median(c for _, c in runs) * 1000:9.0f}ms "
