@@ -14,6 +14,7 @@ in the background once the agent has listed the tools, or at the first call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import logging
@@ -92,6 +93,13 @@ class SoloUnicornServer(MCPServer[Any]):
         except Exception:
             log.exception("opening the replica in the background failed (retried at a call)")
 
+    async def stop_warming(self) -> None:
+        """Cancel a background open still under way (the agent has gone)."""
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
+
     async def list_tools(self) -> list[Tool]:
         listed = await super().list_tools()
         if self._warming is None:
@@ -138,7 +146,7 @@ INSTRUCTIONS = (
 )
 
 
-def build_server(binding: Binding) -> MCPServer[Any]:
+def build_server(binding: Binding) -> SoloUnicornServer:
     server = SoloUnicornServer(
         binding, SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
@@ -255,4 +263,5 @@ async def serve(binding: Binding) -> None:
     try:
         await server.run_stdio_async()
     finally:
+        await server.stop_warming()
         await binding.close()
