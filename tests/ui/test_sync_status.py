@@ -44,3 +44,26 @@ def test_a_newer_status_replaces_one_still_queued() -> None:
     older = SyncStatusChanged(SyncStatus("syncing"))
     newer = SyncStatusChanged(SyncStatus("synced", 0, NOW))
     assert newer.can_replace(older)
+
+
+async def test_the_tick_repaints_nothing_while_the_text_stays_the_same() -> None:
+    """An idle board writes nothing to the terminal: the label's periodic tick must not
+    re-lay out the screen when "local only" still reads "local only"."""
+    app = Host()
+    async with app.run_test() as pilot:
+        label = app.query_one(SyncStatusLabel)
+        await pilot.pause()
+        refreshes: list[bool] = []
+        original = label.refresh
+
+        def counted(*args: object, **kwargs: object) -> object:
+            refreshes.append(bool(kwargs.get("layout")))
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        label.refresh = counted  # type: ignore[method-assign]
+        label._show()
+        label._show()
+        assert refreshes == []
+        label.status = SyncStatus("offline", 1)
+        await pilot.pause()
+        assert refreshes and str(label.render()) == "⚠ offline · 1 pending"

@@ -22,6 +22,7 @@ class SyncStatusLabel(Static):
     def __init__(self, *, clock: Callable[[], datetime] | None = None, id: str | None = None):
         super().__init__(id=id)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._shown: str | None = None
 
     def on_mount(self) -> None:
         self.set_interval(TICK_SECONDS, self._show)
@@ -31,4 +32,9 @@ class SyncStatusLabel(Static):
         self._show()
 
     def _show(self) -> None:
-        self.update(self.status.describe(self._clock()))
+        # The tick re-reads the clock; unchanged text is not re-rendered (an update re-lays
+        # out the screen and repaints every column: an idle board must write nothing).
+        text = self.status.describe(self._clock())
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
