@@ -46,6 +46,15 @@ def storable(value: Any) -> Any:
     return value
 
 
+#: Bidirectional controls (embeddings, overrides, isolates, marks): invisible, they make a line
+#: read other than it is (U+202E turns "txt.exe" into "exe.txt"), so short texts refuse them.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+#: An agent profile's name (as ``runtime.agents.profile`` accepts it).
+_AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
 def _control_chars(text: str, allowed: str = "") -> list[str]:
     return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
 
@@ -59,6 +68,10 @@ def title(value: object, field: str = "title", limit: int = TITLE_MAX) -> str:
     if _control_chars(text):
         raise ValidationError(
             field, "contains control characters (newline, tab, escape…); remove them"
+        )
+    if BIDI_CONTROLS.intersection(text):
+        raise ValidationError(
+            field, "contains a right-to-left or other direction control (U+202E…); remove it"
         )
     if len(text) > limit:
         raise ValidationError(field, f"is {len(text)} characters long; the limit is {limit}")
@@ -117,3 +130,16 @@ def branch_name(value: object, field: str = "target branch") -> str:
     ):
         raise ValidationError(field, f"{name!r} is not a valid git branch name")
     return name
+
+
+def agent_name(value: object, field: str = "agent") -> str | None:
+    """An agent profile's name, or None (empty text clears the choice)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not _AGENT_NAME.match(value.strip()):
+        raise ValidationError(
+            field,
+            f"{value!r} is not an agent profile name (letters, digits, '-', '_' or '.'); "
+            "see 'solo-unicorn agent list'",
+        )
+    return value.strip()

@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
     )
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
     add.add_argument("--repo", help="repository name (default: the project's first repository)")
+    _choice_options(add)
 
     listing = add_action(commands, "list", "list missions by list and order", _list)
     listing.add_argument("--list", dest="list_name", help="|".join(MISSION_LISTS))
@@ -58,6 +59,7 @@ def register(sub: Any) -> None:
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
+    _choice_options(update)
     _document_options(update)
 
     add_action(commands, "delete", "delete a mission", _delete, takes_id=True)
@@ -104,6 +106,43 @@ def _description_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)"
     )
+
+
+def _choice_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow", metavar="FLOW", help="flow id or name ('': the project's default flow)"
+    )
+    parser.add_argument(
+        "--actor", metavar="ACTOR", help="actor id or name ('': the project's default actor)"
+    )
+    parser.add_argument(
+        "--agent",
+        metavar="PROFILE",
+        help="agent profile that runs every stage ('': the stage's, project's or "
+        "workstation's default)",
+    )
+
+
+async def _choices(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``--flow``, ``--actor`` and ``--agent`` as mission fields (an empty value clears one)."""
+    from solo_unicorn_tui.cli.named import pick_named
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+    from storage import actors, flows
+
+    found: dict[str, Any] = {}
+    if args.flow is not None:
+        found["flow_id"] = args.flow.strip() and pick_named(
+            await flows.list_flows(ws.db, ws.project_id), args.flow, "flow"
+        )
+    if args.actor is not None:
+        found["actor_id"] = args.actor.strip() and pick_named(
+            await actors.list_actors(ws.db, ws.project_id), args.actor, "actor"
+        )
+    if args.agent is not None:
+        found["agent_name"] = args.agent.strip() and AgentProfiles.load(ws.home).get(
+            args.agent.strip()
+        ).name
+    return {key: value or None for key, value in found.items()}
 
 
 def _document_options(parser: argparse.ArgumentParser) -> None:
@@ -177,6 +216,7 @@ async def _add(args: argparse.Namespace) -> int:
                 ws.db, ws.project_id, ws.identity.workstation_id, args.repo
             )
             draft = replace(draft, repository_id=repo.id)
+        draft = replace(draft, **await _choices(ws, args))
         mission = await ops.create_mission(ws.db, ws.project_id, draft)
     print_mission(mission, args.json)
     return 0
@@ -287,10 +327,12 @@ async def _update(args: argparse.Namespace) -> int:
         if value is not None
     }
     docs = _documents(args)
-    if not fields and not docs:
+    choosing = any(v is not None for v in (args.flow, args.actor, args.agent))
+    if not fields and not docs and not choosing:
         raise UserError("nothing to update; give at least one option (see 'mission update --help')")
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        fields.update(await _choices(ws, args))
         if fields:
             mission = await ops.update_mission(ws.db, mission_id, **fields)
         if docs:
