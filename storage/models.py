@@ -263,7 +263,7 @@ class MissionEvent(Replicated, Base):
 
 class MissionMessage(Replicated, Base):
     """A mission's thread (seed 003 clarification messages): an agent's question, a person's
-    answer. ``parent_message_id`` of an answer is the question it answers."""
+    answer. An answer covers the questions before it; ``parent_message_id`` names the last."""
 
     __tablename__ = "mission_messages"
     __table_args__ = (Index("ix_mission_messages_thread", "mission_id", "created_at"),)

@@ -83,6 +83,32 @@ def register(sub: Any) -> None:
     feedback.add_argument("--feedback", help="what to change (goes into the next prompt)")
     feedback.add_argument("--feedback-file", metavar="FILE", help="read the feedback from FILE")
 
+    ask = add_action(
+        commands,
+        "ask",
+        "(for agents) ask a person a question; the mission waits in Review for the answer",
+        _ask,
+        takes_id=True,
+    )
+    question = ask.add_mutually_exclusive_group(required=True)
+    question.add_argument("--question", help="the question")
+    question.add_argument("--question-file", metavar="FILE", help="read the question from FILE")
+
+    answer = add_action(
+        commands,
+        "answer",
+        "answer a mission's open question; its stage continues with the answer",
+        _answer,
+        takes_id=True,
+    )
+    text = answer.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the answer (goes into the next prompt)")
+    text.add_argument("--text-file", metavar="FILE", help="read the answer from FILE")
+
+    add_action(
+        commands, "thread", "show a mission's questions and answers", _thread, takes_id=True
+    )
+
     depend = add_action(
         commands, "depend", "make a mission wait until another is done", _depend, takes_id=True
     )
@@ -400,4 +426,81 @@ async def _depend(args: argparse.Namespace) -> int:
         print_mission(mission, False)
         for blocker in waiting_on:
             print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
+    return 0
+
+
+def _text_option(args: argparse.Namespace, name: str) -> str:
+    """``--NAME`` or the contents of ``--NAME-file``."""
+    from storage import documents
+
+    path = getattr(args, f"{name}_file")
+    if path is not None:
+        return documents.read_text_file(path, f"--{name}-file")
+    return str(getattr(args, name))
+
+
+def _message_json(message: Any) -> dict[str, Any]:
+    from storage.codec import encode_value
+
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "author": message.author_name,
+        "author_kind": message.author_kind,
+        "stage": message.stage,
+        "text": message.body,
+        "at": encode_value(message.created_at),
+    }
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    text = _text_option(args, "question")
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await questions.ask_question(ws.db, mission_id, text, origin="agent")
+    if args.json:
+        print_mission(mission, True)
+    else:
+        print_mission(mission, False)
+        print("  waiting in Review for an answer; end the session now, the answer comes next")
+    return 0
+
+
+async def _answer(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    text = _text_option(args, "text")
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await questions.answer_question(ws.db, mission_id, text)
+    print_mission(mission, args.json)
+    return 0
+
+
+async def _thread(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        found = await questions.thread(ws.db, mission_id)
+    if args.json:
+        print_json([_message_json(m) for m in found])
+        return 0
+    if not found:
+        print(f"mission {mission_id} has no questions yet")
+    for message in found:
+        print(
+            f"{message.created_at:%Y-%m-%d %H:%M}  {message.kind:<8} {message.author_name} "
+            f"({message.stage or '?'})"
+        )
+        for line in message.body.splitlines():
+            print(f"    {line}")
     return 0

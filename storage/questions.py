@@ -1,0 +1,173 @@
+"""Agents ask, people answer (seed 003 clarification messages): the mission's thread.
+
+:func:`ask_question` records an agent's question as a message and parks the mission in Review
+marked ``review_status = "question"``; the session that asked may carry on, and when it ends the
+mission stays parked (:func:`storage.sessions.finish_session`). :func:`answer_question` records
+the person's answer, sends the mission back to Todo on the same stage (``ready`` kept), and
+the next prompt carries the thread (:mod:`storage.mission_context`), so the stage continues
+with the answer. Messages are a replicated table, written like everything else through
+:class:`~storage.changes.ChangeWriter`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import validation
+from storage.changes import ChangeWriter
+from storage.database import Database
+from storage.errors import ConflictError, ValidationError
+from storage.missions import Origin, apply_update, as_mission, end_of_list, fetch_mission
+from storage.models import Mission, MissionMessage, User
+from storage.types import utcnow
+
+messages = MissionMessage.__table__
+QUESTION = "question"
+ANSWER = "answer"
+ANSWERED = "answered"
+MESSAGE_MAX = 20_000
+#: Questions one mission may hold: an agent in a loop cannot flood the thread.
+MAX_QUESTIONS_PER_MISSION = 50
+
+
+def _text(value: object, field: str) -> str:
+    text = validation.long_text(value, field, MESSAGE_MAX)
+    if text is None or not text.strip():
+        raise ValidationError(field, "must not be empty")
+    return text.strip()
+
+
+async def thread_rows(conn: AsyncConnection, mission_id: str) -> list[MissionMessage]:
+    query = (
+        select(messages)
+        .where(messages.c.mission_id == mission_id, messages.c.deleted.is_(False))
+        .order_by(messages.c.created_at, messages.c.id)
+    )
+    return [MissionMessage(**dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+async def thread(db: Database, mission_id: str) -> list[MissionMessage]:
+    """The mission's messages, oldest first."""
+    async with db.read() as conn:
+        await fetch_mission(conn, mission_id)
+        return await thread_rows(conn, mission_id)
+
+
+def open_questions(found: list[MissionMessage]) -> list[MissionMessage]:
+    """The questions asked since the last answer (one answer covers all before it)."""
+    waiting: list[MissionMessage] = []
+    for message in found:
+        if message.kind == ANSWER:
+            waiting = []
+        elif message.kind == QUESTION:
+            waiting.append(message)
+    return waiting
+
+
+async def ask_question(
+    db: Database, mission_id: str, question: object, *, origin: Origin = "agent"
+) -> Mission:
+    """Record a question on the mission's thread and park the mission in Review for it."""
+    text = _text(question, "question")
+    async with db.write() as conn:
+        current = await fetch_mission(conn, mission_id)
+        if current["list"] == "done":
+            raise ConflictError(
+                f"mission {mission_id} is done; a question needs a mission still in progress"
+            )
+        found = await thread_rows(conn, mission_id)
+        if sum(m.kind == QUESTION for m in found) >= MAX_QUESTIONS_PER_MISSION:
+            raise ConflictError(
+                f"mission {mission_id} already holds {MAX_QUESTIONS_PER_MISSION} questions; "
+                "wait for the answers"
+            )
+        writer = ChangeWriter(db, conn)
+        agent = origin == "agent"
+        await writer.insert(
+            messages,
+            {
+                "organization_id": current["organization_id"],
+                "mission_id": mission_id,
+                "kind": QUESTION,
+                "author_kind": "agent" if agent else "user",
+                "author_user_id": None if agent else db.user_id,
+                "author_name": (current["code_agent_name"] or "agent")
+                if agent
+                else await _user_name(conn, db.user_id),
+                "stage": current["stage"],
+                "body": text,
+            },
+        )
+        fields: dict[str, Any] = {"review_status": QUESTION, "review_requested_at": utcnow()}
+        if current["list"] != "review":
+            fields["list"] = "review"
+            fields["list_order"] = await end_of_list(conn, current["project_id"], "review")
+        await apply_update(
+            writer,
+            current,
+            fields,
+            kind="question",
+            summary=f"asked: {text.splitlines()[0][:120]}",
+            origin=origin,
+        )
+        return as_mission(await fetch_mission(conn, mission_id))
+
+
+async def _user_name(conn: AsyncConnection, user_id: str | None) -> str:
+    if not user_id:
+        return "someone"
+    name = (
+        await conn.execute(select(User.__table__.c.name).where(User.__table__.c.id == user_id))
+    ).scalar_one_or_none()
+    return name or "someone"
+
+
+async def answer_question(
+    db: Database, mission_id: str, answer: object, *, origin: Origin = "user"
+) -> Mission:
+    """Answer the mission's open questions (one message, after them); it goes back to Todo on
+    the same stage."""
+    text = _text(answer, "answer")
+    async with db.write() as conn:
+        current = await fetch_mission(conn, mission_id)
+        waiting = open_questions(await thread_rows(conn, mission_id))
+        if not waiting:
+            raise ConflictError(
+                f"mission {mission_id} has no open question; see 'solo-unicorn mission thread "
+                f"{mission_id}'"
+            )
+        writer = ChangeWriter(db, conn)
+        await writer.insert(
+            messages,
+            {
+                "organization_id": current["organization_id"],
+                "mission_id": mission_id,
+                "kind": ANSWER,
+                "author_kind": "user",
+                "author_user_id": db.user_id,
+                "author_name": await _user_name(conn, db.user_id),
+                "stage": current["stage"],
+                "body": text,
+                "parent_message_id": waiting[-1].id,
+            },
+        )
+        fields: dict[str, Any] = {
+            "review_status": ANSWERED,
+            "review_completed_at": utcnow(),
+            "reviewed_by_user_id": db.user_id,
+        }
+        if current["list"] == "review":
+            fields["list"] = "todo"
+            fields["list_order"] = await end_of_list(conn, current["project_id"], "todo")
+        await apply_update(
+            writer,
+            current,
+            fields,
+            kind="answered",
+            summary=f"answered: {text.splitlines()[0][:120]}",
+            origin=origin,
+        )
+        return as_mission(await fetch_mission(conn, mission_id))
