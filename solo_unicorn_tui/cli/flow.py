@@ -80,7 +80,9 @@ def _stages(args: argparse.Namespace, keep: Flow | None = None) -> list[dict[str
 
 def _describe(flow: Flow) -> str:
     return " → ".join(
-        s["name"] + (f"@{s['agent']}" if s.get("agent") else "") + ("!" if s["requires_review"] else "")
+        s["name"]
+        + (f"@{s['agent']}" if s.get("agent") else "")
+        + ("!" if s["requires_review"] else "")
         for s in flow.stages
     )
 

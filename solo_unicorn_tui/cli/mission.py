@@ -105,9 +105,7 @@ def register(sub: Any) -> None:
     text.add_argument("--text", help="the answer (goes into the next prompt)")
     text.add_argument("--text-file", metavar="FILE", help="read the answer from FILE")
 
-    add_action(
-        commands, "thread", "show a mission's questions and answers", _thread, takes_id=True
-    )
+    add_action(commands, "thread", "show a mission's questions and answers", _thread, takes_id=True)
 
     depend = add_action(
         commands, "depend", "make a mission wait until another is done", _depend, takes_id=True
@@ -165,9 +163,9 @@ async def _choices(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
             await actors.list_actors(ws.db, ws.project_id), args.actor, "actor"
         )
     if args.agent is not None:
-        found["agent_name"] = args.agent.strip() and AgentProfiles.load(ws.home).get(
-            args.agent.strip()
-        ).name
+        found["agent_name"] = (
+            args.agent.strip() and AgentProfiles.load(ws.home).get(args.agent.strip()).name
+        )
     return {key: value or None for key, value in found.items()}
 
 
