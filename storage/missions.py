@@ -424,6 +424,9 @@ async def delete_mission(db: Database, mission_id: str, *, origin: Origin = "use
         writer = ChangeWriter(db, conn)
         await writer.tombstone(missions, mission_id)
         await writer.event(current, "deleted", f"deleted {current['title']!r}", origin=origin)
+        from storage.dependencies import recount_dependents  # dependencies builds on this module
+
+        await recount_dependents(writer, mission_id)
 
 
 def mission_to_json(mission: Mission) -> dict[str, Any]:

@@ -116,9 +116,10 @@ def resolve_mission_id(replica: Replica, ident: str) -> str:
         return str(exact[0])
     if len(ident) < 4:
         raise NotFoundError("mission", ident)
-    escaped = ident.lower()
+    # A plain comparison of the id's tail, not LIKE: '_' and '%' typed are only themselves.
     matches = replica.connection.execute(
-        f"SELECT id FROM missions WHERE lower(id) LIKE ? AND {live} LIMIT 2", (f"%{escaped}",)
+        f"SELECT id FROM missions WHERE lower(substr(id, -?)) = ? AND {live} LIMIT 2",
+        (len(ident), ident.lower()),
     ).fetchall()
     if len(matches) != 1:
         raise NotFoundError("mission", ident)

@@ -59,12 +59,22 @@ def _control_chars(text: str, allowed: str = "") -> list[str]:
     return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
 
 
+def _require_utf8(text: str, field: str) -> None:
+    """Lone surrogates are bytes that were not UTF-8 (Python decodes standard input and
+    arguments with ``surrogateescape``): say so, rather than "control characters"."""
+    if _UNSTORABLE.search(text.replace("\x00", "")):
+        raise ValidationError(
+            field, "is not valid UTF-8 text (undecodable bytes); save or send it as UTF-8"
+        )
+
+
 def title(value: object, field: str = "title", limit: int = TITLE_MAX) -> str:
     if not isinstance(value, str):
         raise ValidationError(field, "must be text")
     text = value.strip()
     if not text:
         raise ValidationError(field, "must not be empty")
+    _require_utf8(text, field)
     if _control_chars(text):
         raise ValidationError(
             field, "contains control characters (newline, tab, escape…); remove them"
@@ -89,6 +99,7 @@ def long_text(value: object, field: str, limit: int = DESCRIPTION_MAX) -> str | 
             f"is {len(value):,} characters long; the limit is {limit:,} (attach a file "
             "in the repository instead)",
         )
+    _require_utf8(value, field)
     if _control_chars(value, allowed="\n\t\r"):
         raise ValidationError(field, "contains control characters (NUL, escape…); remove them")
     return value

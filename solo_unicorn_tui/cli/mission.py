@@ -309,11 +309,19 @@ def _show(args: argparse.Namespace) -> int:
     if mission["github_pr_url"]:
         print(f"  pull request #{mission['github_pr_number']}: {mission['github_pr_url']}")
     if mission["last_error"]:
-        print(f"  last error: {mission['last_error'][:200]}")
+        print(f"  last error: {_one_line(mission['last_error'])[:200]}")
     print()
     for event in events:
-        print(f"  {event['created_at']:%Y-%m-%d %H:%M}  {event['origin']:<8} {event['summary']}")
+        print(
+            f"  {event['created_at']:%Y-%m-%d %H:%M}  {event['origin']:<8} "
+            f"{_one_line(event['summary'])}"
+        )
     return 0
+
+
+def _one_line(text: str) -> str:
+    """Text from agents (errors, output tails) on one line, so the timeline stays a column."""
+    return " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _print_row(mission: dict[str, Any]) -> None:

@@ -1,19 +1,19 @@
-"""``solo-unicorn project …`` and ``mission add|update --agent --flow --actor``, run as a user
-would (separate processes), and projects with their settings and a mission's thread syncing
+"""``solo-unicorn project …`` and ``mission add|update --agent --flow --actor`` (in process,
+through the same entry point), and projects with their settings and a mission's thread syncing
 through the real PostgreSQL server as a member role."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from solo_unicorn_tui.cli.main import main
 from solo_unicorn_tui.home import Home
 from storage import missions as ops
 from storage import projects, questions
+from tests.support.inprocess_cli import Ran, in_process, one_line_error
 from tests.support.sync_env import (
     drop_test_roles,  # noqa: F401  (autouse)
     open_replica,
@@ -22,36 +22,14 @@ from tests.support.sync_env import (
 )
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def cli(home: Home, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """``solo-unicorn ARGS`` in this process (the same entry point, ten times faster here)."""
-
-    def run(*args: str) -> Ran:
-        code = main(list(args))
-        out = capsys.readouterr()
-        return Ran(code, out.out, out.err)
-
-    return run
+def cli(home: Home, capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
+    return in_process(capsys)
 
 
 def _json(result) -> object:  # type: ignore[no-untyped-def]
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def _one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0 and result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("solo-unicorn: error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_project_commands_round_trip(cli) -> None:  # type: ignore[no-untyped-def]
@@ -71,8 +49,8 @@ def test_project_commands_round_trip(cli) -> None:  # type: ignore[no-untyped-de
         "Web site",
         "claude",
     )
-    _one_line_error(cli("project", "set", "Web site", "--pr-mode", "sometimes"), "PR mode")
-    _one_line_error(cli("project", "rename", "nope", "--name", "x"), "no project named 'nope'")
+    one_line_error(cli("project", "set", "Web site", "--pr-mode", "sometimes"), "PR mode")
+    one_line_error(cli("project", "rename", "nope", "--name", "x"), "no project named 'nope'")
 
     archived = _json(cli("project", "archive", added["id"][-6:], "--json"))
     assert archived["status"] == "archived"
@@ -81,7 +59,7 @@ def test_project_commands_round_trip(cli) -> None:  # type: ignore[no-untyped-de
         ("My project", "active", True),
         ("Web site", "archived", False),
     ]
-    _one_line_error(cli("project", "archive", "My project"), "the only active project")
+    one_line_error(cli("project", "archive", "My project"), "the only active project")
 
     mission = _json(
         cli(
@@ -99,7 +77,7 @@ def test_project_commands_round_trip(cli) -> None:  # type: ignore[no-untyped-de
     assert mission["agent_name"] == "claude" and mission["actor_id"]  # type: ignore[index]
     cleared = _json(cli("mission", "update", mission["id"], "--agent", "", "--json"))  # type: ignore[index]
     assert cleared["agent_name"] is None  # type: ignore[index]
-    _one_line_error(
+    one_line_error(
         cli("mission", "update", mission["id"], "--agent", "nobody"),  # type: ignore[index]
         "no agent profile named 'nobody'",
     )
