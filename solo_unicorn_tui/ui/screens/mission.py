@@ -103,6 +103,11 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
     )
     if m.review_feedback:
         body += "\n" + _section("Review feedback", m.review_feedback, "")
+    if detail.messages:
+        from solo_unicorn_tui.ui.dialogs.thread import render_thread
+
+        body += "\n[b $accent]Questions and answers[/] [dim](t on the board answers)[/dim]\n"
+        body += render_thread(detail.messages) + "\n"
     events = [
         f"[dim]{e.created_at:%Y-%m-%d %H:%M} UTC[/dim]  {escape(e.kind):<10} "
         f"{escape(printable(e.summary, multiline=False))} [dim]({e.origin})[/dim]"
