@@ -258,8 +258,23 @@ class BoardData:
         return await q.flow_stage_names(self.reader.run, self.project_id)
 
     async def projects(self) -> list[tuple[str, str]]:
-        """(id, name) of every project of this organization."""
+        """(id, name) of every active project of this organization."""
         return await q.projects(self.reader.run, self.organization_id)
+
+    async def add_project(self, name: str) -> str:
+        from storage import projects
+
+        return (await projects.add_project(await self._db(), self.organization_id, name)).id
+
+    async def rename_project(self, project_id: str, name: str) -> None:
+        from storage import projects
+
+        await projects.rename_project(await self._db(), project_id, name)
+
+    async def archive_project(self, project_id: str) -> None:
+        from storage import projects
+
+        await projects.archive_project(await self._db(), project_id)
 
     async def detail(self, mission_id: str) -> MissionDetail:
         from storage import missions as ops

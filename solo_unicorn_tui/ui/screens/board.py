@@ -743,7 +743,7 @@ class BoardScreen(Screen[None]):
                     column.mission_list.selected = 0
                     column.mission_list.scroll_to(y=0, animate=False)
                 self.reload_all()
-                self._load_header()
+            self._load_header()  # the switcher may have renamed this project
 
         self.app.push_screen(ProjectSwitcher(data), chosen)
 
