@@ -35,7 +35,8 @@ def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
             return
         if isinstance(event, SessionStarted):
             print(
-                f"{'started':<{STATUS_WIDTH}} {event.mission_id} stage {event.stage} with {event.agent_name} "
+                f"{'started':<{STATUS_WIDTH}} {event.mission_id} stage {event.stage} "
+                f"with {event.agent_name} "
                 f"(session {event.session_id}, pid {event.pid})",
                 flush=True,
             )

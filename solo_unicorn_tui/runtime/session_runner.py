@@ -72,8 +72,8 @@ from storage.documents import sync_documents_from_worktree
 from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.mission_context import mission_context, render_prompt
-from storage.questions import ANSWERED, QUESTION
 from storage.models import CodeAgentSession, Mission
+from storage.questions import ANSWERED, QUESTION
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
