@@ -85,34 +85,9 @@ async def ask_question(
                 "wait for the answers"
             )
         writer = ChangeWriter(db, conn)
-        agent = origin == "agent"
-        await writer.insert(
-            messages,
-            {
-                "organization_id": current["organization_id"],
-                "mission_id": mission_id,
-                "kind": QUESTION,
-                "author_kind": "agent" if agent else "user",
-                "author_user_id": None if agent else db.user_id,
-                "author_name": (current["code_agent_name"] or "agent")
-                if agent
-                else await _user_name(conn, db.user_id),
-                "stage": current["stage"],
-                "body": text,
-            },
-        )
-        fields: dict[str, Any] = {"review_status": QUESTION, "review_requested_at": utcnow()}
-        if current["list"] != "review":
-            fields["list"] = "review"
-            fields["list_order"] = await end_of_list(conn, current["project_id"], "review")
-        await apply_update(
-            writer,
-            current,
-            fields,
-            kind="question",
-            summary=f"asked: {text.splitlines()[0][:120]}",
-            origin=origin,
-        )
+        await _post(writer, current, QUESTION, text, origin=origin)
+        fields = {"review_status": QUESTION, "review_requested_at": utcnow()}
+        await _move_on(writer, current, fields, "review", f"asked: {text}", origin)
         return as_mission(await fetch_mission(conn, mission_id))
 
 
@@ -140,34 +115,64 @@ async def answer_question(
                 f"{mission_id}'"
             )
         writer = ChangeWriter(db, conn)
-        await writer.insert(
-            messages,
-            {
-                "organization_id": current["organization_id"],
-                "mission_id": mission_id,
-                "kind": ANSWER,
-                "author_kind": "user",
-                "author_user_id": db.user_id,
-                "author_name": await _user_name(conn, db.user_id),
-                "stage": current["stage"],
-                "body": text,
-                "parent_message_id": waiting[-1].id,
-            },
-        )
-        fields: dict[str, Any] = {
+        await _post(writer, current, ANSWER, text, origin=origin, parent=waiting[-1].id)
+        fields = {
             "review_status": ANSWERED,
             "review_completed_at": utcnow(),
             "reviewed_by_user_id": db.user_id,
         }
-        if current["list"] == "review":
-            fields["list"] = "todo"
-            fields["list_order"] = await end_of_list(conn, current["project_id"], "todo")
-        await apply_update(
-            writer,
-            current,
-            fields,
-            kind="answered",
-            summary=f"answered: {text.splitlines()[0][:120]}",
-            origin=origin,
-        )
+        # Out of Review only: an answer to a mission someone already moved leaves it there.
+        to_list = "todo" if current["list"] == "review" else current["list"]
+        await _move_on(writer, current, fields, to_list, f"answered: {text}", origin)
         return as_mission(await fetch_mission(conn, mission_id))
+
+
+async def _post(
+    writer: ChangeWriter,
+    mission: dict[str, Any],
+    kind: str,
+    text: str,
+    *,
+    origin: Origin,
+    parent: str | None = None,
+) -> None:
+    """Add one message to the mission's thread, signed by the agent running it or this user."""
+    agent = origin == "agent"
+    user_id = None if agent else writer.db.user_id
+    await writer.insert(
+        messages,
+        {
+            "organization_id": mission["organization_id"],
+            "mission_id": mission["id"],
+            "kind": kind,
+            "author_kind": "agent" if agent else "user",
+            "author_user_id": user_id,
+            "author_name": (mission["code_agent_name"] or "agent")
+            if agent
+            else await _user_name(writer.conn, user_id),
+            "stage": mission["stage"],
+            "body": text,
+            "parent_message_id": parent,
+        },
+    )
+
+
+async def _move_on(
+    writer: ChangeWriter,
+    mission: dict[str, Any],
+    fields: dict[str, Any],
+    to_list: str,
+    summary: str,
+    origin: Origin,
+) -> None:
+    """Set ``fields``, move the mission to the end of ``to_list`` and log one event."""
+    if mission["list"] != to_list:
+        fields = {
+            **fields,
+            "list": to_list,
+            "list_order": await end_of_list(writer.conn, mission["project_id"], to_list),
+        }
+    kind = "question" if fields["review_status"] == QUESTION else "answered"
+    await apply_update(
+        writer, mission, fields, kind=kind, summary=summary.splitlines()[0][:130], origin=origin
+    )
