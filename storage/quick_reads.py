@@ -168,6 +168,15 @@ def mission_events(replica: Replica, mission_id: str) -> list[dict[str, Any]]:
     )
 
 
+def thread(replica: Replica, mission_id: str) -> list[dict[str, Any]]:
+    """The mission's messages, oldest first (as ``storage.questions.thread``)."""
+    return replica.rows(
+        "SELECT id, kind, author_name, stage, body, created_at FROM mission_messages"
+        " WHERE mission_id = ? AND deleted = 0 ORDER BY created_at, id",
+        (mission_id,),
+    )
+
+
 def blockers(replica: Replica, mission_id: str) -> list[dict[str, Any]]:
     """The unfinished missions ``mission_id`` waits on (as ``storage.dependencies.blockers``)."""
     columns = ", ".join(f"m.{c}" for c in MISSION_COLUMNS)

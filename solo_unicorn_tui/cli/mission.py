@@ -283,6 +283,7 @@ def _show(args: argparse.Namespace) -> int:
         mission = q.get_mission(r.replica, mission_id)
         events = q.mission_events(r.replica, mission_id)
         waiting_on = q.blockers(r.replica, mission_id)
+        messages = q.thread(r.replica, mission_id)
     if args.json:
         data = q.mission_json(mission)
         data["blocked_by"] = [m["id"] for m in waiting_on]
@@ -296,6 +297,16 @@ def _show(args: argparse.Namespace) -> int:
             }
             for e in events
         ]
+        data["messages"] = [
+            {
+                "kind": m["kind"],
+                "author": m["author_name"],
+                "stage": m["stage"],
+                "text": m["body"],
+                "at": m["created_at"].isoformat(),
+            }
+            for m in messages
+        ]
         print_json(data)
         return 0
     _print_row(mission)
@@ -306,6 +317,13 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  blocked by {blocker['id']}  [{blocker['list']}] {blocker['title'][:60]}")
     if mission["review_feedback"]:
         print(f"  review feedback: {mission['review_feedback'].splitlines()[0][:100]}")
+    if messages:
+        last = messages[-1]
+        state = "waiting for an answer" if last["kind"] == "question" else "answered"
+        print(
+            f"  {len(messages)} message(s), {state}; last from {last['author_name']}: "
+            f"{_one_line(last['body'])[:100]} (see 'mission thread {mission['id'][-6:]}')"
+        )
     if mission["github_pr_url"]:
         print(f"  pull request #{mission['github_pr_number']}: {mission['github_pr_url']}")
     if mission["last_error"]:

@@ -1,7 +1,11 @@
 """The question loop's rules in storage: a question keeps the mission parked whatever its session
-does, one answer covers the questions before it, and the thread reaches the prompt."""
+does, one answer covers the questions before it, ``mission show`` says it waits, and the thread
+reaches the prompt."""
 
 from __future__ import annotations
+
+import asyncio
+import json
 
 import pytest
 
@@ -13,10 +17,11 @@ from storage.errors import ConflictError, ValidationError
 from storage.mission_context import mission_context, render_prompt
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
+from tests.support.inprocess_cli import in_process
 
 
 async def test_a_question_outlasts_a_failed_session_and_one_answer_closes_all(
-    workspace: Workspace,
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = workspace.db
     made = await ops.create_mission(db, workspace.project_id, ops.MissionDraft(title="Q"))
@@ -37,6 +42,13 @@ async def test_a_question_outlasts_a_failed_session_and_one_answer_closes_all(
     )
     await questions.ask_question(db, made.id, "First?")
     await questions.ask_question(db, made.id, "Second?\nWith detail.")
+    cli = in_process(capsys)
+    shown = await asyncio.to_thread(cli, "mission", "show", made.id)
+    assert "2 message(s), waiting for an answer; last from bot: Second? ⏎ With detail." in (
+        shown.stdout
+    )
+    data = json.loads((await asyncio.to_thread(cli, "mission", "show", made.id, "--json")).stdout)
+    assert [(m["kind"], m["author"]) for m in data["messages"]] == [("question", "bot")] * 2
     outcome = SessionOutcome("failed", 3, utcnow(), 1.0, "exit 3", error_message="exit 3")
     ended = await session_ops.finish_session(db, session.id, outcome, max_recovery_attempts=3)
     assert (ended.list, ended.review_status, ended.recovery_attempts) == ("review", "question", 0)
