@@ -63,6 +63,11 @@ def clean_text(text: str, limit: int) -> str:
     return text
 
 
+def read_lenient(path: Path, limit: int) -> str:
+    """A file an agent left: undecodable bytes and control characters replaced, cut to fit."""
+    return _read_lenient(path, limit)
+
+
 def _read_lenient(path: Path, limit: int) -> str:
     with path.open("rb") as handle:
         data = handle.read(limit * 4 + 1)

@@ -81,8 +81,8 @@ def shell_note(mission_id: str) -> str:
         "To record a clarification (what you understood, questions answered), run "
         f"`solo-unicorn mission update {mission_id} --clarification TEXT`. If you cannot go on "
         f"without a person's answer, run `solo-unicorn mission ask {mission_id} --question "
-        "TEXT` and end your session: the mission waits for the answer, which comes in the next "
-        "prompt."
+        f"TEXT` (or write the question to `{mission_docs_dir(mission_id)}/question.md`) and end "
+        "your session: the mission waits for the answer, which comes in the next prompt."
     )
 
 

@@ -2,7 +2,9 @@
 
 :func:`ask_question` records an agent's question as a message and parks the mission in Review
 marked ``review_status = "question"``; the session that asked may carry on, and when it ends the
-mission stays parked (:func:`storage.sessions.finish_session`). :func:`answer_question` records
+mission stays parked (:func:`storage.sessions.finish_session`). An agent may instead leave the
+question in ``question.md`` of its documents folder (:func:`ask_from_document`, read after
+the session). :func:`answer_question` records
 the person's answer, sends the mission back to Todo on the same stage (``ready`` kept), and
 the next prompt carries the thread (:mod:`storage.mission_context`), so the stage continues
 with the answer. Messages are a replicated table, written like everything else through
@@ -11,6 +13,7 @@ with the answer. Messages are a replicated table, written like everything else t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database
+from storage.documents import mission_docs_dir, read_lenient
 from storage.errors import ConflictError, ValidationError
 from storage.missions import Origin, apply_update, as_mission, end_of_list, fetch_mission
 from storage.models import Mission, MissionMessage, User
@@ -29,6 +33,8 @@ QUESTION = "question"
 ANSWER = "answer"
 ANSWERED = "answered"
 MESSAGE_MAX = 20_000
+#: The question document an agent may leave in its worktree instead of running ``mission ask``.
+QUESTION_FILE = "question.md"
 #: Questions one mission may hold: an agent in a loop cannot flood the thread.
 MAX_QUESTIONS_PER_MISSION = 50
 
@@ -89,6 +95,23 @@ async def ask_question(
         fields = {"review_status": QUESTION, "review_requested_at": utcnow()}
         await _move_on(writer, current, fields, "review", f"asked: {text}", origin)
         return as_mission(await fetch_mission(conn, mission_id))
+
+
+async def ask_from_document(db: Database, mission_id: str, worktree: Path | str) -> bool:
+    """Ask the question an agent left in ``{docs}/question.md`` of its worktree, once: a text
+    the thread already holds as a question is not asked again. True when it asked."""
+    path = Path(worktree) / mission_docs_dir(mission_id) / QUESTION_FILE
+    if not path.is_file():
+        return False
+    text = read_lenient(path, MESSAGE_MAX).strip()
+    if not text:
+        return False
+    async with db.read() as conn:
+        asked = {m.body for m in await thread_rows(conn, mission_id) if m.kind == QUESTION}
+    if text in asked:
+        return False
+    await ask_question(db, mission_id, text, origin="agent")
+    return True
 
 
 async def _user_name(conn: AsyncConnection, user_id: str | None) -> str:

@@ -73,7 +73,7 @@ from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.mission_context import mission_context, render_prompt
 from storage.models import CodeAgentSession, Mission
-from storage.questions import ANSWERED, QUESTION
+from storage.questions import ANSWERED, QUESTION, ask_from_document
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
@@ -657,6 +657,7 @@ class SessionRunner:
         """Bring solution.md and tasks/ the agent wrote back into the mission."""
         try:
             await sync_documents_from_worktree(self.db, mission.id, worktree)
+            await ask_from_document(self.db, mission.id, worktree)
         except Exception:
             log.exception("reading the mission documents of %s failed", mission.id)
 

@@ -1,6 +1,7 @@
 """Agents ask, people answer (issue 17 item 4), through the real runtime: a script agent asks
-with ``solo-unicorn mission ask`` from its worktree, the mission parks in Review marked
-"question", a person answers with ``mission answer``, and the answer is in the next prompt."""
+with ``solo-unicorn mission ask`` from its worktree (or leaves a question document), the mission
+parks in Review marked "question", a person answers with ``mission answer``, and the answer is
+in the next prompt."""
 
 from __future__ import annotations
 
@@ -55,3 +56,26 @@ async def test_an_agents_question_parks_the_mission_and_the_answer_reaches_the_n
     assert "Your question has been answered" in prompt
     moved = await ops.get_mission(db, mission.id)
     assert (moved.list, moved.stage, moved.review_status) == ("review", "plan", "pending")
+
+
+async def test_a_question_document_parks_the_mission_once(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    db = workspace.db
+    profile = script_profile("ask-doc", extra="Which database?")
+    runtime = await linked_runtime(workspace, make_repo(tmp_path / "repo"), profile)
+    draft = ops.MissionDraft(title="Store it", ready=True)
+    mission = await ops.create_mission(db, workspace.project_id, draft)
+
+    await runtime.run_once()
+    parked = await ops.get_mission(db, mission.id)
+    assert (parked.list, parked.stage, parked.review_status) == ("review", "clarify", "question")
+    await questions.answer_question(db, mission.id, "SQLite.")
+    await runtime.run_once()  # the document is still in the worktree: not asked again
+    thread = await questions.thread(db, mission.id)
+    assert [(m.kind, m.body) for m in thread] == [
+        ("question", "Which database?"),
+        ("answer", "SQLite."),
+    ]
+    moved = await ops.get_mission(db, mission.id)
+    assert (moved.list, moved.stage) == ("review", "plan")
