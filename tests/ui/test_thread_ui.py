@@ -9,7 +9,7 @@ from textual.widgets import Static, TextArea
 
 from solo_unicorn_tui.ui.dialogs.thread import ThreadScreen
 from solo_unicorn_tui.ui.screens.board import BoardScreen
-from solo_unicorn_tui.ui.screens.mission import render_detail
+from solo_unicorn_tui.ui.screens.mission import MissionScreen
 from storage import missions as ops
 from storage import questions
 from tests.support.board import app_on_db, open_replica, settle
@@ -47,6 +47,20 @@ async def test_the_person_reads_the_question_and_answers_it_on_the_board(tmp_pat
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is screen
+
+            # A second question, answered from the mission screen (t there too).
+            await questions.ask_question(db, mission.id, "Dark by default?")
+            await app.push_screen(MissionScreen(screen.data, mission.id))
+            await settle(pilot)
+            body = str(app.screen.query_one("#mission-body", Static).render())
+            assert "Questions and answers" in body and "Dark by default?" in body
+            await pilot.press("t")
+            await settle(pilot)
+            app.screen.query_one("#thread-answer", TextArea).insert("Yes.")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, MissionScreen)
+            assert "Yes." in str(app.screen.query_one("#mission-body", Static).render())
         answered = await ops.get_mission(db, mission.id)
         assert (answered.list, answered.review_status, answered.stage) == (
             "todo",
@@ -57,11 +71,8 @@ async def test_the_person_reads_the_question_and_answers_it_on_the_board(tmp_pat
         assert [(m.kind, m.author_kind, m.body) for m in messages] == [
             ("question", "agent", "Which palette: nord or solarized?"),
             ("answer", "user", "Nord."),
+            ("question", "agent", "Dark by default?"),
+            ("answer", "user", "Yes."),
         ]
-        # The mission screen shows the thread too.
-        from solo_unicorn_tui.ui.board_data import MissionDetail
-
-        _head, body = render_detail(MissionDetail(answered, [], messages=messages))
-        assert "Questions and answers" in body and "Nord." in body
     finally:
         await db.close()
