@@ -94,6 +94,10 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
             "fix it or move it away to start from defaults"
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} is nested too deeply to be a settings file; fix it or move it away"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
     if not isinstance(data, dict):

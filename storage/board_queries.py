@@ -224,7 +224,8 @@ async def checkout_path(run: Runner, workstation_repository_id: str) -> str | No
 
 async def projects(run: Runner, organization_id: str) -> list[tuple[str, str]]:
     rows = await run(
-        "SELECT id, name FROM projects WHERE organization_id = :o AND deleted = 0 ORDER BY name",
+        "SELECT id, name FROM projects WHERE organization_id = :o AND deleted = 0"
+        " AND status != 'archived' ORDER BY name",
         {"o": organization_id},
     )
     return [(r[0], r[1]) for r in rows]

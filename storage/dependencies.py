@@ -76,6 +76,28 @@ async def _count(conn: AsyncConnection, mission_id: str) -> int:
     ).scalar_one()
 
 
+async def recount_dependents(writer: ChangeWriter, deleted_id: str) -> None:
+    """After ``deleted_id`` is deleted: each mission that waited on it counts one blocker less."""
+    waiting = (
+        await writer.conn.execute(
+            select(deps.c.mission_id)
+            .where(deps.c.depends_on_mission_id == deleted_id, deps.c.deleted.is_(False))
+            .distinct()
+        )
+    ).scalars()
+    for mission_id in list(waiting):
+        row = (
+            (await writer.conn.execute(select(missions).where(missions.c.id == mission_id)))
+            .mappings()
+            .one_or_none()
+        )
+        if row is None or row["deleted"]:
+            continue
+        count = await _count(writer.conn, mission_id)
+        if count != row["dependency_count"]:
+            await writer.update(missions, mission_id, {"dependency_count": count})
+
+
 async def _existing(conn: AsyncConnection, mission_id: str, on_id: str) -> dict[str, Any] | None:
     row = (
         (

@@ -30,7 +30,7 @@ MAX_TASKS = 200
 TRUNCATED_NOTE = "\n\n[… cut: the file is longer; read it in the repository]\n"
 _TASK_FILE = re.compile(r"^(\d+)(?:[-_ .].*)?\.md$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_LIST_ITEM = re.compile(r"^(?:\d+[.)]|[-*+])\s+(?:\[[ xX]\]\s+)?(.*)$")
+_LIST_ITEM = re.compile(r"^(?:\d+[.)]|[-*+])\s+(?:\[([ xX])\]\s+)?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ def clean_text(text: str, limit: int) -> str:
     if len(text) > limit:
         text = text[: limit - len(TRUNCATED_NOTE)] + TRUNCATED_NOTE
     return text
+
+
+def read_lenient(path: Path, limit: int) -> str:
+    """A file an agent left: undecodable bytes and control characters replaced, cut to fit."""
+    return _read_lenient(path, limit)
 
 
 def _read_lenient(path: Path, limit: int) -> str:
@@ -145,6 +150,7 @@ def split_tasks(text: str) -> list[dict[str, Any]]:
     lines = stripped.splitlines()
     levels = [len(m.group(1)) for line in lines if (m := _HEADING.match(line))]
     chunks: list[list[str]] = []
+    done: list[bool] = []
     if levels:
         top = min(levels)
         for line in lines:
@@ -157,12 +163,13 @@ def split_tasks(text: str) -> list[dict[str, Any]]:
         for line in lines:
             item = _LIST_ITEM.match(line)
             if item:
-                chunks.append([item.group(1)])
+                chunks.append([item.group(2)])
+                done.append((item.group(1) or " ") in "xX")  # "- [x]" keeps its done mark
             elif chunks and line.strip():
                 chunks[-1].append(line.strip())
     if not chunks:
         chunks = [lines]
-    return _numbered(["\n".join(chunk).strip() for chunk in chunks])
+    return _numbered(["\n".join(chunk).strip() for chunk in chunks], done)
 
 
 def _tasks_from_json(text: str) -> list[dict[str, Any]]:
@@ -189,8 +196,10 @@ def _tasks_from_json(text: str) -> list[dict[str, Any]]:
     return _numbered(texts)
 
 
-def _numbered(texts: list[str]) -> list[dict[str, Any]]:
-    texts = [t for t in texts if t.strip()]
+def _numbered(texts: list[str], done: list[bool] | None = None) -> list[dict[str, Any]]:
+    marks = done or [False] * len(texts)
+    kept = [(t, d) for t, d in zip(texts, marks, strict=False) if t.strip()]
+    texts = [t for t, _d in kept]
     if not texts:
         raise ValidationError("tasks", "no tasks found in the file")
     if len(texts) > MAX_TASKS:
@@ -201,7 +210,11 @@ def _numbered(texts: list[str]) -> list[dict[str, Any]]:
                 "tasks",
                 f"task {number} is {len(text):,} characters; the limit is {TASK_MAX_CHARS:,}",
             )
-    return [task(number, clean_text(text, TASK_MAX_CHARS)) for number, text in enumerate(texts, 1)]
+    made = [task(number, clean_text(text, TASK_MAX_CHARS)) for number, text in enumerate(texts, 1)]
+    for entry, (_text, finished) in zip(made, kept, strict=True):
+        if finished:
+            entry["done"] = True
+    return made
 
 
 async def store_mission_documents(

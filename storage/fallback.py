@@ -3,8 +3,11 @@
 Templates sit in Todo's Fallback area. Launching one creates a mission (origin ``fallback``) and
 keeps the template. A check on the project's cadence compares the ready backlog (ready missions
 in Todo) with the threshold and, when it is low, records a run whose items propose missions from
-the enabled templates, or create them at once with ``auto_accept`` — never more accepted
-fallback missions per ISO week than ``weekly_mission_cap``.
+the enabled templates, or create them at once with ``auto_accept``.
+
+The weekly cap, one rule: every fallback mission counts toward ``weekly_mission_cap`` for its
+ISO week, and nothing makes one beyond it — a template launched by hand, a proposal accepted and
+an auto-accepted run alike (:func:`_require_room`).
 
 Every function that depends on the time takes ``now`` so tests (and the cap's week) use one clock.
 """
@@ -474,6 +477,7 @@ async def launch_template(
                 f"'solo-unicorn fallback template edit {template_id} --enabled'"
             )
         project = await fetch_row(conn, projects, template["project_id"], "project")
+        await _require_room(conn, project, now)
         writer = ChangeWriter(db, conn)
         run = await _new_run(writer, project, "manual", None, None, now)
         item = await _new_item(writer, run, template, now)
@@ -619,12 +623,7 @@ async def accept_item(db: Database, item_id: str, *, now: datetime | None = None
         if item["status"] != "proposed":
             raise ConflictError(f"fallback item {item_id} is already {item['status']}")
         project = await fetch_row(conn, projects, item["project_id"], "project")
-        config = await _config_or_default(conn, project)
-        if await accepted_this_week(conn, project["id"], now) >= config["weekly_mission_cap"]:
-            raise ConflictError(
-                f"the weekly cap of {config['weekly_mission_cap']} fallback missions is reached; "
-                "raise it with 'solo-unicorn fallback config --weekly-cap N' or wait for Monday"
-            )
+        await _require_room(conn, project, now)
         stored = (
             (await conn.execute(select(templates).where(templates.c.id == item["template_id"])))
             .mappings()
@@ -635,6 +634,16 @@ async def accept_item(db: Database, item_id: str, *, now: datetime | None = None
         mission = await _create_from_item(writer, project, item, template, now, "user")
         await _refresh_run(writer, item["mission_fallback_run_id"], now)
         return as_mission(await fetch_row(conn, missions, mission["id"], "mission"))
+
+
+async def _require_room(conn: AsyncConnection, project: dict[str, Any], now: datetime) -> None:
+    """Refuse one more fallback mission this week once the weekly cap is reached."""
+    config = await _config_or_default(conn, project)
+    if await accepted_this_week(conn, project["id"], now) >= config["weekly_mission_cap"]:
+        raise ConflictError(
+            f"the weekly cap of {config['weekly_mission_cap']} fallback missions is reached; "
+            "raise it with 'solo-unicorn fallback config --weekly-cap N' or wait for Monday"
+        )
 
 
 def _template_from_item(item: dict[str, Any]) -> dict[str, Any]:

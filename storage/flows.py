@@ -63,17 +63,26 @@ def validate_stages(stages: object) -> list[dict[str, Any]]:
         review = stage.get("requires_review", False)
         if not isinstance(review, bool):
             raise ValidationError(f"stage {name}", "requires_review must be true or false")
-        cleaned.append({"name": name, "requires_review": review, "instructions": instructions})
+        entry = {"name": name, "requires_review": review, "instructions": instructions}
+        agent = validation.agent_name(stage.get("agent"), f"stage {name} agent")
+        if agent is not None:
+            entry["agent"] = agent
+        cleaned.append(entry)
     return cleaned
 
 
 def parse_stage_spec(spec: str) -> list[dict[str, Any]]:
-    """Parse the CLI's short form ``clarify,plan!,code!`` (``!`` = requires review)."""
+    """Parse the CLI's short form ``clarify,plan!,code@codex!`` (``!`` = requires review,
+    ``@NAME`` = the agent profile that runs the stage)."""
     stages = []
     for part in spec.split(","):
         part = part.strip()
         review = part.endswith("!")
-        stages.append({"name": part.rstrip("!").strip(), "requires_review": review})
+        name, _, agent = part.rstrip("!").partition("@")
+        stage: dict[str, Any] = {"name": name.strip(), "requires_review": review}
+        if agent.strip():
+            stage["agent"] = agent.strip()
+        stages.append(stage)
     return validate_stages(stages)
 
 

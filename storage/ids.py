@@ -21,6 +21,7 @@ PREFIXES = {
     "missions": "mission",
     "mission_dependencies": "dep",
     "mission_events": "event",
+    "mission_messages": "msg",
     "code_agent_sessions": "session",
     "code_agent_rate_limits": "ratelimit",
     "github_pull_requests": "ghpr",

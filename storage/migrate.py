@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,10 +60,18 @@ async def check_schema_version(engine: AsyncEngine) -> None:
         )
 
 
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    """Whether this program has the migration ``revision`` (Alembic raises for one it lacks)."""
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def _upgrade(connection: Connection, target: str) -> None:
     found = current_revision(connection)
     scripts = ScriptDirectory.from_config(alembic_config())
-    if found is not None and scripts.get_revision(found) is None:
+    if found is not None and not _known(scripts, found):
         raise SchemaVersionError(
             f"database schema revision {found} is newer than this program knows: "
             "update solo-unicorn before using this database"

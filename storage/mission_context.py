@@ -17,7 +17,8 @@ from storage.dependencies import blockers_query
 from storage.documents import mission_docs_dir
 from storage.flows import find_stage, resolve_flow, stage_after
 from storage.missions import as_mission, fetch_mission
-from storage.models import Actor, Flow, Mission, Project
+from storage.models import Actor, Flow, Mission, MissionMessage, Project
+from storage.questions import QUESTION, thread_rows
 from storage.rows import fetch_row
 
 
@@ -32,6 +33,8 @@ class MissionContext:
     memory: str
     review_feedback: str | None
     blockers: list[Mission]
+    messages: tuple[MissionMessage, ...] = ()
+    """The mission's thread: questions agents asked and people's answers, oldest first."""
 
     @property
     def docs_dir(self) -> str:
@@ -51,6 +54,7 @@ async def mission_context(db: Database, mission_id: str) -> MissionContext:
         project = await fetch_row(conn, Project.__table__, row["project_id"], "project")
         waiting = (await conn.execute(blockers_query(mission_id, unfinished_only=True))).mappings()
         blockers = [as_mission(r) for r in waiting]
+        messages = tuple(await thread_rows(conn, mission_id))
     return MissionContext(
         mission=as_mission(row),
         flow=flow,
@@ -60,6 +64,7 @@ async def mission_context(db: Database, mission_id: str) -> MissionContext:
         memory=project["memory"] or "",
         review_feedback=row["review_feedback"],
         blockers=blockers,
+        messages=messages,
     )
 
 
@@ -68,6 +73,30 @@ def _task_line(position: int, task: Any) -> str:
         label = task.get("title") or task.get("text") or "(untitled)"
         return f"{task.get('number', position)}. {label}{' (done)' if task.get('done') else ''}"
     return f"{position}. {task}"
+
+
+def shell_note(mission_id: str) -> str:
+    """How an agent without the MCP server reports back and asks: ``solo-unicorn`` commands."""
+    return (
+        "To record a clarification (what you understood, questions answered), run "
+        f"`solo-unicorn mission update {mission_id} --clarification TEXT`. If you cannot go on "
+        f"without a person's answer, run `solo-unicorn mission ask {mission_id} --question "
+        f"TEXT` (or write the question to `{mission_docs_dir(mission_id)}/question.md`) and end "
+        "your session: the mission waits for the answer, which comes in the next prompt."
+    )
+
+
+def thread_text(messages: tuple[MissionMessage, ...] | list[MissionMessage]) -> str:
+    """The thread as markdown: who said what, when, on which stage."""
+    parts = []
+    for message in messages:
+        who = "Question" if message.kind == QUESTION else "Answer"
+        when = f"{message.created_at:%Y-%m-%d %H:%M} UTC"
+        parts.append(
+            f"**{who}** from {message.author_name} ({message.stage or '?'} stage, {when}):\n\n"
+            + "\n".join(f"> {line}" for line in message.body.splitlines())
+        )
+    return "\n\n".join(parts)
 
 
 def prompt_sections(
@@ -119,9 +148,7 @@ def prompt_sections(
                     f"Work on this stage only. {following}{review}",
                     f"Write the solution to `{context.docs_dir}/solution.md` and one file per "
                     f"task to `{context.docs_dir}/tasks/1.md`, `2.md`, … in this worktree.",
-                    tools_note
-                    or "To record a clarification (what you understood, questions answered), "
-                    f"run `solo-unicorn mission update {mission.id} --clarification TEXT`.",
+                    tools_note or shell_note(mission.id),
                 )
                 if x
             ),
@@ -135,6 +162,14 @@ def prompt_sections(
                 + context.review_feedback,
             )
         )
+    if context.messages:
+        latest = context.messages[-1]
+        note = (
+            "\n\nYour question has been answered: continue this stage with the answer."
+            if latest.kind != QUESTION
+            else ""
+        )
+        sections.append(("Questions and answers", thread_text(context.messages) + note))
     if mission.solution:
         sections.append(("Solution so far", mission.solution))
     if mission.tasks:

@@ -45,6 +45,7 @@ EDITABLE_FIELDS = frozenset(
         "stage",
         "flow_id",
         "actor_id",
+        "agent_name",
         "repository_id",
         "target_branch",
         "pr_mode",
@@ -93,6 +94,7 @@ class MissionDraft:
     repository_id: str | None = None
     flow_id: str | None = None
     actor_id: str | None = None
+    agent_name: str | None = None
     stage: str | None = None
     target_branch: str | None = None
     pr_mode: str = "disabled"
@@ -113,6 +115,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         cleaned["list"] = validation.list_name(cleaned["list"])
     if "ready" in cleaned:
         cleaned["ready"] = bool(cleaned["ready"])
+    if "agent_name" in cleaned:
+        cleaned["agent_name"] = validation.agent_name(cleaned["agent_name"])
     if cleaned.get("target_branch") is not None:
         cleaned["target_branch"] = validation.branch_name(cleaned["target_branch"])
     return cleaned
@@ -420,6 +424,9 @@ async def delete_mission(db: Database, mission_id: str, *, origin: Origin = "use
         writer = ChangeWriter(db, conn)
         await writer.tombstone(missions, mission_id)
         await writer.event(current, "deleted", f"deleted {current['title']!r}", origin=origin)
+        from storage.dependencies import recount_dependents  # dependencies builds on this module
+
+        await recount_dependents(writer, mission_id)
 
 
 def mission_to_json(mission: Mission) -> dict[str, Any]:
@@ -482,6 +489,7 @@ async def insert_mission(
             "repository_id": draft.repository_id,
             "flow_id": flow_id,
             "actor_id": draft.actor_id,
+            "agent_name": validation.agent_name(draft.agent_name),
             "stage": draft.stage or (await _stage_names(conn, project["id"], flow_id))[0],
             "pr_mode": draft.pr_mode,
             "origin": draft.origin,

@@ -109,6 +109,8 @@ class Project(Replicated, Base):
     pr_mode_default: Mapped[str] = mapped_column(String(16), default="disabled")
     pr_template: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    default_agent_name: Mapped[str | None] = mapped_column(String(255))
+    """The agent profile the project's stages run with unless a mission or its stage names one."""
 
 
 class ProjectRepository(Replicated, Base):
@@ -156,7 +158,8 @@ class GitWorktree(Replicated, Base):
 
 
 class Flow(Replicated, Base):
-    """Ordered stages: ``stages`` is ``[{"name", "requires_review", "instructions"}]``."""
+    """Ordered stages: ``stages`` is ``[{"name", "requires_review", "instructions"}]``, each with
+    an optional ``"agent"`` (the profile that runs that stage)."""
 
     __tablename__ = "flows"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -230,6 +233,9 @@ class Mission(Replicated, Base):
     created_by_user_id: Mapped[str | None] = mapped_column(String(40))
     last_event_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    agent_name: Mapped[str | None] = mapped_column(String(255))
+    """The agent profile a person chose for this mission (``code_agent_name`` is the one that
+    ran last); see :func:`storage.agent_choice.choose_agent_name`."""
 
 
 class MissionDependency(Replicated, Base):
@@ -253,6 +259,23 @@ class MissionEvent(Replicated, Base):
     workstation_id: Mapped[str | None] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[JsonDict | None] = mapped_column(JSON)
+
+
+class MissionMessage(Replicated, Base):
+    """A mission's thread (seed 003 clarification messages): an agent's question, a person's
+    answer. An answer covers the questions before it; ``parent_message_id`` names the last."""
+
+    __tablename__ = "mission_messages"
+    __table_args__ = (Index("ix_mission_messages_thread", "mission_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    mission_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[str | None] = mapped_column(String(40))
+    author_name: Mapped[str] = mapped_column(String(255), default="")
+    stage: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    parent_message_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class CodeAgentSession(Replicated, Base):
@@ -418,6 +441,7 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     Mission,
     MissionDependency,
     MissionEvent,
+    MissionMessage,
     CodeAgentSession,
     CodeAgentRateLimit,
     GithubPullRequest,

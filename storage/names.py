@@ -17,6 +17,7 @@ MISSION_JSON_FIELDS = (
     "stage",
     "flow_id",
     "actor_id",
+    "agent_name",
     "repository_id",
     "target_branch",
     "agent_session_status",

@@ -116,9 +116,10 @@ def resolve_mission_id(replica: Replica, ident: str) -> str:
         return str(exact[0])
     if len(ident) < 4:
         raise NotFoundError("mission", ident)
-    escaped = ident.lower()
+    # A plain comparison of the id's tail, not LIKE: '_' and '%' typed are only themselves.
     matches = replica.connection.execute(
-        f"SELECT id FROM missions WHERE lower(id) LIKE ? AND {live} LIMIT 2", (f"%{escaped}",)
+        f"SELECT id FROM missions WHERE lower(substr(id, -?)) = ? AND {live} LIMIT 2",
+        (len(ident), ident.lower()),
     ).fetchall()
     if len(matches) != 1:
         raise NotFoundError("mission", ident)
@@ -163,6 +164,15 @@ def mission_events(replica: Replica, mission_id: str) -> list[dict[str, Any]]:
     return replica.rows(
         "SELECT kind, origin, summary, created_at FROM mission_events"
         " WHERE mission_id = ? AND deleted = 0 ORDER BY hlc",
+        (mission_id,),
+    )
+
+
+def thread(replica: Replica, mission_id: str) -> list[dict[str, Any]]:
+    """The mission's messages, oldest first (as ``storage.questions.thread``)."""
+    return replica.rows(
+        "SELECT id, kind, author_name, stage, body, created_at FROM mission_messages"
+        " WHERE mission_id = ? AND deleted = 0 ORDER BY created_at, id",
         (mission_id,),
     )
 

@@ -131,6 +131,11 @@ async def approve_mission(db: Database, mission_id: str, *, origin: Origin = "us
     async with db.write() as conn:
         current = await fetch_mission(conn, mission_id)
         _require_review(current, "approved")
+        if current["review_status"] == "question":
+            raise ConflictError(
+                f"mission {mission_id} waits for an answer to its agent's question, not for "
+                f"approval; answer it with 'solo-unicorn mission answer {mission_id} --text …'"
+            )
         reviewed = {
             "review_status": "approved",
             "review_feedback": None,

@@ -41,7 +41,8 @@ async def resolve_row_id(db: Database, table: Table, ident: str, kind: str) -> s
                 await conn.execute(
                     select(table.c.id)
                     .where(
-                        func.lower(table.c.id).like(f"%{ident.lower()}"),
+                        # autoescape: '_' and '%' in what was typed match only themselves
+                        func.lower(table.c.id).endswith(ident.lower(), autoescape=True),
                         table.c.deleted.is_(False),
                     )
                     .limit(2)

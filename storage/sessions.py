@@ -25,6 +25,7 @@ from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.missions import apply_update, end_of_list
 from storage.models import CodeAgentSession, Mission
+from storage.questions import QUESTION
 from storage.review import stage_finished
 from storage.types import utcnow
 
@@ -319,7 +320,23 @@ async def finish_session(
                 payload={"session_epoch": row["claim_epoch"], "epoch": mission["claim_epoch"]},
             )
             return Mission(**mission)
-        if outcome.status == SUCCESS:
+        if mission["review_status"] == QUESTION:
+            # The agent asked a question during the session: whatever the end, the mission
+            # waits in Review for the answer, on the same stage, no recovery attempt used.
+            await apply_update(
+                writer,
+                mission,
+                {
+                    "agent_session_status": outcome.status,
+                    "claimed_by_workstation_id": None,
+                    "claim_expires_at": None,
+                },
+                kind="session_completed" if outcome.status == SUCCESS else "session_ended",
+                summary=f"session {outcome.status}; {mission['stage']} waits for an answer to "
+                "the agent's question",
+                origin="agent",
+            )
+        elif outcome.status == SUCCESS:
             step = await stage_finished(conn, mission)
             await apply_update(
                 writer,

@@ -46,8 +46,26 @@ def storable(value: Any) -> Any:
     return value
 
 
+#: Bidirectional controls (embeddings, overrides, isolates, marks): invisible, they make a line
+#: read other than it is (U+202E turns "txt.exe" into "exe.txt"), so short texts refuse them.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+#: An agent profile's name (as ``runtime.agents.profile`` accepts it).
+_AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
 def _control_chars(text: str, allowed: str = "") -> list[str]:
     return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
+
+
+def _require_utf8(text: str, field: str) -> None:
+    """Lone surrogates are bytes that were not UTF-8 (Python decodes standard input and
+    arguments with ``surrogateescape``): say so, rather than "control characters"."""
+    if _UNSTORABLE.search(text.replace("\x00", "")):
+        raise ValidationError(
+            field, "is not valid UTF-8 text (undecodable bytes); save or send it as UTF-8"
+        )
 
 
 def title(value: object, field: str = "title", limit: int = TITLE_MAX) -> str:
@@ -56,9 +74,14 @@ def title(value: object, field: str = "title", limit: int = TITLE_MAX) -> str:
     text = value.strip()
     if not text:
         raise ValidationError(field, "must not be empty")
+    _require_utf8(text, field)
     if _control_chars(text):
         raise ValidationError(
             field, "contains control characters (newline, tab, escape…); remove them"
+        )
+    if BIDI_CONTROLS.intersection(text):
+        raise ValidationError(
+            field, "contains a right-to-left or other direction control (U+202E…); remove it"
         )
     if len(text) > limit:
         raise ValidationError(field, f"is {len(text)} characters long; the limit is {limit}")
@@ -76,6 +99,7 @@ def long_text(value: object, field: str, limit: int = DESCRIPTION_MAX) -> str | 
             f"is {len(value):,} characters long; the limit is {limit:,} (attach a file "
             "in the repository instead)",
         )
+    _require_utf8(value, field)
     if _control_chars(value, allowed="\n\t\r"):
         raise ValidationError(field, "contains control characters (NUL, escape…); remove them")
     return value
@@ -117,3 +141,16 @@ def branch_name(value: object, field: str = "target branch") -> str:
     ):
         raise ValidationError(field, f"{name!r} is not a valid git branch name")
     return name
+
+
+def agent_name(value: object, field: str = "agent") -> str | None:
+    """An agent profile's name, or None (empty text clears the choice)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not _AGENT_NAME.match(value.strip()):
+        raise ValidationError(
+            field,
+            f"{value!r} is not an agent profile name (letters, digits, '-', '_' or '.'); "
+            "see 'solo-unicorn agent list'",
+        )
+    return value.strip()

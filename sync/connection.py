@@ -16,6 +16,7 @@ from sync.errors import (
     SyncError,
 )
 from sync.urls import plain_dsn as plain_dsn
+from sync.urls import port_problem
 from sync.urls import redact as redact
 
 CONNECT_TIMEOUT_S = 5.0
@@ -36,6 +37,9 @@ SESSION_SETTINGS = {
 
 def check_url(url: str) -> None:
     """Refuse a server URL without a host (libpq would silently use the local default server)."""
+    problem = port_problem(url)
+    if problem:
+        raise SyncError(f"the server URL {redact(url)!r} is not usable: {problem}")
     parts = urlsplit(plain_dsn(url))
     if not parts.hostname and "host=" not in parts.query:
         raise SyncError(

@@ -12,7 +12,10 @@ from solo_unicorn_tui.errors import UserError
 if TYPE_CHECKING:
     from storage.models import Flow
 
-STAGES_HELP = "stages in order, '!' after a name = needs review: 'clarify,plan!,code!'"
+STAGES_HELP = (
+    "stages in order, '!' after a name = needs review, '@AGENT' = the agent profile that runs "
+    "it: 'clarify,plan@claude!,code@codex!'"
+)
 
 
 def register(sub: Any) -> None:
@@ -46,7 +49,7 @@ def _stage_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     group.add_argument(
         "--stages-file",
         metavar="FILE",
-        help='a JSON list of {"name", "requires_review", "instructions"}',
+        help='a JSON list of {"name", "requires_review", "instructions", "agent"}',
     )
 
 
@@ -76,7 +79,12 @@ def _stages(args: argparse.Namespace, keep: Flow | None = None) -> list[dict[str
 
 
 def _describe(flow: Flow) -> str:
-    return " → ".join(s["name"] + ("!" if s["requires_review"] else "") for s in flow.stages)
+    return " → ".join(
+        s["name"]
+        + (f"@{s['agent']}" if s.get("agent") else "")
+        + ("!" if s["requires_review"] else "")
+        for s in flow.stages
+    )
 
 
 def _to_json(flow: Flow, default_id: str | None) -> dict[str, Any]:

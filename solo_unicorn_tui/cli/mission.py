@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
     )
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
     add.add_argument("--repo", help="repository name (default: the project's first repository)")
+    _choice_options(add)
 
     listing = add_action(commands, "list", "list missions by list and order", _list)
     listing.add_argument("--list", dest="list_name", help="|".join(MISSION_LISTS))
@@ -58,6 +59,7 @@ def register(sub: Any) -> None:
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
+    _choice_options(update)
     _document_options(update)
 
     add_action(commands, "delete", "delete a mission", _delete, takes_id=True)
@@ -80,6 +82,30 @@ def register(sub: Any) -> None:
     feedback = reject.add_mutually_exclusive_group(required=True)
     feedback.add_argument("--feedback", help="what to change (goes into the next prompt)")
     feedback.add_argument("--feedback-file", metavar="FILE", help="read the feedback from FILE")
+
+    ask = add_action(
+        commands,
+        "ask",
+        "(for agents) ask a person a question; the mission waits in Review for the answer",
+        _ask,
+        takes_id=True,
+    )
+    question = ask.add_mutually_exclusive_group(required=True)
+    question.add_argument("--question", help="the question")
+    question.add_argument("--question-file", metavar="FILE", help="read the question from FILE")
+
+    answer = add_action(
+        commands,
+        "answer",
+        "answer a mission's open question; its stage continues with the answer",
+        _answer,
+        takes_id=True,
+    )
+    text = answer.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the answer (goes into the next prompt)")
+    text.add_argument("--text-file", metavar="FILE", help="read the answer from FILE")
+
+    add_action(commands, "thread", "show a mission's questions and answers", _thread, takes_id=True)
 
     depend = add_action(
         commands, "depend", "make a mission wait until another is done", _depend, takes_id=True
@@ -104,6 +130,43 @@ def _description_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)"
     )
+
+
+def _choice_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow", metavar="FLOW", help="flow id or name ('': the project's default flow)"
+    )
+    parser.add_argument(
+        "--actor", metavar="ACTOR", help="actor id or name ('': the project's default actor)"
+    )
+    parser.add_argument(
+        "--agent",
+        metavar="PROFILE",
+        help="agent profile that runs every stage ('': the stage's, project's or "
+        "workstation's default)",
+    )
+
+
+async def _choices(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``--flow``, ``--actor`` and ``--agent`` as mission fields (an empty value clears one)."""
+    from solo_unicorn_tui.cli.named import pick_named
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+    from storage import actors, flows
+
+    found: dict[str, Any] = {}
+    if args.flow is not None:
+        found["flow_id"] = args.flow.strip() and pick_named(
+            await flows.list_flows(ws.db, ws.project_id), args.flow, "flow"
+        )
+    if args.actor is not None:
+        found["actor_id"] = args.actor.strip() and pick_named(
+            await actors.list_actors(ws.db, ws.project_id), args.actor, "actor"
+        )
+    if args.agent is not None:
+        found["agent_name"] = (
+            args.agent.strip() and AgentProfiles.load(ws.home).get(args.agent.strip()).name
+        )
+    return {key: value or None for key, value in found.items()}
 
 
 def _document_options(parser: argparse.ArgumentParser) -> None:
@@ -177,6 +240,7 @@ async def _add(args: argparse.Namespace) -> int:
                 ws.db, ws.project_id, ws.identity.workstation_id, args.repo
             )
             draft = replace(draft, repository_id=repo.id)
+        draft = replace(draft, **await _choices(ws, args))
         mission = await ops.create_mission(ws.db, ws.project_id, draft)
     print_mission(mission, args.json)
     return 0
@@ -219,6 +283,7 @@ def _show(args: argparse.Namespace) -> int:
         mission = q.get_mission(r.replica, mission_id)
         events = q.mission_events(r.replica, mission_id)
         waiting_on = q.blockers(r.replica, mission_id)
+        messages = q.thread(r.replica, mission_id)
     if args.json:
         data = q.mission_json(mission)
         data["blocked_by"] = [m["id"] for m in waiting_on]
@@ -232,6 +297,16 @@ def _show(args: argparse.Namespace) -> int:
             }
             for e in events
         ]
+        data["messages"] = [
+            {
+                "kind": m["kind"],
+                "author": m["author_name"],
+                "stage": m["stage"],
+                "text": m["body"],
+                "at": m["created_at"].isoformat(),
+            }
+            for m in messages
+        ]
         print_json(data)
         return 0
     _print_row(mission)
@@ -242,14 +317,29 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  blocked by {blocker['id']}  [{blocker['list']}] {blocker['title'][:60]}")
     if mission["review_feedback"]:
         print(f"  review feedback: {mission['review_feedback'].splitlines()[0][:100]}")
+    if messages:
+        last = messages[-1]
+        state = "waiting for an answer" if last["kind"] == "question" else "answered"
+        print(
+            f"  {len(messages)} message(s), {state}; last from {last['author_name']}: "
+            f"{_one_line(last['body'])[:100]} (see 'mission thread {mission['id'][-6:]}')"
+        )
     if mission["github_pr_url"]:
         print(f"  pull request #{mission['github_pr_number']}: {mission['github_pr_url']}")
     if mission["last_error"]:
-        print(f"  last error: {mission['last_error'][:200]}")
+        print(f"  last error: {_one_line(mission['last_error'])[:200]}")
     print()
     for event in events:
-        print(f"  {event['created_at']:%Y-%m-%d %H:%M}  {event['origin']:<8} {event['summary']}")
+        print(
+            f"  {event['created_at']:%Y-%m-%d %H:%M}  {event['origin']:<8} "
+            f"{_one_line(event['summary'])}"
+        )
     return 0
+
+
+def _one_line(text: str) -> str:
+    """Text from agents (errors, output tails) on one line, so the timeline stays a column."""
+    return " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _print_row(mission: dict[str, Any]) -> None:
@@ -287,10 +377,12 @@ async def _update(args: argparse.Namespace) -> int:
         if value is not None
     }
     docs = _documents(args)
-    if not fields and not docs:
+    choosing = any(v is not None for v in (args.flow, args.actor, args.agent))
+    if not fields and not docs and not choosing:
         raise UserError("nothing to update; give at least one option (see 'mission update --help')")
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        fields.update(await _choices(ws, args))
         if fields:
             mission = await ops.update_mission(ws.db, mission_id, **fields)
         if docs:
@@ -358,4 +450,81 @@ async def _depend(args: argparse.Namespace) -> int:
         print_mission(mission, False)
         for blocker in waiting_on:
             print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
+    return 0
+
+
+def _text_option(args: argparse.Namespace, name: str) -> str:
+    """``--NAME`` or the contents of ``--NAME-file``."""
+    from storage import documents
+
+    path = getattr(args, f"{name}_file")
+    if path is not None:
+        return documents.read_text_file(path, f"--{name}-file")
+    return str(getattr(args, name))
+
+
+def _message_json(message: Any) -> dict[str, Any]:
+    from storage.codec import encode_value
+
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "author": message.author_name,
+        "author_kind": message.author_kind,
+        "stage": message.stage,
+        "text": message.body,
+        "at": encode_value(message.created_at),
+    }
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    text = _text_option(args, "question")
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await questions.ask_question(ws.db, mission_id, text, origin="agent")
+    if args.json:
+        print_mission(mission, True)
+    else:
+        print_mission(mission, False)
+        print("  waiting in Review for an answer; end the session now, the answer comes next")
+    return 0
+
+
+async def _answer(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    text = _text_option(args, "text")
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        mission = await questions.answer_question(ws.db, mission_id, text)
+    print_mission(mission, args.json)
+    return 0
+
+
+async def _thread(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+    from storage import questions
+
+    async with workspace_session() as ws:
+        mission_id = await ops.resolve_mission_id(ws.db, args.id)
+        found = await questions.thread(ws.db, mission_id)
+    if args.json:
+        print_json([_message_json(m) for m in found])
+        return 0
+    if not found:
+        print(f"mission {mission_id} has no questions yet")
+    for message in found:
+        print(
+            f"{message.created_at:%Y-%m-%d %H:%M}  {message.kind:<8} {message.author_name} "
+            f"({message.stage or '?'})"
+        )
+        for line in message.body.splitlines():
+            print(f"    {line}")
     return 0

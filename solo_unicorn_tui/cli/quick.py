@@ -45,8 +45,8 @@ def _quick_settings(home: Home) -> dict[str, str | None] | None:
     else:
         try:
             data = json.loads(text)
-        except ValueError:
-            return None
+        except (ValueError, RecursionError):
+            return None  # the full loader says what is wrong
     if not isinstance(data, dict):
         return None
     found = {key: data.get(key) for key in _SETTINGS}

@@ -193,9 +193,9 @@ async def _login(args: argparse.Namespace) -> int:
             me = None
     finally:
         await conn.close()
-    save_settings(home, {"server_url": url})
     if password:
-        set_secret(SERVER_PASSWORD, password)
+        set_secret(SERVER_PASSWORD, password)  # first: without a keyring nothing is saved
+    save_settings(home, {"server_url": url})
     if args.json:
         print_json(
             {

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.events import RuntimeEvent
 
+#: Wide enough for the longest session status (``rate_limited``), then one space.
+STATUS_WIDTH = 12
+
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("work", help="run agents on ready missions until stopped (ctrl+c)")
@@ -32,13 +35,14 @@ def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
             return
         if isinstance(event, SessionStarted):
             print(
-                f"started  {event.mission_id} stage {event.stage} with {event.agent_name} "
+                f"{'started':<{STATUS_WIDTH}} {event.mission_id} stage {event.stage} "
+                f"with {event.agent_name} "
                 f"(session {event.session_id}, pid {event.pid})",
                 flush=True,
             )
         elif isinstance(event, SessionEnded):
             print(
-                f"{event.status:<9}{event.mission_id} {event.reason}; "
+                f"{event.status:<{STATUS_WIDTH}} {event.mission_id} {event.reason}; "
                 f"now {event.mission_list}/{event.mission_stage}",
                 flush=True,
             )

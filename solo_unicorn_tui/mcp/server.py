@@ -140,7 +140,9 @@ def _guarded(call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 INSTRUCTIONS = (
     "The Solo Unicorn board of one project. Report your work on your mission with "
     "report_solution, report_tasks and report_clarification (they replace running "
-    "`solo-unicorn mission update` in a shell); read it with mission_context; suggest "
+    "`solo-unicorn mission update` in a shell); read it with mission_context; ask a person "
+    "with ask_question when you cannot go on without an answer (the mission waits for it); "
+    "suggest "
     "follow-up work with propose_mission (a person triages it); browse with list_missions and "
     "show_mission."
 )
@@ -202,7 +204,8 @@ def build_server(binding: Binding) -> SoloUnicornServer:
         question: Annotated[str, Field(description="The question for a person.")],
         mission_id: MissionId = None,
     ) -> str:
-        """Ask a person a question and park the mission until they answer."""
+        """Ask a person a question and park the mission in Review until they answer; end the
+        session after asking: the answer comes in the next prompt of this stage."""
         return await tools.ask_question(binding, question, mission_id)
 
     @server.tool(annotations=WRITES)

@@ -24,7 +24,6 @@ from storage.mission_context import prompt_sections
 from storage.models import Mission
 
 SHOWN_EVENTS = 50
-QUESTIONS_NOT_SUPPORTED = "questions are not supported yet: record it with report_clarification"
 
 
 class ToolRefused(UserError):
@@ -172,8 +171,15 @@ async def report_clarification(binding: Binding, text: str, mission_id: str | No
 
 
 async def ask_question(binding: Binding, question: str, mission_id: str | None = None) -> str:
-    """Park the mission for a person's answer — the question loop (issue 17) replaces this."""
-    raise ToolRefused(QUESTIONS_NOT_SUPPORTED)
+    """Ask a person and park the mission in Review until they answer (:mod:`storage.questions`)."""
+    from storage import questions
+
+    mission = await _target(binding, mission_id, "ask a question about")
+    await questions.ask_question(binding.db, mission.id, question, origin="agent")
+    return (
+        f"asked about mission {mission.id}; it waits in Review for a person's answer. End your "
+        "session now: the answer comes in the next prompt of this stage."
+    )
 
 
 async def propose_mission(

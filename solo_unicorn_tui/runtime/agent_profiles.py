@@ -46,6 +46,8 @@ class AgentProfiles:
                 f"{path} is not valid JSON (line {error.lineno}: {error.msg}); "
                 "fix it or move it away"
             ) from None
+        except RecursionError:
+            raise ConfigError(f"{path} is nested too deeply; fix it or move it away") from None
         except OSError as error:
             raise ConfigError(f"cannot read {path}: {error.strerror}") from None
         if not isinstance(data, dict) or not isinstance(data.get("agents", []), list):

@@ -147,11 +147,21 @@ class Runtime:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def profile_for(self, mission: Mission) -> AgentProfile | None:
-        if mission.code_agent_name:
-            with contextlib.suppress(UserError):
-                return self.profiles.get(mission.code_agent_name)
-        return self.profiles.default()
+    async def profile_for(self, mission: Mission) -> AgentProfile | None:
+        """The profile for the mission's current stage (:mod:`storage.agent_choice`), None when
+        no profile is available; a named profile this workstation lacks is a UserError."""
+        from storage.agent_choice import agent_for_mission
+
+        choice = await agent_for_mission(self.db, mission.id)
+        if choice.name is None:
+            return self.profiles.default()
+        try:
+            return self.profiles.get(choice.name)
+        except UserError:
+            raise UserError(
+                f"the mission asks for {choice.describe()}, which this workstation does not "
+                "have; add it with 'solo-unicorn agent add' or change the mission's agent"
+            ) from None
 
     def running(self) -> list[SessionHandle]:
         return list(self._handles.values())
@@ -197,7 +207,11 @@ class Runtime:
             repo = await default_repository(self.db, mission.project_id, self.workstation_id)
         if repo is None or repo.local is None:
             raise UserError("no repository is linked here; run 'solo-unicorn repo add PATH' first")
-        profile = self.profiles.get(profile_name) if profile_name else self.profile_for(mission)
+        profile: AgentProfile | None
+        if profile_name:
+            profile = self.profiles.get(profile_name)
+        else:
+            profile = await self.profile_for(mission)
         if profile is None:
             raise UserError("no agent profile is available; add one with 'solo-unicorn agent add'")
         return await self.start(mission, repo, profile, reason=reason)

@@ -16,6 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
 from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded
 from storage import sessions as session_ops
@@ -71,7 +72,11 @@ class Dispatcher:
             limit = repo.repository.max_concurrent_missions or 1
             if await session_ops.running_on_repository(runtime.db, repo.id) >= limit:
                 continue
-            profile = runtime.profile_for(mission)
+            try:
+                profile = await runtime.profile_for(mission)
+            except UserError as error:
+                self.idle_reason = str(error)
+                continue
             if profile is None:
                 self.idle_reason = (
                     "no agent profile available; add one with 'solo-unicorn agent add'"

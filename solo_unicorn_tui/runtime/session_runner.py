@@ -73,6 +73,7 @@ from storage.errors import ConflictError
 from storage.ids import new_id
 from storage.mission_context import mission_context, render_prompt
 from storage.models import CodeAgentSession, Mission
+from storage.questions import ANSWERED, QUESTION, ask_from_document
 from storage.repositories import RepositoryLink
 from storage.sessions import SessionOutcome
 from storage.types import utcnow
@@ -181,6 +182,8 @@ def resume_plan(
     agent's session id, and was rejected by a reviewer, failed, or was stopped by a rate limit."""
     if previous is None or not profile.can_resume or not previous.agent_session_id:
         return None
+    if mission.review_status == ANSWERED:
+        return None  # a fresh prompt carries the question and its answer
     if previous.stage != mission.stage or previous.code_agent_name != profile.name:
         return None
     if previous.status == session_ops.SUCCESS:
@@ -654,6 +657,7 @@ class SessionRunner:
         """Bring solution.md and tasks/ the agent wrote back into the mission."""
         try:
             await sync_documents_from_worktree(self.db, mission.id, worktree)
+            await ask_from_document(self.db, mission.id, worktree)
         except Exception:
             log.exception("reading the mission documents of %s failed", mission.id)
 
@@ -754,7 +758,7 @@ class SessionRunner:
             outcome,
             max_recovery_attempts=self.max_recovery_attempts if retryable else 0,
         )
-        if outcome.status == session_ops.SUCCESS:
+        if outcome.status == session_ops.SUCCESS and moved.review_status != QUESTION:
             # GitPython fails at import without a git binary; import it only where it is used.
             from solo_unicorn_tui.runtime.github.pr_mode import pull_request_after_stage
 

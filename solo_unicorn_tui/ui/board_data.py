@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Mission,
         MissionEvent,
         MissionFallbackItem,
+        MissionMessage,
     )
 
 
@@ -67,6 +68,8 @@ class MissionDetail:
     cached_input_tokens: int | None = None
     session_entries: list[SessionEntry] = field(default_factory=list)
     """The mission's sessions, newest first, each with its own usage."""
+    messages: list[MissionMessage] = field(default_factory=list)
+    """The mission's thread: agents' questions and people's answers, oldest first."""
 
 
 @dataclass
@@ -89,6 +92,10 @@ class MissionChoices:
     actors: list[tuple[str, str]]
     default_flow: str | None = None
     default_actor: str | None = None
+    agents: list[tuple[str, str]] = field(default_factory=list)
+    """The agent profiles of this workstation, as (name, name)."""
+    default_agent: str | None = None
+    """What runs a stage that names no agent: the project's default, else this workstation's."""
 
 
 @dataclass
@@ -251,8 +258,23 @@ class BoardData:
         return await q.flow_stage_names(self.reader.run, self.project_id)
 
     async def projects(self) -> list[tuple[str, str]]:
-        """(id, name) of every project of this organization."""
+        """(id, name) of every active project of this organization."""
         return await q.projects(self.reader.run, self.organization_id)
+
+    async def add_project(self, name: str) -> str:
+        from storage import projects
+
+        return (await projects.add_project(await self._db(), self.organization_id, name)).id
+
+    async def rename_project(self, project_id: str, name: str) -> None:
+        from storage import projects
+
+        await projects.rename_project(await self._db(), project_id, name)
+
+    async def archive_project(self, project_id: str) -> None:
+        from storage import projects
+
+        await projects.archive_project(await self._db(), project_id)
 
     async def detail(self, mission_id: str) -> MissionDetail:
         from storage import missions as ops
@@ -262,6 +284,7 @@ class BoardData:
         events = await ops.list_events(db, mission_id)
         blocked_by = await q.blockers(self.reader.run, mission_id)
         detail = MissionDetail(mission, events, blocked_by)
+        detail.messages = await self.thread(mission_id)
         await _add_usage(db, detail)
         await _add_branch_state(db, self.reader, detail)
         return detail
@@ -343,6 +366,16 @@ class BoardData:
         from storage import missions as ops
 
         return await ops.update_mission(await self._db(), mission_id, **fields)
+
+    async def thread(self, mission_id: str) -> list[MissionMessage]:
+        from storage import questions
+
+        return await questions.thread(await self._db(), mission_id)
+
+    async def answer(self, mission_id: str, text: str) -> Mission:
+        from storage import questions
+
+        return await questions.answer_question(await self._db(), mission_id, text)
 
     async def approve(self, mission_id: str) -> Mission:
         from storage import review
@@ -446,11 +479,26 @@ class BoardData:
         settings = await self.project_settings()
         flow_names = {f.id: f.name for f in settings.flows}
         actor_names = {a.id: a.name for a in settings.actors}
+        from storage.identity import get_project
+
+        writer = await self.connect()
+        project = await get_project(writer.db, self.project_id)
+        agents: list[str] = []
+        default_agent = project.default_agent_name
+        if writer.workspace is not None:
+            from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+
+            profiles = AgentProfiles.load(writer.workspace.home)
+            agents = [p.name for p in profiles.all()]
+            fallback = profiles.default()
+            default_agent = default_agent or (fallback.name if fallback else None)
         return MissionChoices(
             list(flow_names.items()),
             list(actor_names.items()),
             flow_names.get(settings.default_flow_id or ""),
             actor_names.get(settings.default_actor_id or ""),
+            [(name, name) for name in agents],
+            default_agent,
         )
 
     async def add_flow(self, name: str, stage_spec: str) -> Flow:

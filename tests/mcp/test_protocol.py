@@ -12,7 +12,6 @@ from typing import Any
 
 from mcp.types import CallToolResult
 
-from solo_unicorn_tui.mcp.tools import QUESTIONS_NOT_SUPPORTED
 from solo_unicorn_tui.mcp.wiring import TOOL_NAMES
 from storage import documents
 from storage import missions as ops
@@ -161,9 +160,8 @@ async def test_bad_arguments_are_one_line_tool_errors_and_the_server_keeps_servi
         _refused(await call("list_missions", {"after": "nope"}), "after: 'nope' is not a mission")
         _refused(await call("show_mission", {"mission_id": "zzzzzz"}), "no mission 'zzzzzz'")
         _refused(await call("no_such_tool", {}), "no_such_tool")
-        _refused(
-            await call("ask_question", {"question": "Which palette?"}), QUESTIONS_NOT_SUPPORTED
-        )
+        _refused(await call("ask_question", {"question": "  "}), "question: must not be empty")
+        _refused(await call("ask_question", {}), "question", "Field required")
 
         # Still serving, and nothing was written by the refused calls.
         _ok(await call("report_solution", {"text": "still here"}))
@@ -172,6 +170,43 @@ async def test_bad_arguments_are_one_line_tool_errors_and_the_server_keeps_servi
         todo = await ops.list_missions(db, mission.project_id, "todo")
         assert len(todo) == 3
         assert "Traceback" not in server.errors()
+
+
+async def test_ask_question_parks_the_mission_and_the_answer_reaches_its_context(
+    board: Board,
+) -> None:
+    from storage import questions
+
+    db, mission = board.ws.db, board.mission
+    async with connect(board.home, "--mission", mission.id) as server:
+        call = server.session.call_tool
+        assert "waits in Review" in _ok(
+            await call("ask_question", {"question": "Which palette: solarized or nord?"})
+        )
+        parked = await ops.get_mission(db, mission.id)
+        assert (parked.list, parked.review_status, parked.stage) == (
+            "review",
+            "question",
+            "clarify",
+        )
+        [asked] = await questions.thread(db, mission.id)
+        assert (asked.kind, asked.author_kind, asked.body) == (
+            "question",
+            "agent",
+            "Which palette: solarized or nord?",
+        )
+        event = (await ops.list_events(db, mission.id))[-1]
+        assert (event.kind, event.origin) == ("question", "agent")
+
+        await questions.answer_question(db, mission.id, "Nord, please.")
+        context = _ok(await call("mission_context", {}))
+        assert "Which palette: solarized or nord?" in context and "> Nord, please." in context
+    answered = await ops.get_mission(db, mission.id)
+    assert (answered.list, answered.review_status, answered.stage) == (
+        "todo",
+        "answered",
+        "clarify",
+    )
 
 
 async def test_other_projects_and_other_missions_are_refused(board: Board) -> None:
@@ -183,6 +218,7 @@ async def test_other_projects_and_other_missions_are_refused(board: Board) -> No
             ("mission_context", {"mission_id": foreign.id}),
             ("report_solution", {"text": "mine now", "mission_id": foreign.id}),
             ("propose_mission", {"title": "spam", "mission_id": foreign.id}),
+            ("ask_question", {"question": "yours?", "mission_id": foreign.id}),
         ):
             message = _refused(await call(tool, arguments), "My project")
             assert "Secret" not in message
@@ -191,6 +227,7 @@ async def test_other_projects_and_other_missions_are_refused(board: Board) -> No
             ("report_tasks", {"tasks": "- one", "mission_id": board.sibling.id}),
             ("report_clarification", {"text": "x", "mission_id": board.sibling.id}),
             ("propose_mission", {"title": "via sibling", "mission_id": board.sibling.id}),
+            ("ask_question", {"question": "via sibling", "mission_id": board.sibling.id}),
         ):
             _refused(await call(tool, arguments), "only", mission.id, board.sibling.id)
         # Naming its own mission is fine; reading a sibling is fine.

@@ -26,7 +26,7 @@ from solo_unicorn_tui.mcp.wiring import (
     write_session_mcp_config,
 )
 from storage import missions as ops
-from storage.mission_context import mission_context, render_prompt
+from storage.mission_context import mission_context, render_prompt, shell_note
 from tests.mcp.conftest import ANSWER_TIMEOUT, Board
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,11 +209,7 @@ async def test_the_prompt_tells_the_agent_to_use_the_tools(board: Board) -> None
     assert "solo-unicorn mission update" not in with_tools
     for name in ("report_solution", "report_tasks", "report_clarification", "propose_mission"):
         assert f"`{name}`" in with_tools
-    assert with_tools.replace(tools_prompt(), "") == plain.replace(
-        "To record a clarification (what you understood, questions answered), run "
-        f"`solo-unicorn mission update {board.mission.id} --clarification TEXT`.",
-        "",
-    )
+    assert with_tools.replace(tools_prompt(), "") == plain.replace(shell_note(board.mission.id), "")
 
 
 # --- the real CLIs read the files ---------------------------------------------------------

@@ -4,7 +4,8 @@ Modes: commit (edit a file and commit it), dirty (edit without committing), fail
 stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
 flood BYTES (no newline), binary (control bytes and ANSI colours; binary-fail: the same, then
 exit 3), env (print the environment), claude-json (a recorded Claude Code JSON result with usage
-and cost).
+and cost), ask (ask ARG as a question with ``solo-unicorn mission ask`` unless the prompt holds
+an answer already; then commit like ``commit``), ask-doc (the same, with a question.md document).
 """
 
 from __future__ import annotations
@@ -24,10 +25,21 @@ def main() -> int:
     print(f"agent: mode={mode} mission={mission_id}", flush=True)
     print(f"agent: prompt has {len(prompt.splitlines())} lines", flush=True)
     stage = os.environ.get("SOLO_UNICORN_STAGE", "?")
-    if mode in ("commit", "dirty"):
+    if mode == "ask-doc" and "**Answer**" not in prompt:
+        folder = Path("solo-unicorn-docs/missions") / mission_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "question.md").write_text(extra + "\n", encoding="utf-8")
+        print("agent: wrote question.md", flush=True)
+        return 0
+    if mode == "ask" and "**Answer**" not in prompt:
+        cli = [sys.executable, "-m", "solo_unicorn_tui.cli.main", "mission", "ask", mission_id]
+        subprocess.run([*cli, "--question", extra], check=True)
+        print("agent: asked", flush=True)
+        return 0
+    if mode in ("commit", "dirty", "ask", "ask-doc"):
         session = os.environ.get("SOLO_UNICORN_SESSION_ID", "")
         Path("agent-output.txt").write_text(f"{mission_id} {stage} {session}\n", encoding="utf-8")
-        if mode == "commit":
+        if mode in ("commit", "ask", "ask-doc"):
             subprocess.run(["git", "add", "agent-output.txt"], check=True)
             subprocess.run(
                 ["git", "commit", "-q", "-m", f"agent: {stage} for {mission_id}"], check=True

@@ -93,6 +93,7 @@ async def test_add_a_flow_edit_reorder_and_make_it_default(replica) -> None:
         await settle(pilot)
         assert isinstance(app.screen, StageFormScreen)
         await type_into(pilot, "#stage-instructions", "Reproduce the bug first.")
+        await type_into(pilot, "#stage-agent", "codex")  # the profile that runs this stage
         app.screen.query_one("#stage-review", Checkbox).focus()
         await pilot.press("space")
         await pilot.press("ctrl+s")
@@ -103,6 +104,7 @@ async def test_add_a_flow_edit_reorder_and_make_it_default(replica) -> None:
             "name": "triage",
             "requires_review": True,
             "instructions": "Reproduce the bug first.",
+            "agent": "codex",
         }
 
         # Add a stage after the first one, then move it down below "fix".

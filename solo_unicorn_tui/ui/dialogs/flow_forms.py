@@ -49,7 +49,7 @@ class NewFlowScreen(SavingForm):
 
 
 class StageFormScreen(SavingForm):
-    """Saves ``{"name", "requires_review", "instructions"}`` for one stage."""
+    """Saves ``{"name", "requires_review", "instructions", "agent"}`` for one stage."""
 
     def __init__(self, save: Save, title: str, stage: dict[str, Any] | None = None) -> None:
         super().__init__(save)
@@ -69,6 +69,8 @@ class StageFormScreen(SavingForm):
             )
             yield Label("Instructions for the agent in this stage")
             yield TextArea(stage.get("instructions") or "", id="stage-instructions")
+            yield Label("Agent profile for this stage (empty: the project's or workstation's)")
+            yield Input(stage.get("agent") or "", placeholder="claude", id="stage-agent")
             yield Static("", id="form-error", classes="field-error")
             yield from _buttons()
 
@@ -81,6 +83,7 @@ class StageFormScreen(SavingForm):
             "name": self.query_one("#stage-name", Input).value,
             "requires_review": self.query_one("#stage-review", Checkbox).value,
             "instructions": self.query_one("#stage-instructions", TextArea).text,
+            "agent": self.query_one("#stage-agent", Input).value,
         }
 
     def on_input_submitted(self) -> None:

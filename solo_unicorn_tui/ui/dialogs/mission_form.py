@@ -22,8 +22,10 @@ from storage.models import Mission
 if TYPE_CHECKING:
     from solo_unicorn_tui.ui.board_data import MissionChoices
 
-#: The Select value for "no flow/actor of its own: the project's default".
+#: The Select value for "no flow/actor/agent of its own: the project's default".
 PROJECT_DEFAULT = ""
+#: The form's choice fields → the mission column each sets.
+CHOICE_FIELDS = {"flow": "flow_id", "actor": "actor_id", "agent": "agent_name"}
 
 
 class MissionFormScreen(ModalScreen[Any]):
@@ -86,6 +88,15 @@ class MissionFormScreen(ModalScreen[Any]):
                         id="form-actor",
                         compact=True,
                     )
+                with Horizontal(classes="form-row compact-row choice-row"):
+                    yield Label("Agent ")
+                    yield Select(
+                        [("stage or project default", PROJECT_DEFAULT)],
+                        value=PROJECT_DEFAULT,
+                        allow_blank=False,
+                        id="form-agent",
+                        compact=True,
+                    )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
@@ -107,14 +118,17 @@ class MissionFormScreen(ModalScreen[Any]):
         for field, options, default in (
             ("flow", choices.flows, choices.default_flow),
             ("actor", choices.actors, choices.default_actor),
+            ("agent", choices.agents, choices.default_agent),
         ):
-            current = getattr(m, f"{field}_id") if m else None
-            label = f"project default ({default})" if default else "project default"
+            column = CHOICE_FIELDS[field]
+            current = getattr(m, column) if m else None
+            base = "stage or project default" if field == "agent" else "project default"
+            label = f"{base} ({default})" if default else base
             items = [(label, PROJECT_DEFAULT), *((name, id_) for id_, name in options)]
             if current and current not in dict(options):
                 items.append((f"{field} {current} (not in this project)", current))
             select = self.query_one(f"#form-{field}", Select)
-            unchanged = select.value == self._initial.get(f"{field}_id")
+            unchanged = select.value == self._initial.get(column)
             select.set_options(items)
             value = current or PROJECT_DEFAULT
             if unchanged:
@@ -123,7 +137,7 @@ class MissionFormScreen(ModalScreen[Any]):
             # mutate_reactive takes the class-level descriptor; Select is generic, so mypy
             # calls that access ambiguous although the descriptor is the same for every type.
             select.mutate_reactive(Select.value)  # type: ignore[misc]
-            self._initial[f"{field}_id"] = value
+            self._initial[column] = value
 
     def _values(self) -> dict[str, Any]:
         values = {
@@ -133,8 +147,8 @@ class MissionFormScreen(ModalScreen[Any]):
             "ready": self.query_one("#form-ready", Checkbox).value,
         }
         if self._load_choices is not None:
-            for field in ("flow", "actor"):
-                values[f"{field}_id"] = self.query_one(f"#form-{field}", Select).value
+            for field, column in CHOICE_FIELDS.items():
+                values[column] = self.query_one(f"#form-{field}", Select).value
         return values
 
     @property
@@ -186,7 +200,7 @@ class MissionFormScreen(ModalScreen[Any]):
             return
         description = values["description"] or None
         chosen: dict[str, Any] = {
-            key: values[key] or None for key in ("flow_id", "actor_id") if key in values
+            key: values[key] or None for key in CHOICE_FIELDS.values() if key in values
         }
         if self.mission is None:
             self.dismiss(

@@ -78,6 +78,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("minus,-", "priority_down", "Lower priority", ""),
     ("a", "approve", "Approve a mission in Review (next stage or done)", "Approve"),
     ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
+    ("t", "thread", "Thread: the agent's questions; answer one", ""),
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session", ""),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
@@ -520,6 +521,20 @@ class BoardScreen(Screen[None]):
 
         self.app.push_screen(FeedbackScreen(card.title), given)
 
+    def action_thread(self) -> None:
+        from solo_unicorn_tui.ui.dialogs.thread import ThreadScreen
+
+        card = self.current.selected_card
+        if card is None or self.data is None:
+            return
+        data = self.data
+
+        def answered(text: str | None) -> None:
+            if text:
+                self._write(lambda: data.answer(card.id, text), f"Answered “{card.title}”")
+
+        self.app.push_screen(ThreadScreen(data, card.id, card.title), answered)
+
     def _runtime(self, what: str) -> RuntimeHost | None:
         if self.runtime_host is None:
             self.notify(RUNTIME_MISSING.format(what=what), severity="warning")
@@ -728,7 +743,7 @@ class BoardScreen(Screen[None]):
                     column.mission_list.selected = 0
                     column.mission_list.scroll_to(y=0, animate=False)
                 self.reload_all()
-                self._load_header()
+            self._load_header()  # the switcher may have renamed this project
 
         self.app.push_screen(ProjectSwitcher(data), chosen)
 

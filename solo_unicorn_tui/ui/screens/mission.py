@@ -6,6 +6,7 @@ whoever opened it (the board writes it).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,11 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
     )
     if m.review_feedback:
         body += "\n" + _section("Review feedback", m.review_feedback, "")
+    if detail.messages:
+        from solo_unicorn_tui.ui.dialogs.thread import render_thread
+
+        body += "\n[b $accent]Questions and answers[/] [dim](t answers)[/dim]\n"
+        body += render_thread(detail.messages) + "\n"
     events = [
         f"[dim]{e.created_at:%Y-%m-%d %H:%M} UTC[/dim]  {escape(e.kind):<10} "
         f"{escape(printable(e.summary, multiline=False))} [dim]({e.origin})[/dim]"
@@ -118,6 +124,7 @@ class MissionScreen(Screen[ReviewDecision | None]):
         Binding("escape,q", "back", "Back", id="mission_back"),
         Binding("e", "edit", "Edit", id="mission_edit"),
         Binding("v", "review", "Review", id="mission_review"),
+        Binding("t", "thread", "Thread", id="mission_thread"),
     ]
 
     def __init__(self, data: BoardData, mission_id: str, *, edit: bool = False) -> None:
@@ -160,6 +167,20 @@ class MissionScreen(Screen[ReviewDecision | None]):
 
         self.app.push_screen(ReviewScreen(self.data, self.mission_id), decided)
 
+    def action_thread(self) -> None:
+        from solo_unicorn_tui.ui.dialogs.thread import ThreadScreen
+
+        if self.detail is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text:
+                self._write(lambda: self.data.answer(self.mission_id, text), "Answered")
+
+        self.app.push_screen(
+            ThreadScreen(self.data, self.mission_id, self.detail.mission.title), answered
+        )
+
     def action_edit(self) -> None:
         from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 
@@ -168,18 +189,19 @@ class MissionScreen(Screen[ReviewDecision | None]):
 
         def saved(fields: Any) -> None:
             if fields:
-                self._save(fields)
+                self._write(lambda: self.data.update(self.mission_id, **fields), "Saved")
 
         form = MissionFormScreen(self.detail.mission, choices=self.data.mission_choices)
         self.app.push_screen(form, saved)
 
     @work(group="write")
-    async def _save(self, fields: dict[str, Any]) -> None:
+    async def _write(self, operation: Callable[[], Awaitable[Any]], notice: str) -> None:
+        """Run a domain write, say so, and let every screen (the board) reload."""
         with report_failure(self) as failed:
-            await self.data.update(self.mission_id, **fields)
+            await operation()
         if failed:
             return
-        self.notify("Saved")
+        self.notify(notice)
         for screen in self.app.screen_stack:
             screen.post_message(BoardChanged(self.mission_id))
         self._load()

@@ -59,6 +59,8 @@ def flow_prompt(flow: Flow, default: bool) -> str:
 
 def stage_prompt(number: int, stage: dict[str, Any]) -> str:
     review = "  [b $warning]◆ review[/]" if stage.get("requires_review") else ""
+    if stage.get("agent"):
+        review += f"  [dim]agent[/] {escape(stage['agent'])}"
     first = _first_line(stage.get("instructions"))
     detail = escape(first) if first else "no instructions yet"
     return f"[dim]{number}.[/] [b]{escape(stage['name'])}[/]{review}\n   [dim]{detail}[/]"

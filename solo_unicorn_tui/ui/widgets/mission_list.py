@@ -362,6 +362,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 segments.append(Segment(f" {mark}", base + self._style("badge")))
             if row.review_status == "rejected":
                 segments.append(Segment(" ↺ rejected", base + self._style("blocked")))
+            elif row.review_status == "question":
+                segments.append(Segment(" ? question", base + self._style("blocked")))
             if row.github_pr_number:
                 pr = f" PR #{row.github_pr_number}"
                 if row.pr_status and row.pr_status != "open":
