@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import platform
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from solo_unicorn_tui import __version__
+from solo_unicorn_tui.app_log import setup_logging
 from solo_unicorn_tui.config import Settings, load_settings
 from solo_unicorn_tui.home import Home
 from storage.database import Database, sqlite_url
@@ -51,24 +50,11 @@ def this_machine() -> Machine:
     )
 
 
-def setup_logging(home: Home) -> None:
-    """Log to ``logs/{date}.log``; nothing goes to the terminal the user is looking at."""
-    root = logging.getLogger()
-    if any(getattr(h, "_solo_unicorn", False) for h in root.handlers):
-        return
-    handler = logging.FileHandler(home.logs_dir / f"{date.today().isoformat()}.log")
-    # A marker on the stdlib handler, so a second call finds it among the root's handlers.
-    handler._solo_unicorn = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
 async def open_workspace(home: Home | None = None) -> Workspace:
     home = home or Home.locate()
     settings = load_settings(home)
     home.ensure()
-    setup_logging(home)
+    setup_logging(home.logs_dir, settings.retention.app_log_days)
     db = await Database.open(sqlite_url(home.replica))
     try:
         identity = await ensure_identity(db, this_machine())
