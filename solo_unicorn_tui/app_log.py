@@ -64,7 +64,10 @@ class DailyLogHandler(TimedRotatingFileHandler):
 
 
 def setup_logging(folder: Path, keep_days: int) -> None:
-    """Log to the daily file; nothing goes to the terminal the user is looking at."""
+    """Log to the daily file; nothing goes to the terminal the user is looking at.
+
+    Old files go at a rollover, with ``solo-unicorn gc`` and with the dispatcher's pruning.
+    """
     root = logging.getLogger()
     if any(isinstance(h, DailyLogHandler) for h in root.handlers):
         return
@@ -72,4 +75,3 @@ def setup_logging(folder: Path, keep_days: int) -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    prune_app_logs(folder, keep_days)

@@ -1,8 +1,9 @@
-"""Housekeeping beside the sessions: old worktrees, open pull requests, Mission Fallback.
+"""Housekeeping beside the sessions: old worktrees, open pull requests, retention, Fallback.
 
 :class:`Housekeeping` belongs to a :class:`~solo_unicorn_tui.runtime.core.Runtime`; the
 dispatcher asks it every round (:meth:`~Housekeeping.clean_if_due`,
-:meth:`~Housekeeping.refresh_pull_requests_if_due`), each doing its work at most once per period,
+:meth:`~Housekeeping.refresh_pull_requests_if_due`, :meth:`~Housekeeping.prune_if_due`), each
+doing its work at most once per period,
 and the Fallback watch runs in the background while the dispatcher does.
 
 The Fallback check is cheap when nothing is due (one indexed COUNT, see
@@ -26,6 +27,7 @@ from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
 from solo_unicorn_tui.runtime.github.client import GitHubClient
+from solo_unicorn_tui.runtime.retention import GcReport, collect_garbage
 from solo_unicorn_tui.runtime.worktree_setup import SetupError, run_script
 from storage import worktrees as worktree_ops
 from storage.database import Database
@@ -70,6 +72,7 @@ class Housekeeping:
         self._github = github
         self._last_cleanup: datetime | None = None
         self._last_pr_refresh: datetime | None = None
+        self._last_prune: datetime | None = None
         self._fallback_stop = asyncio.Event()
         self._fallback_task: asyncio.Task[int] | None = None
 
@@ -168,6 +171,25 @@ class Housekeeping:
         except Exception:
             log.exception("pull request refresh failed")
         return 0
+
+    # --- retention ---------------------------------------------------------------------------
+
+    async def prune_if_due(self, every: timedelta = timedelta(hours=6)) -> GcReport | None:
+        """``solo-unicorn gc`` at most once per ``every`` (the first time on the first round)."""
+        now = utcnow()
+        if self._last_prune is not None and now - self._last_prune < every:
+            return None
+        self._last_prune = now
+        try:
+            report = await collect_garbage(
+                self.db, self.home, self.settings, self.workstation_id, now=now
+            )
+        except Exception:
+            log.exception("automatic pruning failed")
+            return None
+        if report.sessions or report.session_logs or report.fallback_runs or report.app_logs:
+            log.info("pruned: %s", report.to_json())
+        return report
 
     # --- Mission Fallback --------------------------------------------------------------------
 
