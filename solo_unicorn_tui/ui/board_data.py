@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.review_material import ReviewMaterial
     from storage.database import Database
     from storage.fallback import FallbackArea, FallbackCheck
+    from storage.metrics import DayMetrics
     from storage.missions import MissionDraft
     from storage.models import (
         Actor,
@@ -424,6 +425,12 @@ class BoardData:
 
         rows = await list_sessions_with_titles(await self._db(), limit=limit)
         return [_session_entry(session, title) for session, title in rows]
+
+    async def daily_metrics(self, days: int) -> list[DayMetrics]:
+        """The project's figures per UTC day, oldest first (the metrics screen)."""
+        from storage.metrics import daily_metrics
+
+        return await daily_metrics(await self._db(), self.project_id, days=days)
 
     # --- project settings: flows, actors, memory -------------------------------------------
 

@@ -85,6 +85,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
     ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
     ("S", "project_settings", "Project settings: flows, actors, memory", ""),
+    ("M", "metrics", "Project metrics per day: missions, sessions, failures, cost, backlog", ""),
     ("s", "sync_now", "Sync now", ""),
     ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
     ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
@@ -621,6 +622,12 @@ class BoardScreen(Screen[None]):
 
         if self.data is not None:
             self.app.push_screen(ProjectSettingsScreen(self.data))
+
+    def action_metrics(self) -> None:
+        from solo_unicorn_tui.ui.screens.metrics import MetricsScreen
+
+        if self.data is not None:
+            self.app.push_screen(MetricsScreen(self.data.daily_metrics))
 
     def action_sync_now(self) -> None:
         if self.sync_host is None:

@@ -1,0 +1,228 @@
+"""A project's figures per UTC day (seed 001 ``mv_project_metrics_daily``, seed 004's KPIs).
+
+Computed from the replica by five grouped queries over the days asked for (each on an index:
+missions by project and creation or completion, sessions by creation, fallback runs by project
+and start), never row by row in Python:
+
+- ``missions_created`` / ``missions_done``: live missions created that day / now in Done and
+  completed that day;
+- ``sessions``, ``failed_sessions``, ``failure_rate``: agent sessions of the project's missions
+  started that day; failed and timed-out over finished ones (None when none finished);
+- ``input_tokens``, ``output_tokens``, ``cost_usd``: what those sessions recorded;
+- ``fallback_generated`` / ``fallback_accepted``: over Mission Fallback runs started that day;
+- ``avg_backlog``: the time-weighted mean number of open missions (created, not yet Done) during
+  the day, so a mission open from noon counts one half.
+
+Day arithmetic uses SQLite's ``date``/``julianday`` on the replica's stored UTC times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, literal, select, union_all
+
+from storage.agent_stats import FAILED, FINISHED
+from storage.codec import encode_value
+from storage.database import Database
+from storage.models import CodeAgentSession, Mission, MissionFallbackRun
+from storage.types import utcnow
+
+missions = Mission.__table__
+sessions = CodeAgentSession.__table__
+runs = MissionFallbackRun.__table__
+MAX_DAYS = 366
+CELL_HEADERS = (
+    "day",
+    "created",
+    "done",
+    "sessions",
+    "failed",
+    "tokens",
+    "cost",
+    "fb made",
+    "fb taken",
+    "backlog",
+)
+
+
+@dataclass(frozen=True)
+class DayMetrics:
+    day: date
+    missions_created: int = 0
+    missions_done: int = 0
+    sessions: int = 0
+    finished_sessions: int = 0
+    failed_sessions: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    fallback_generated: int = 0
+    fallback_accepted: int = 0
+    avg_backlog: float = 0.0
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failed_sessions / self.finished_sessions if self.finished_sessions else None
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def cells(self) -> tuple[str, ...]:
+        """The day as one row of text (:data:`CELL_HEADERS`), for the CLI and the board."""
+        return (
+            self.day.isoformat(),
+            str(self.missions_created),
+            str(self.missions_done),
+            str(self.sessions),
+            "-" if self.failure_rate is None else f"{self.failure_rate:.0%}",
+            f"{self.tokens:,}",
+            f"${self.cost_usd:.2f}",
+            str(self.fallback_generated),
+            str(self.fallback_accepted),
+            f"{self.avg_backlog:.1f}",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = {key: encode_value(value) for key, value in asdict(self).items()}
+        data["failure_rate"] = self.failure_rate
+        data["tokens"] = self.tokens
+        return data
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def daily_metrics(
+    db: Database, project_id: str, *, days: int = 30, now: datetime | None = None
+) -> list[DayMetrics]:
+    """The last ``days`` UTC days up to ``now``'s (oldest first), one entry for each day."""
+    now = now or utcnow()
+    days = max(1, min(days, MAX_DAYS))
+    last = now.astimezone(UTC).date()
+    first = last - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = start + timedelta(days=days)
+
+    created = (
+        select(func.date(missions.c.created_at).label("day"), func.count())
+        .where(
+            missions.c.project_id == project_id,
+            missions.c.deleted.is_(False),
+            missions.c.created_at >= start,
+            missions.c.created_at < end,
+        )
+        .group_by("day")
+    )
+    done = (
+        select(func.date(missions.c.completed_at).label("day"), func.count())
+        .where(
+            missions.c.project_id == project_id,
+            missions.c.deleted.is_(False),
+            missions.c.list == "done",
+            missions.c.completed_at >= start,
+            missions.c.completed_at < end,
+        )
+        .group_by("day")
+    )
+    in_project = select(missions.c.id).where(missions.c.project_id == project_id)
+    session_totals = (
+        select(
+            func.date(sessions.c.created_at).label("day"),
+            func.count(),
+            func.sum(case((sessions.c.status.in_(FINISHED), 1), else_=0)),
+            func.sum(case((sessions.c.status.in_(FAILED), 1), else_=0)),
+            func.coalesce(func.sum(sessions.c.input_tokens), 0),
+            func.coalesce(func.sum(sessions.c.output_tokens), 0),
+            func.coalesce(func.sum(sessions.c.cost_usd), 0.0),
+        )
+        .where(
+            sessions.c.deleted.is_(False),
+            sessions.c.created_at >= start,
+            sessions.c.created_at < end,
+            sessions.c.mission_id.in_(in_project),
+        )
+        .group_by("day")
+    )
+    fallback = (
+        select(
+            func.date(runs.c.started_at).label("day"),
+            func.coalesce(func.sum(runs.c.generated_count), 0),
+            func.coalesce(func.sum(runs.c.accepted_count), 0),
+        )
+        .where(
+            runs.c.project_id == project_id,
+            runs.c.deleted.is_(False),
+            runs.c.started_at >= start,
+            runs.c.started_at < end,
+        )
+        .group_by("day")
+    )
+    backlog = _backlog_query(project_id, first, days, end, now)
+    async with db.read() as conn:
+        made = {_day(d): n for d, n in (await conn.execute(created)).all()}
+        finished = {_day(d): n for d, n in (await conn.execute(done)).all()}
+        work = {_day(r[0]): r[1:] for r in (await conn.execute(session_totals)).all()}
+        proposed = {_day(r[0]): r[1:] for r in (await conn.execute(fallback)).all()}
+        open_ = {_day(d): float(v or 0) for d, v in (await conn.execute(backlog)).all()}
+    result = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        count, ended, failed, tokens_in, tokens_out, cost = work.get(day, (0, 0, 0, 0, 0, 0.0))
+        generated, accepted = proposed.get(day, (0, 0))
+        result.append(
+            DayMetrics(
+                day=day,
+                missions_created=int(made.get(day, 0)),
+                missions_done=int(finished.get(day, 0)),
+                sessions=int(count),
+                finished_sessions=int(ended or 0),
+                failed_sessions=int(failed or 0),
+                input_tokens=int(tokens_in),
+                output_tokens=int(tokens_out),
+                cost_usd=round(float(cost), 6),
+                fallback_generated=int(generated),
+                fallback_accepted=int(accepted),
+                avg_backlog=round(open_.get(day, 0.0), 4),
+            )
+        )
+    return result
+
+
+def _backlog_query(project_id: str, first: date, days: int, end: datetime, now: datetime) -> Any:
+    """Per day: the open missions' share of the day each, summed (one join with the days)."""
+    day_list = union_all(
+        *(
+            select(literal((first + timedelta(days=i)).isoformat()).label("day"))
+            for i in range(days)
+        )
+    ).cte("days")
+    opened = func.julianday(missions.c.created_at)
+    # Open until completed; a Done mission without a completion time counts as never open.
+    closed = func.julianday(
+        case(
+            (missions.c.completed_at.is_not(None), missions.c.completed_at),
+            (missions.c.list == "done", missions.c.created_at),
+            else_=literal(now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")),
+        )
+    )
+    day_start = func.julianday(day_list.c.day)
+    day_end = day_start + 1
+    share = func.max(0.0, func.min(closed, day_end) - func.max(opened, day_start))
+    return (
+        select(day_list.c.day, func.sum(share))
+        .select_from(day_list)
+        .join(missions, literal(True))
+        .where(
+            missions.c.project_id == project_id,
+            missions.c.deleted.is_(False),
+            missions.c.created_at < end,
+            opened < day_end,
+            closed > day_start,
+        )
+        .group_by(day_list.c.day)
+    )
