@@ -26,6 +26,7 @@ from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
+from solo_unicorn_tui.runtime.fallback_report import write_run_report
 from solo_unicorn_tui.runtime.github.client import GitHubClient
 from solo_unicorn_tui.runtime.retention import GcReport, collect_garbage
 from solo_unicorn_tui.runtime.worktree_setup import SetupError, run_script
@@ -199,9 +200,16 @@ class Housekeeping:
             return
         self._fallback_stop.clear()
         self._fallback_task = asyncio.create_task(
-            watch_fallback(self.db, project_id, self._fallback_stop, interval=interval),
+            watch_fallback(
+                self.db, project_id, self._fallback_stop, interval=interval, on_run=self._reported
+            ),
             name="fallback-watch",
         )
+
+    async def _reported(self, check: FallbackCheck) -> None:
+        """Each run's report goes into the repository (``solo-unicorn-docs/fallback/``)."""
+        if check.run is not None:
+            await write_run_report(self.db, check.run.id, self.workstation_id)
 
     async def stop_fallback_watch(self) -> None:
         self._fallback_stop.set()

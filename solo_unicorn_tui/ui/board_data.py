@@ -374,28 +374,44 @@ class BoardData:
 
         return await fallback.fallback_area(await self._db(), self.project_id)
 
+    async def _report(self, item_id: str | None) -> None:
+        """Rewrite the run's report in the repository (runtime/fallback_report.py)."""
+        from solo_unicorn_tui.runtime.fallback_report import write_item_report
+
+        if item_id and self.workstation_id:
+            await write_item_report(await self._db(), item_id, self.workstation_id)
+
     async def launch_template(self, template_id: str) -> Mission:
         from storage import fallback
 
-        return await fallback.launch_template(await self._db(), template_id)
+        mission = await fallback.launch_template(await self._db(), template_id)
+        await self._report(mission.fallback_item_id)
+        return mission
 
     async def accept_proposal(self, item_id: str) -> Mission:
         from storage import fallback
 
-        return await fallback.accept_item(await self._db(), item_id)
+        mission = await fallback.accept_item(await self._db(), item_id)
+        await self._report(item_id)
+        return mission
 
     async def discard_proposal(self, item_id: str) -> MissionFallbackItem:
         from storage import fallback
 
-        return await fallback.discard_item(await self._db(), item_id)
+        item = await fallback.discard_item(await self._db(), item_id)
+        await self._report(item_id)
+        return item
 
     async def fallback_check(self) -> FallbackCheck:
-        """A manual check: no cadence wait, but the threshold and the weekly cap hold."""
+        """A manual check: no cadence wait, but the threshold and the guardrails hold."""
+        from solo_unicorn_tui.runtime.fallback_report import write_run_report
         from storage import fallback
 
-        return await fallback.run_fallback_check(
-            await self._db(), self.project_id, triggered_by="manual"
-        )
+        db = await self._db()
+        check = await fallback.run_fallback_check(db, self.project_id, triggered_by="manual")
+        if check.run is not None and self.workstation_id:
+            await write_run_report(db, check.run.id, self.workstation_id)
+        return check
 
     async def repository_settings(self) -> list[RepoSettings]:
         from storage.repositories import list_repositories

@@ -10,6 +10,7 @@ post messages; the board screen turns them into writes and reloads the area afte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from textual.app import ComposeResult
@@ -36,8 +37,9 @@ class Row:
 
 
 def status_line(area: FallbackArea) -> str:
-    """Ready backlog / threshold and this week's fallback missions / weekly cap; then the last
-    run and auto-accept. Two lines: cut short under the cards, wrapped when the area is focused.
+    """Ready backlog / threshold and this week's fallback missions / weekly cap; then this
+    month's estimated fallback effort / monthly target, the last run and auto-accept. Two lines:
+    cut short under the cards, wrapped when the area is focused.
     """
     config = area.config
     last = area.last_run.started_at if area.last_run is not None else None
@@ -45,9 +47,13 @@ def status_line(area: FallbackArea) -> str:
         f"backlog {area.backlog}/{config.backlog_threshold}"
         f" · week {area.accepted_this_week}/{config.weekly_mission_cap}"
     )
-    run = f"last {last:%m-%d %H:%M}" if last is not None else "last never"
+    month = _effort(area.effort_this_month).lstrip(" ·") or "0h"
+    run = f"month {month}/{config.monthly_target_hours}h · "
+    run += f"last {last:%m-%d %H:%M}" if last is not None else "last never"
     run += f" · auto {'on' if config.auto_accept else 'off'}"
-    if config.status != "active":
+    if config.status == "snoozed" and config.snoozed_until is not None:
+        run += f" · snoozed until {config.snoozed_until:%m-%d %H:%M}"
+    elif config.status != "active":
         run += f" · {config.status}"
     return f"{counts}\n{run}"
 
@@ -65,7 +71,11 @@ def template_prompt(template: MissionFallbackTemplate) -> str:
     mark = "◆" if template.enabled else "[dim]◇[/]"
     off = "" if template.enabled else " [dim](off)[/]"
     effort = _effort(template.estimated_effort_minutes)
-    return f"{mark} P{template.priority} {escape(template.name)}{effort}{off}"
+    tags = "".join(f" [dim]#{escape(t)}[/]" for t in template.tags or [])
+    snoozed = template.snoozed_until
+    if snoozed is not None and snoozed > datetime.now(UTC):
+        off += f" [dim](snoozed until {snoozed:%m-%d %H:%M})[/]"
+    return f"{mark} P{template.priority} {escape(template.name)}{effort}{tags}{off}"
 
 
 def proposal_prompt(item: MissionFallbackItem) -> str:
