@@ -13,7 +13,10 @@ and start), never row by row in Python:
 - ``avg_backlog``: the time-weighted mean number of open missions (created, not yet Done) during
   the day, so a mission open from noon counts one half.
 
-Day arithmetic uses SQLite's ``date``/``julianday`` on the replica's stored UTC times.
+Sessions and runs pruned by retention (:mod:`storage.retention`, the only thing that tombstones
+them) still count: the tombstone keeps the row, so the figures outlive the retention period, as
+seed 001 asks ("aggregated stats remain"). Day arithmetic uses SQLite's ``date``/``julianday`` on
+the replica's stored UTC times.
 """
 
 from __future__ import annotations
@@ -141,7 +144,6 @@ async def daily_metrics(
             func.coalesce(func.sum(sessions.c.cost_usd), 0.0),
         )
         .where(
-            sessions.c.deleted.is_(False),
             sessions.c.created_at >= start,
             sessions.c.created_at < end,
             sessions.c.mission_id.in_(in_project),
@@ -156,7 +158,6 @@ async def daily_metrics(
         )
         .where(
             runs.c.project_id == project_id,
-            runs.c.deleted.is_(False),
             runs.c.started_at >= start,
             runs.c.started_at < end,
         )

@@ -11,6 +11,7 @@ from solo_unicorn_tui.workspace import Workspace
 from storage import fallback
 from storage import missions as mission_ops
 from storage.models import CodeAgentSession, MissionFallbackItem, MissionFallbackRun
+from storage.metrics import daily_metrics
 from storage.rows import fetch_row
 from storage.types import utcnow
 from tests.support.cli_members import ok
@@ -92,8 +93,13 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
                 conn, MissionFallbackItem.__table__, pending.fallback_item_id or "", "item"
             )
             # The run whose mission is still in Todo is as old, and stays.
+            assert item["status"] == "accepted"
             await fetch_row(
                 conn, MissionFallbackRun.__table__, item["mission_fallback_run_id"], "run"
             )
+        # What was pruned still counts in the daily figures.
+        days = await daily_metrics(db, ws.project_id, days=366)
+        assert sum(d.sessions for d in days) == 4
+        assert sum(d.fallback_generated for d in days) == 3
     finally:
         await db.close()
