@@ -10,11 +10,11 @@ from pathlib import Path
 from solo_unicorn_tui.workspace import Workspace
 from storage import fallback
 from storage import missions as mission_ops
-from storage.models import CodeAgentSession, MissionFallbackItem, MissionFallbackRun
 from storage.metrics import daily_metrics
+from storage.models import CodeAgentSession, MissionFallbackItem, MissionFallbackRun
 from storage.rows import fetch_row
 from storage.types import utcnow
-from tests.support.cli_members import ok
+from tests.support.cli_run import ok
 from tests.support.history import mission_at, session_at
 
 DAY = timedelta(days=1)

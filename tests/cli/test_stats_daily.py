@@ -10,7 +10,7 @@ import pytest
 from solo_unicorn_tui.workspace import Workspace
 from storage import fallback
 from storage.types import utcnow
-from tests.support.cli_members import ok
+from tests.support.cli_run import ok
 from tests.support.history import mission_at, session_at
 
 H = timedelta(hours=1)

@@ -14,7 +14,7 @@ from solo_unicorn_tui.workspace import Workspace
 from storage import fallback
 from storage.errors import ConflictError, ValidationError
 from storage.missions import list_events
-from tests.support.cli_members import ok
+from tests.support.cli_run import ok
 from tests.support.runtime_fixtures import git, link_repo, make_repo
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

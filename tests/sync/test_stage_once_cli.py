@@ -10,10 +10,33 @@ import json
 from pathlib import Path
 
 from solo_unicorn_tui.home import Home
-from tests.support.cli_members import member_home as _member
-from tests.support.cli_members import ok as _ok
 from tests.support.runtime_fixtures import agent_argv, make_repo
 from tests.support.sync_env import drop_test_roles, role_tag, track_server  # noqa: F401
+
+
+def _ok(done) -> str:  # type: ignore[no-untyped-def]
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _member(cli, tmp_path: Path, admin: dict[str, str], org: str, who: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    invite = json.loads(_ok(cli("server", "invite", org, "--name", who, "--json", env=admin)))
+    env = {
+        "SOLO_UNICORN_HOME": str(tmp_path / who),
+        "SOLO_UNICORN_TEST_KEYRING": str(tmp_path / f"{who}-keyring.json"),
+    }
+    _ok(
+        cli(
+            "server",
+            "login",
+            "--url",
+            invite["server_url"],
+            "--password-stdin",
+            env=env,
+            input=invite["password"] + "\n",
+        )
+    )
+    return env
 
 
 def test_a_stale_workstation_does_not_rerun_a_finished_mission(
