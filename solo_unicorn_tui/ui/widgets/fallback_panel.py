@@ -37,9 +37,9 @@ class Row:
 
 
 def status_line(area: FallbackArea) -> str:
-    """Ready backlog / threshold and this week's fallback missions / weekly cap; then this
-    month's estimated fallback effort / monthly target, the last run and auto-accept. Two lines:
-    cut short under the cards, wrapped when the area is focused.
+    """Ready backlog / threshold and this week's fallback missions / weekly cap; then the last
+    run, auto-accept and this month's estimated fallback effort / monthly target (once there is
+    any). Two lines: cut short under the cards, wrapped when the area is focused.
     """
     config = area.config
     last = area.last_run.started_at if area.last_run is not None else None
@@ -47,10 +47,11 @@ def status_line(area: FallbackArea) -> str:
         f"backlog {area.backlog}/{config.backlog_threshold}"
         f" · week {area.accepted_this_week}/{config.weekly_mission_cap}"
     )
-    month = _effort(area.effort_this_month).lstrip(" ·") or "0h"
-    run = f"month {month}/{config.monthly_target_hours}h · "
-    run += f"last {last:%m-%d %H:%M}" if last is not None else "last never"
+    run = f"last {last:%m-%d %H:%M}" if last is not None else "last never"
     run += f" · auto {'on' if config.auto_accept else 'off'}"
+    if area.effort_this_month:
+        month = _effort(area.effort_this_month).lstrip(" ·")
+        run += f" · month {month}/{config.monthly_target_hours}h"
     if config.status == "snoozed" and config.snoozed_until is not None:
         run += f" · snoozed until {config.snoozed_until:%m-%d %H:%M}"
     elif config.status != "active":
