@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -401,6 +401,19 @@ class BoardData:
         item = await fallback.discard_item(await self._db(), item_id)
         await self._report(item_id)
         return item
+
+    async def snooze_fallback(self, kind: str, row_id: str, *, wake: bool = False) -> None:
+        """Snooze a template or proposal for a day (``wake``: end a template's snooze now)."""
+        from storage import fallback
+        from storage.types import utcnow
+
+        db = await self._db()
+        until = None if wake else utcnow() + timedelta(days=1)
+        if kind == "template":
+            await fallback.snooze_template(db, row_id, until)
+        else:
+            await fallback.snooze_item(db, row_id, until)
+            await self._report(row_id)
 
     async def fallback_check(self) -> FallbackCheck:
         """A manual check: no cadence wait, but the threshold and the guardrails hold."""

@@ -589,6 +589,13 @@ class BoardScreen(Screen[None]):
             data, item_id = self.data, message.item_id
             self._write(lambda: data.discard_proposal(item_id), f"Discarded “{message.title}”")
 
+    @on(FallbackPanel.Snooze)
+    def _snooze_fallback(self, message: FallbackPanel.Snooze) -> None:
+        if self.data is not None:
+            data, kind, row_id, wake = self.data, message.kind, message.row_id, message.wake
+            done = f"Woke “{message.title}”" if wake else f"Snoozed “{message.title}” for a day"
+            self._write(lambda: data.snooze_fallback(kind, row_id, wake=wake), done)
+
     @on(FallbackPanel.Check)
     def _check_fallback(self) -> None:
         if self.data is not None:
