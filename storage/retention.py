@@ -2,7 +2,7 @@
 
 - agent sessions ended more than ``sessions_days`` ago: the row is tombstoned;
 - their logs (this workstation's own files) after ``logs_days``: the paths are cleared on the row
-  and the caller deletes the files;
+  and the caller deletes the files (also those of rows another workstation's prune tombstoned);
 - Mission Fallback runs (finished: completed, cancelled or errored) started more than
   ``fallback_runs_days`` ago: the run and its items are tombstoned.
 
@@ -79,8 +79,9 @@ async def plan_prune(
         func.coalesce(sessions.c.log_path, "") != "",
         func.coalesce(sessions.c.prompt_path, "") != "",
     )
+    # A row another replica pruned still names this workstation's files: they go too.
     old_logs = select(sessions.c.id, sessions.c.log_path, sessions.c.prompt_path).where(
-        finished,
+        or_(finished, sessions.c.deleted.is_(True)),
         sessions.c.workstation_id == workstation_id,
         has_files,
         or_(
@@ -130,12 +131,8 @@ async def apply_prune(db: Database, plan: PrunePlan) -> None:
     """Tombstone the plan's rows and clear its log paths, in one write transaction."""
     async with db.write() as conn:
         writer = ChangeWriter(db, conn)
-        pruned = set(plan.sessions)
         for files in plan.logs:
-            if files.session_id not in pruned:
-                await writer.update(
-                    sessions, files.session_id, {"log_path": None, "prompt_path": None}
-                )
+            await writer.update(sessions, files.session_id, {"log_path": None, "prompt_path": None})
         for session_id in plan.sessions:
             await writer.tombstone(sessions, session_id)
         for item_id in plan.fallback_items:

@@ -10,6 +10,7 @@ from pathlib import Path
 from solo_unicorn_tui.workspace import Workspace
 from storage import fallback
 from storage import missions as mission_ops
+from storage.changes import ChangeWriter
 from storage.metrics import daily_metrics
 from storage.models import CodeAgentSession, MissionFallbackItem, MissionFallbackRun
 from storage.rows import fetch_row
@@ -31,6 +32,10 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
     stale_log = await session_at(ws.db, done, now - 40 * DAY, log_dir=logs)  # only the log
     recent = await session_at(ws.db, done, now - 10 * DAY, log_dir=logs)  # stays
     kept_open = await session_at(ws.db, open_, now - 200 * DAY, log_dir=logs)  # not Done: stays
+    # Pruned by another replica's gc (the tombstone synced here): only its file is left to go.
+    synced = await session_at(ws.db, done, now - 95 * DAY, log_dir=logs)
+    async with ws.db.write() as conn:
+        await ChangeWriter(ws.db, conn).tombstone(CodeAgentSession.__table__, synced.id)
 
     template = await fallback.add_template(
         ws.db, ws.project_id, fallback.TemplateDraft(name="Tidy up")
@@ -44,12 +49,14 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
     app_log.write_text("old\n")
     month_ago = (now - 31 * DAY).timestamp()
     os.utime(app_log, (month_ago, month_ago))
-    files = {s.id: Path(s.log_path or "") for s in (ancient, stale_log, recent, kept_open)}
+    files = {
+        s.id: Path(s.log_path or "") for s in (ancient, stale_log, recent, kept_open, synced)
+    }
     await ws.db.close()
 
     expected = {
         "sessions": 1,
-        "session_logs": 2,
+        "session_logs": 3,
         "fallback_runs": 1,
         "fallback_items": 1,
         "app_logs": 1,
@@ -61,7 +68,7 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
     done_run = json.loads(ok(cli("gc", "--json")))
     assert {k: done_run[k] for k in expected} == expected
     assert done_run["bytes_freed"] == dry["bytes_freed"] > 0
-    assert not files[ancient.id].exists() and not files[stale_log.id].exists()
+    assert not any(files[s.id].exists() for s in (ancient, stale_log, synced))
     assert files[recent.id].exists() and files[kept_open.id].exists()
     assert not app_log.exists()
 
@@ -99,7 +106,7 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
             )
         # What was pruned still counts in the daily figures.
         days = await daily_metrics(db, ws.project_id, days=366)
-        assert sum(d.sessions for d in days) == 4
+        assert sum(d.sessions for d in days) == 5
         assert sum(d.fallback_generated for d in days) == 3
     finally:
         await db.close()
