@@ -93,7 +93,10 @@ async def test_monthly_target_bounds_runs_launches_and_accepts(workspace: Worksp
     december = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
     assert (await fallback.launch_template(db, tpl, now=december)).origin == "fallback"
 
-    await fallback.set_config(db, pid, auto_accept=False, monthly_target_hours=0)
+    await fallback.set_config(db, pid, weekly_mission_cap=1)  # December's launch was one
+    with pytest.raises(ConflictError, match="weekly cap of 1 fallback missions"):
+        await fallback.launch_template(db, tpl, now=december)
+    await fallback.set_config(db, pid, weekly_mission_cap=9, monthly_target_hours=0)
     with pytest.raises(ConflictError, match="monthly target of 0 hours"):
         await fallback.launch_template(db, tpl, now=december)
 
