@@ -1,8 +1,8 @@
 """A project's figures per UTC day (seed 001 ``mv_project_metrics_daily``, seed 004's KPIs).
 
-Computed from the replica by five grouped queries over the days asked for (each on an index:
-missions by project and creation or completion, sessions by creation, fallback runs by project
-and start), never row by row in Python:
+Computed from the replica by five queries grouped by day over the days asked for (each on an
+index: missions by project and creation or completion, sessions, fallback runs by project and
+start), never row by row in Python:
 
 - ``missions_created`` / ``missions_done``: live missions created that day / now in Done and
   completed that day;
@@ -11,7 +11,9 @@ and start), never row by row in Python:
 - ``input_tokens``, ``output_tokens``, ``cost_usd``: what those sessions recorded;
 - ``fallback_generated`` / ``fallback_accepted``: over Mission Fallback runs started that day;
 - ``avg_backlog``: the time-weighted mean number of open missions (created, not yet Done) during
-  the day, so a mission open from noon counts one half.
+  the day, so a mission open from noon counts one half (today: up to now). It is folded day by
+  day from the openings and closings: open at the day's start, plus for each mission created
+  that day the share of the day after it, minus for each one done that day the share after that.
 
 Sessions and runs pruned by retention (:mod:`storage.retention`, the only thing that tombstones
 them) still count: the tombstone keeps the row, so the figures outlive the retention period, as
@@ -25,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, select
 
 from storage.agent_stats import FAILED, FINISHED
 from storage.codec import encode_value
@@ -37,6 +39,7 @@ missions = Mission.__table__
 sessions = CodeAgentSession.__table__
 runs = MissionFallbackRun.__table__
 MAX_DAYS = 366
+OPEN_LISTS = ("todo", "doing", "review")
 CELL_HEADERS = (
     "day",
     "created",
@@ -111,28 +114,44 @@ async def daily_metrics(
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     end = start + timedelta(days=days)
 
+    live = [missions.c.project_id == project_id, missions.c.deleted.is_(False)]
+    # A Done mission without a completion time (older data) never counts as open.
+    never_open = and_(missions.c.list == "done", missions.c.completed_at.is_(None))
+    may_open = case((never_open, 0), else_=1)
     created = (
-        select(func.date(missions.c.created_at).label("day"), func.count())
-        .where(
-            missions.c.project_id == project_id,
-            missions.c.deleted.is_(False),
-            missions.c.created_at >= start,
-            missions.c.created_at < end,
+        select(
+            func.date(missions.c.created_at).label("day"),
+            func.count(),
+            func.sum(may_open),
+            func.sum(may_open * _rest_of_day(missions.c.created_at)),
         )
+        .where(*live, missions.c.created_at >= start, missions.c.created_at < end)
         .group_by("day")
     )
+    is_done = [*live, missions.c.list == "done"]
     done = (
-        select(func.date(missions.c.completed_at).label("day"), func.count())
-        .where(
-            missions.c.project_id == project_id,
-            missions.c.deleted.is_(False),
-            missions.c.list == "done",
-            missions.c.completed_at >= start,
-            missions.c.completed_at < end,
+        select(
+            func.date(missions.c.completed_at).label("day"),
+            func.count(),
+            func.sum(_rest_of_day(missions.c.completed_at)),
         )
+        .where(*is_done, missions.c.completed_at >= start, missions.c.completed_at < end)
         .group_by("day")
     )
-    in_project = select(missions.c.id).where(missions.c.project_id == project_id)
+    # Open at the first day's start: not Done now, or Done since then (both small sets by index).
+    open_before = select(
+        select(func.count())
+        .where(*live, missions.c.list.in_(OPEN_LISTS), missions.c.created_at < start)
+        .scalar_subquery(),
+        select(func.count())
+        .where(*is_done, missions.c.completed_at >= start, missions.c.created_at < start)
+        .scalar_subquery(),
+    )
+    in_project = (
+        select(missions.c.id)
+        .where(missions.c.id == sessions.c.mission_id, missions.c.project_id == project_id)
+        .exists()
+    )
     session_totals = (
         select(
             func.date(sessions.c.created_at).label("day"),
@@ -146,9 +165,12 @@ async def daily_metrics(
         .where(
             sessions.c.created_at >= start,
             sessions.c.created_at < end,
-            sessions.c.mission_id.in_(in_project),
+            in_project,
         )
         .group_by("day")
+        # The days asked for, each session's mission by its key: without statistics SQLite
+        # would walk every session of the project by mission instead.
+        .with_hint(sessions, "INDEXED BY ix_code_agent_sessions_created", "sqlite")
     )
     fallback = (
         select(
@@ -163,23 +185,32 @@ async def daily_metrics(
         )
         .group_by("day")
     )
-    backlog = _backlog_query(project_id, first, days, end, now)
     async with db.read() as conn:
-        made = {_day(d): n for d, n in (await conn.execute(created)).all()}
-        finished = {_day(d): n for d, n in (await conn.execute(done)).all()}
+        made = {_day(r[0]): r[1:] for r in (await conn.execute(created)).all()}
+        finished = {_day(r[0]): r[1:] for r in (await conn.execute(done)).all()}
         work = {_day(r[0]): r[1:] for r in (await conn.execute(session_totals)).all()}
         proposed = {_day(r[0]): r[1:] for r in (await conn.execute(fallback)).all()}
-        open_ = {_day(d): float(v or 0) for d, v in (await conn.execute(backlog)).all()}
+        still_open, done_since = (await conn.execute(open_before)).one()
     result = []
+    open_at_start = float(still_open + done_since)
     for offset in range(days):
         day = first + timedelta(days=offset)
         count, ended, failed, tokens_in, tokens_out, cost = work.get(day, (0, 0, 0, 0, 0, 0.0))
         generated, accepted = proposed.get(day, (0, 0))
+        created_count, opened, opened_share = made.get(day, (0, 0, 0.0))
+        done_count, closed_share = finished.get(day, (0, 0.0))
+        # Open all day, plus the rest of the day after each opening, minus after each closing.
+        backlog = open_at_start + float(opened_share or 0) - float(closed_share or 0)
+        open_at_start += int(opened or 0) - int(done_count)
+        if day == last:  # today is lived only up to now
+            backlog -= open_at_start * (
+                1 - (now - start - timedelta(days=offset)) / timedelta(days=1)
+            )
         result.append(
             DayMetrics(
                 day=day,
-                missions_created=int(made.get(day, 0)),
-                missions_done=int(finished.get(day, 0)),
+                missions_created=int(created_count),
+                missions_done=int(done_count),
                 sessions=int(count),
                 finished_sessions=int(ended or 0),
                 failed_sessions=int(failed or 0),
@@ -188,42 +219,12 @@ async def daily_metrics(
                 cost_usd=round(float(cost), 6),
                 fallback_generated=int(generated),
                 fallback_accepted=int(accepted),
-                avg_backlog=round(open_.get(day, 0.0), 4),
+                avg_backlog=round(max(backlog, 0.0), 4),
             )
         )
     return result
 
 
-def _backlog_query(project_id: str, first: date, days: int, end: datetime, now: datetime) -> Any:
-    """Per day: the open missions' share of the day each, summed (one join with the days)."""
-    day_list = union_all(
-        *(
-            select(literal((first + timedelta(days=i)).isoformat()).label("day"))
-            for i in range(days)
-        )
-    ).cte("days")
-    opened = func.julianday(missions.c.created_at)
-    # Open until completed; a Done mission without a completion time counts as never open.
-    closed = func.julianday(
-        case(
-            (missions.c.completed_at.is_not(None), missions.c.completed_at),
-            (missions.c.list == "done", missions.c.created_at),
-            else_=literal(now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")),
-        )
-    )
-    day_start = func.julianday(day_list.c.day)
-    day_end = day_start + 1
-    share = func.max(0.0, func.min(closed, day_end) - func.max(opened, day_start))
-    return (
-        select(day_list.c.day, func.sum(share))
-        .select_from(day_list)
-        .join(missions, literal(True))
-        .where(
-            missions.c.project_id == project_id,
-            missions.c.deleted.is_(False),
-            missions.c.created_at < end,
-            opened < day_end,
-            closed > day_start,
-        )
-        .group_by(day_list.c.day)
-    )
+def _rest_of_day(when: Any) -> Any:
+    """The share of its UTC day still ahead at ``when`` (1 at midnight, 0 at the next)."""
+    return func.julianday(func.date(when)) + 1 - func.julianday(when)
