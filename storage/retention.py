@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, not_, or_, select
 
@@ -30,6 +31,7 @@ missions = Mission.__table__
 runs = MissionFallbackRun.__table__
 items = MissionFallbackItem.__table__
 FINISHED_RUNS = ("completed", "cancelled", "errored")
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -127,15 +129,17 @@ async def plan_prune(
     return plan
 
 
-async def apply_prune(db: Database, plan: PrunePlan) -> None:
-    """Tombstone the plan's rows and clear its log paths, in one write transaction."""
-    async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
-        for files in plan.logs:
-            await writer.update(sessions, files.session_id, {"log_path": None, "prompt_path": None})
-        for session_id in plan.sessions:
-            await writer.tombstone(sessions, session_id)
-        for item_id in plan.fallback_items:
-            await writer.tombstone(items, item_id)
-        for run_id in plan.fallback_runs:
-            await writer.tombstone(runs, run_id)
+async def apply_prune(db: Database, plan: PrunePlan, *, batch: int = BATCH) -> None:
+    """Tombstone the plan's rows and clear its log paths, ``batch`` rows per write transaction
+    (a first prune of a long history must not hold the replica's write lock for long)."""
+    steps: list[tuple[Any, str, dict[str, Any]]] = [
+        *((sessions, f.session_id, {"log_path": None, "prompt_path": None}) for f in plan.logs),
+        *((sessions, row_id, {"deleted": True}) for row_id in plan.sessions),
+        *((items, row_id, {"deleted": True}) for row_id in plan.fallback_items),
+        *((runs, row_id, {"deleted": True}) for row_id in plan.fallback_runs),
+    ]
+    for first in range(0, len(steps), batch):
+        async with db.write() as conn:
+            writer = ChangeWriter(db, conn)
+            for table, row_id, values in steps[first : first + batch]:
+                await writer.update(table, row_id, values)

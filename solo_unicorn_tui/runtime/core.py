@@ -241,6 +241,7 @@ class Runtime:
         with contextlib.suppress(asyncio.CancelledError):
             await self._dispatch_task
         await self.housekeeping.stop_fallback_watch()
+        await self.housekeeping.stop_pruning()
         self._dispatch_task = None
         self._emit(DispatcherChanged(running=False))
 

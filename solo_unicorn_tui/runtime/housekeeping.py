@@ -28,7 +28,7 @@ from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
 from solo_unicorn_tui.runtime.fallback_report import write_run_report
 from solo_unicorn_tui.runtime.github.client import GitHubClient
-from solo_unicorn_tui.runtime.retention import GcReport, collect_garbage
+from solo_unicorn_tui.runtime.retention import collect_garbage
 from solo_unicorn_tui.runtime.worktree_setup import SetupError, run_script
 from storage import worktrees as worktree_ops
 from storage.database import Database
@@ -74,6 +74,7 @@ class Housekeeping:
         self._last_cleanup: datetime | None = None
         self._last_pr_refresh: datetime | None = None
         self._last_prune: datetime | None = None
+        self._prune_task: asyncio.Task[None] | None = None
         self._fallback_stop = asyncio.Event()
         self._fallback_task: asyncio.Task[int] | None = None
 
@@ -175,22 +176,37 @@ class Housekeeping:
 
     # --- retention ---------------------------------------------------------------------------
 
-    async def prune_if_due(self, every: timedelta = timedelta(hours=6)) -> GcReport | None:
-        """``solo-unicorn gc`` at most once per ``every`` (the first time on the first round)."""
+    def prune_if_due(self, every: timedelta = timedelta(hours=6)) -> asyncio.Task[None] | None:
+        """Start ``solo-unicorn gc`` in the background at most once per ``every`` (the first
+        time on the first round): a first prune of a long history takes a while, and the
+        dispatcher keeps dispatching meanwhile. Returns the task when one started."""
         now = utcnow()
         if self._last_prune is not None and now - self._last_prune < every:
             return None
+        if self._prune_task is not None and not self._prune_task.done():
+            return None
         self._last_prune = now
+        self._prune_task = asyncio.create_task(self._prune(now), name="prune")
+        return self._prune_task
+
+    async def _prune(self, now: datetime) -> None:
         try:
             report = await collect_garbage(
                 self.db, self.home, self.settings, self.workstation_id, now=now
             )
         except Exception:
             log.exception("automatic pruning failed")
-            return None
+            return
         if report.sessions or report.session_logs or report.fallback_runs or report.app_logs:
             log.info("pruned: %s", report.to_json())
-        return report
+
+    async def stop_pruning(self) -> None:
+        """Stop a prune under way (what it committed stays: it writes in small batches)."""
+        task, self._prune_task = self._prune_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # --- Mission Fallback --------------------------------------------------------------------
 

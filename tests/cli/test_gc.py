@@ -49,9 +49,7 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
     app_log.write_text("old\n")
     month_ago = (now - 31 * DAY).timestamp()
     os.utime(app_log, (month_ago, month_ago))
-    files = {
-        s.id: Path(s.log_path or "") for s in (ancient, stale_log, recent, kept_open, synced)
-    }
+    files = {s.id: Path(s.log_path or "") for s in (ancient, stale_log, recent, kept_open, synced)}
     await ws.db.close()
 
     expected = {

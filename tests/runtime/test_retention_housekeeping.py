@@ -27,4 +27,4 @@ async def test_the_dispatcher_prunes_old_finished_sessions(workspace: Workspace)
     await runtime.shutdown()
     assert [s.id for s in await list_sessions(ws.db)] == [young.id]
     assert not Path(old.log_path or "").exists() and Path(young.log_path or "").exists()
-    assert await runtime.housekeeping.prune_if_due() is None  # not due again for hours
+    assert runtime.housekeeping.prune_if_due() is None  # not due again for hours
