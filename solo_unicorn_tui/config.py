@@ -31,6 +31,20 @@ class NotificationSettings(BaseModel):
     """A command (argv list) run for each notification; the event is passed as JSON on stdin."""
 
 
+class RetentionSettings(BaseModel):
+    """How long finished work is kept (seeds 000, 001, 003); pruned by ``solo-unicorn gc``
+    and the dispatcher's housekeeping. Nothing a mission not yet Done refers to is pruned."""
+
+    sessions_days: float = Field(default=90.0, gt=0)
+    """Agent session rows of Done missions, once ended this long ago."""
+    logs_days: float = Field(default=30.0, gt=0)
+    """Agent session logs (``sessions/{id}.log``) of Done missions, once ended this long ago."""
+    fallback_runs_days: float = Field(default=180.0, gt=0)
+    """Finished Mission Fallback runs and their items, once started this long ago."""
+    app_log_days: int = Field(default=30, gt=0)
+    """Daily app log files (``logs/``) kept."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOLO_UNICORN_",
@@ -58,6 +72,11 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base URL (change for GitHub Enterprise)."""
     notifications: NotificationSettings = NotificationSettings()
+    heartbeat_seconds: float = Field(default=45.0, gt=0)
+    """How often a running board or ``work`` records that this workstation is alive (synced)."""
+    workstation_offline_minutes: float = Field(default=3.0, gt=0)
+    """A workstation with no heartbeat for this long shows offline."""
+    retention: RetentionSettings = RetentionSettings()
     keymap: dict[str, str] = {}
     """Key binding overrides: binding id → keys (e.g. ``{"new_mission": "ctrl+n"}``)."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solo_unicorn_tui import __version__
+from solo_unicorn_tui.app_log import setup_logging
 from solo_unicorn_tui.config import Settings, load_settings
 from solo_unicorn_tui.home import Home, setup_logging
 from storage.database import Database, sqlite_url
@@ -53,7 +54,7 @@ async def open_workspace(home: Home | None = None) -> Workspace:
     home = home or Home.locate()
     settings = load_settings(home)
     home.ensure()
-    setup_logging(home)
+    setup_logging(home.logs_dir, settings.retention.app_log_days)
     db = await Database.open(sqlite_url(home.replica))
     try:
         identity = await ensure_identity(db, this_machine())

@@ -94,6 +94,8 @@ class Workstation(Replicated, Base):
     cli_version: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default="offline")
     last_seen_at: Mapped[datetime | None]
+    last_heartbeat_at: Mapped[datetime | None]
+    """Written every ``heartbeat_seconds`` while a board or ``work`` process runs here."""
     available_code_agents: Mapped[JsonList | None] = mapped_column(JSON)
 
 
@@ -189,6 +191,8 @@ class Mission(Replicated, Base):
         CheckConstraint("list IN ('todo', 'doing', 'review', 'done')", name="list_name"),
         Index("ix_missions_board", "project_id", "deleted", "list", "list_order"),
         Index("ix_missions_dispatch", "deleted", "ready", "list", "priority"),
+        Index("ix_missions_project_created", "project_id", "created_at"),
+        Index("ix_missions_project_completed", "project_id", "completed_at"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(40))
@@ -280,6 +284,7 @@ class MissionMessage(Replicated, Base):
 
 class CodeAgentSession(Replicated, Base):
     __tablename__ = "code_agent_sessions"
+    __table_args__ = (Index("ix_code_agent_sessions_created", "created_at"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     mission_id: Mapped[str] = mapped_column(String(40), index=True)
     workstation_id: Mapped[str] = mapped_column(String(40), index=True)
@@ -351,7 +356,11 @@ class MissionFallbackConfig(Replicated, Base):
     check_cadence_minutes: Mapped[int] = mapped_column(Integer, default=15)
     auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
     weekly_mission_cap: Mapped[int] = mapped_column(Integer, default=20)
+    monthly_target_hours: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
+    """Estimated effort of fallback missions per calendar month that fallback aims at."""
     status: Mapped[str] = mapped_column(String(16), default="active")
+    snoozed_until: Mapped[datetime | None]
+    """With status ``snoozed``: no fallback run until then."""
     last_run_at: Mapped[datetime | None]
 
 
@@ -369,10 +378,13 @@ class MissionFallbackTemplate(Replicated, Base):
     acceptance_criteria: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     tags: Mapped[JsonList | None] = mapped_column(JSON)
+    snoozed_until: Mapped[datetime | None]
+    """Runs skip the template until then."""
 
 
 class MissionFallbackRun(Replicated, Base):
     __tablename__ = "mission_fallback_runs"
+    __table_args__ = (Index("ix_fallback_runs_project_started", "project_id", "started_at"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(40), index=True)
     triggered_by: Mapped[str] = mapped_column(String(16))
@@ -397,6 +409,8 @@ class MissionFallbackItem(Replicated, Base):
     priority: Mapped[int | None] = mapped_column(Integer)
     estimated_effort_minutes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
+    snoozed_until: Mapped[datetime | None]
+    """With status ``snoozed``: hidden, and its template skipped by runs, until then."""
     mission_id: Mapped[str | None] = mapped_column(String(40))
     feedback: Mapped[str | None] = mapped_column(Text)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import (
@@ -34,7 +36,8 @@ def register(sub: Any) -> None:
     add = add_action(actions, "add", "create a template", _template_add)
     add.add_argument("--name", required=True)
     _template_options(add)
-    add_action(actions, "list", "list templates (the Fallback area)", _template_list)
+    listing = add_action(actions, "list", "list templates (the Fallback area)", _template_list)
+    listing.add_argument("--tag", help="only templates with this tag")
     edit = add_action(actions, "edit", "change a template", _template_edit, takes_id=True)
     edit.add_argument("--name")
     _template_options(edit)
@@ -42,6 +45,14 @@ def register(sub: Any) -> None:
         actions, "launch", "create a mission from a template now", _template_launch, takes_id=True
     )
     add_action(actions, "delete", "delete a template", _template_delete, takes_id=True)
+    snooze = add_action(
+        actions,
+        "snooze",
+        "skip a template in fallback runs until a time",
+        _template_snooze,
+        takes_id=True,
+    )
+    _snooze_options(snooze)
 
     add_action(
         commands,
@@ -54,7 +65,17 @@ def register(sub: Any) -> None:
     runs.add_argument("--limit", type=int, default=20)
 
     items = add_action(commands, "items", "list proposals (default: the undecided ones)", _items)
-    items.add_argument("--status", default="proposed", help="proposed|accepted|discarded|all")
+    items.add_argument(
+        "--status", default="proposed", help="proposed|snoozed|accepted|discarded|all"
+    )
+    snooze_item = add_action(
+        commands,
+        "snooze",
+        "hide a proposal (and skip its template) until a time",
+        _snooze,
+        takes_id=True,
+    )
+    _snooze_options(snooze_item)
 
     add_action(commands, "accept", "accept a proposal: create its mission", _accept, takes_id=True)
 
@@ -67,12 +88,52 @@ def register(sub: Any) -> None:
     config.add_argument("--threshold", type=int, help="refill when fewer ready missions wait")
     config.add_argument("--cadence", type=int, help="minutes between automatic runs")
     config.add_argument("--weekly-cap", type=int, help="most fallback missions per ISO week")
+    config.add_argument(
+        "--monthly-target",
+        type=int,
+        help="hours of estimated fallback work per calendar month (no more missions past it)",
+    )
     auto = config.add_mutually_exclusive_group()
     auto.add_argument("--auto-accept", dest="auto_accept", action="store_true", default=None)
     auto.add_argument("--no-auto-accept", dest="auto_accept", action="store_false")
     state = config.add_mutually_exclusive_group()
     state.add_argument("--pause", dest="status", action="store_const", const="paused")
     state.add_argument("--resume", dest="status", action="store_const", const="active")
+    state.add_argument(
+        "--snooze", metavar="WHEN", help="no runs until then: 2h, 3d, 1w or a time (UTC if no zone)"
+    )
+
+
+def _snooze_options(parser: argparse.ArgumentParser) -> None:
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument(
+        "--until", metavar="WHEN", help="a duration (30m, 2h, 3d, 1w) or a time (UTC if no zone)"
+    )
+    when.add_argument("--wake", action="store_true", help="end the snooze now")
+
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)([mhdw])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_until(text: str, now: datetime | None = None) -> datetime:
+    """``2h``/``3d``/``1w``/``30m`` from now, or an ISO time (UTC when it names no zone)."""
+    now = now or datetime.now(UTC)
+    value = text.strip()
+    if match := DURATION.fullmatch(value):
+        when = now + timedelta(**{UNITS[match.group(2)]: float(match.group(1))})
+    else:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise UserError(
+                f"{text!r} is neither a duration (30m, 2h, 3d, 1w) nor a time like 2026-12-24T09:00"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    if when <= now:
+        raise UserError(f"{text!r} is not in the future; give a later time")
+    return when
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +144,9 @@ def _template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", help="flow id (default: the project's)")
     parser.add_argument("--actor", help="actor id (default: the project's)")
     parser.add_argument("--repository", help="project repository id the missions work in")
+    parser.add_argument(
+        "--tag", action="append", dest="tags", help="a label (repeat for several; replaces them)"
+    )
     enabled = parser.add_mutually_exclusive_group()
     enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
     enabled.add_argument("--disabled", dest="enabled", action="store_false")
@@ -97,6 +161,7 @@ async def _template_values(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
         "priority": args.priority,
         "estimated_effort_minutes": args.effort,
         "enabled": args.enabled,
+        "tags": args.tags,
     }
     if args.flow:
         values["flow_id"] = await flows.resolve_flow_id(ws.db, args.flow)
@@ -116,7 +181,7 @@ def _json(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 def _template_fields() -> tuple[str, ...]:
     from storage import fallback
 
-    return ("id", "name", *fallback.TEMPLATE_FIELDS[1:])
+    return ("id", "name", *fallback.TEMPLATE_FIELDS[1:], "snoozed_until")
 
 
 RUN_FIELDS = (
@@ -139,6 +204,7 @@ ITEM_FIELDS = (
     "priority",
     "estimated_effort_minutes",
     "status",
+    "snoozed_until",
     "mission_id",
     "feedback",
 )
@@ -147,7 +213,9 @@ CONFIG_FIELDS = (
     "check_cadence_minutes",
     "auto_accept",
     "weekly_mission_cap",
+    "monthly_target_hours",
     "status",
+    "snoozed_until",
     "last_run_at",
 )
 
@@ -157,7 +225,8 @@ def _emit_template(template: MissionFallbackTemplate, as_json: bool) -> None:
         print_json(_json(template, _template_fields()))
     else:
         state = "" if template.enabled else "  (disabled)"
-        print(f"{template.id}  P{template.priority} {template.name}{state}")
+        tags = "".join(f" #{t}" for t in template.tags or [])
+        print(f"{template.id}  P{template.priority} {template.name}{tags}{state}")
 
 
 async def _template_add(args: argparse.Namespace) -> int:
@@ -179,18 +248,23 @@ async def _template_list(args: argparse.Namespace) -> int:
 
     async with workspace_session() as ws:
         found = await fallback.list_templates(ws.db, ws.project_id)
+    if args.tag:
+        wanted = args.tag.strip().lower()
+        found = [t for t in found if wanted in (t.tags or [])]
     if args.json:
         fields = _template_fields()
         print_json([_json(t, fields) for t in found])
     else:
         print_table(
-            ["id", "pri", "effort", "enabled", "name"],
+            ["id", "pri", "effort", "enabled", "snoozed until", "tags", "name"],
             [
                 (
                     t.id,
                     t.priority,
                     f"{t.estimated_effort_minutes} min" if t.estimated_effort_minutes else "",
                     "yes" if t.enabled else "no",
+                    f"{t.snoozed_until:%Y-%m-%d %H:%M}" if t.snoozed_until else "",
+                    " ".join(t.tags or []),
                     t.name,
                 )
                 for t in found
@@ -222,6 +296,7 @@ async def _template_launch(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         template_id = await fallback.resolve_template_id(ws.db, args.id)
         mission = await fallback.launch_template(ws.db, template_id)
+        await _report_item(ws, mission.fallback_item_id)
     print_mission(mission, args.json)
     return 0
 
@@ -238,18 +313,23 @@ async def _template_delete(args: argparse.Namespace) -> int:
 
 
 async def _check(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.runtime.fallback_report import write_run_report
     from solo_unicorn_tui.workspace import workspace_session
     from storage import fallback
     from storage import missions as mission_ops
 
     async with workspace_session() as ws:
         result = await fallback.run_fallback_check(ws.db, ws.project_id, triggered_by="manual")
+        report = None
+        if result.run is not None:
+            report = await write_run_report(ws.db, result.run.id, ws.identity.workstation_id)
     if args.json:
         print_json(
             {
                 "backlog": result.backlog,
                 "threshold": result.threshold,
                 "reason": result.reason,
+                "report": str(report) if report else None,
                 "run": _json(result.run, RUN_FIELDS) if result.run else None,
                 "items": [_json(i, ITEM_FIELDS) for i in result.items],
                 "missions": [mission_ops.mission_to_json(m) for m in result.missions],
@@ -259,6 +339,8 @@ async def _check(args: argparse.Namespace) -> int:
         print(result.reason)
         for item in result.items:
             print(f"  {item.id}  {item.status:<9} P{item.priority} {item.title}")
+        if report is not None:
+            print(f"report: {report}")
     return 0
 
 
@@ -308,8 +390,10 @@ async def _items(args: argparse.Namespace) -> int:
     from storage import fallback
 
     status = None if args.status == "all" else args.status
-    if status not in (None, "proposed", "accepted", "discarded"):
-        raise UserError(f"--status {args.status!r}: use proposed, accepted, discarded or all")
+    if status not in (None, "proposed", "snoozed", "accepted", "discarded"):
+        raise UserError(
+            f"--status {args.status!r}: use proposed, snoozed, accepted, discarded or all"
+        )
     async with workspace_session() as ws:
         found = await fallback.list_items(ws.db, ws.project_id, status=status)
     if args.json:
@@ -329,6 +413,7 @@ async def _accept(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         item_id = await fallback.resolve_item_id(ws.db, args.id)
         mission = await fallback.accept_item(ws.db, item_id)
+        await _report_item(ws, item_id)
     print_mission(mission, args.json)
     return 0
 
@@ -340,6 +425,7 @@ async def _discard(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         item_id = await fallback.resolve_item_id(ws.db, args.id)
         item = await fallback.discard_item(ws.db, item_id, args.feedback)
+        await _report_item(ws, item_id)
     _emit_item(item, args.json)
     return 0
 
@@ -352,7 +438,8 @@ def _emit_config(config: MissionFallbackConfig, as_json: bool) -> None:
         return
     for name in CONFIG_FIELDS:
         value = getattr(config, name)
-        print(f"{name}: {'never' if value is None else encode_value(value)}")
+        unset = "never" if name == "last_run_at" else "-"
+        print(f"{name}: {unset if value is None else encode_value(value)}")
 
 
 async def _config(args: argparse.Namespace) -> int:
@@ -363,8 +450,10 @@ async def _config(args: argparse.Namespace) -> int:
         "backlog_threshold": args.threshold,
         "check_cadence_minutes": args.cadence,
         "weekly_mission_cap": args.weekly_cap,
+        "monthly_target_hours": args.monthly_target,
         "auto_accept": args.auto_accept,
         "status": args.status,
+        "snoozed_until": parse_until(args.snooze) if args.snooze else None,
     }
     changes = {key: value for key, value in changes.items() if value is not None}
     async with workspace_session() as ws:
@@ -373,4 +462,37 @@ async def _config(args: argparse.Namespace) -> int:
         else:
             config = await fallback.get_config(ws.db, ws.project_id)
     _emit_config(config, args.json)
+    return 0
+
+
+async def _report_item(ws: Any, item_id: str | None) -> None:
+    """Rewrite the run's report in the repository after a change to one of its items."""
+    from solo_unicorn_tui.runtime.fallback_report import write_item_report
+
+    if item_id:
+        await write_item_report(ws.db, item_id, ws.identity.workstation_id)
+
+
+async def _template_snooze(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
+    until = None if args.wake else parse_until(args.until)
+    async with workspace_session() as ws:
+        template_id = await fallback.resolve_template_id(ws.db, args.id)
+        template = await fallback.snooze_template(ws.db, template_id, until)
+    _emit_template(template, args.json)
+    return 0
+
+
+async def _snooze(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import fallback
+
+    until = None if args.wake else parse_until(args.until)
+    async with workspace_session() as ws:
+        item_id = await fallback.resolve_item_id(ws.db, args.id)
+        item = await fallback.snooze_item(ws.db, item_id, until)
+        await _report_item(ws, item_id)
+    _emit_item(item, args.json)
     return 0

@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": (f"{_CLI}.board", "open the board on a throwaway replica filled with sample missions"),
     "doctor": (f"{_CLI}.doctor", "check home, replica, schema, git, keyring and server"),
     "fallback": (f"{_CLI}.fallback", "Mission Fallback: templates that refill a low backlog"),
+    "gc": (
+        f"{_CLI}.gc",
+        "prune old finished sessions, session logs, fallback runs and app logs",
+    ),
     "flow": (f"{_CLI}.flow", "list, add and edit flows (the stages a mission walks)"),
     "github": (f"{_CLI}.github", "store or check the GitHub token used by PR mode"),
     "mcp": (f"{_CLI}.mcp", "serve this project's board to an agent over MCP (stdio)"),

@@ -1,4 +1,5 @@
-"""``solo-unicorn stats``: per agent profile figures from recorded sessions."""
+"""``solo-unicorn stats``: per agent profile figures from recorded sessions; ``--daily``: the
+project's figures per UTC day (:mod:`storage.metrics`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
+from solo_unicorn_tui.errors import UserError
 
 if TYPE_CHECKING:
     from storage.agent_stats import AgentStats
@@ -16,6 +18,14 @@ def register(sub: Any) -> None:
         sub, "stats", "per agent: missions completed, failure rate, mean duration, last used", run
     )
     parser.add_argument("--all-projects", action="store_true", help="not only this project")
+    parser.add_argument(
+        "--daily",
+        action="store_true",
+        help="this project per day: missions, sessions, failures, tokens, cost, fallback, backlog",
+    )
+    parser.add_argument(
+        "--days", type=int, default=30, help="with --daily: how many days back (default 30)"
+    )
 
 
 def _or_unknown(value: Any, fmt: str = "{}") -> str:
@@ -44,9 +54,29 @@ def rows(stats: list[AgentStats]) -> list[tuple[str, ...]]:
     ]
 
 
+async def _daily(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.metrics import CELL_HEADERS, MAX_DAYS, daily_metrics
+
+    if not 1 <= args.days <= MAX_DAYS:
+        raise UserError(f"--days {args.days}: use 1 to {MAX_DAYS}")
+    if args.all_projects:
+        raise UserError("--daily covers this project; leave out --all-projects")
+    async with workspace_session() as ws:
+        days = await daily_metrics(ws.db, ws.project_id, days=args.days)
+    if args.json:
+        print_json([d.to_json() for d in days])
+    else:
+        print_table(CELL_HEADERS, [d.cells() for d in days])
+    return 0
+
+
 async def run(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
     from storage.agent_stats import agent_stats
+
+    if args.daily:
+        return await _daily(args)
 
     async with workspace_session() as ws:
         stats = await agent_stats(ws.db, None if args.all_projects else ws.project_id)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from solo_unicorn_tui.runtime.core import Runtime
     from solo_unicorn_tui.runtime.events import RuntimeEvent
 
 #: Wide enough for the longest session status (``rate_limited``), then one space.
@@ -58,22 +59,29 @@ async def _work(args: argparse.Namespace) -> int:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))
         await runtime.announce("online")
-        for recovered in await runtime.recover():
-            print(f"recovered {recovered.session_id}: {recovered.reason}", flush=True)
-        if args.once:
-            ended = await runtime.run_once()
-            if not ended and not args.quiet:
-                reason = runtime.dispatcher.idle_reason
-                print(f"nothing to run{f' ({reason})' if reason else ''}")
-            return 1 if any(e.status != "completed" for e in ended) else 0
-        loop = asyncio.get_running_loop()
-        stopping = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stopping.set)
-        runtime.start_dispatcher()
-        if not args.quiet:
-            print("working; press ctrl+c to stop (running sessions are cancelled)", flush=True)
-        await stopping.wait()
-        await runtime.shutdown(cancel_running=True)
+        try:
+            return await _run(runtime, args)
+        finally:
+            # Marks the workstation offline too: others see it gone at once.
+            await runtime.shutdown(cancel_running=True)
+
+
+async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
+    for recovered in await runtime.recover():
+        print(f"recovered {recovered.session_id}: {recovered.reason}", flush=True)
+    if args.once:
+        ended = await runtime.run_once()
+        if not ended and not args.quiet:
+            reason = runtime.dispatcher.idle_reason
+            print(f"nothing to run{f' ({reason})' if reason else ''}")
+        return 1 if any(e.status != "completed" for e in ended) else 0
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping.set)
+    runtime.start_dispatcher()
+    if not args.quiet:
+        print("working; press ctrl+c to stop (running sessions are cancelled)", flush=True)
+    await stopping.wait()
     return 0

@@ -70,6 +70,7 @@ class Runtime:
         self._handles: dict[str, SessionHandle] = {}
         self._titles: dict[str, str] = {}
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self.runner = SessionRunner(
             db=db,
             home=home,
@@ -254,6 +255,7 @@ class Runtime:
         with contextlib.suppress(asyncio.CancelledError):
             await self._dispatch_task
         await self.housekeeping.stop_fallback_watch()
+        await self.housekeeping.stop_pruning()
         self._dispatch_task = None
         self._emit(DispatcherChanged(running=False))
 
@@ -263,9 +265,16 @@ class Runtime:
             for handle in self.running():
                 handle.cancel("the app is shutting down")
         await self.wait_idle()
+        await self.go_offline()
+
+    # --- presence ------------------------------------------------------------------------------
 
     async def announce(self, status: str = "online") -> None:
-        """Publish this workstation's available agents and status on its replicated row."""
+        """Publish this workstation's available agents and status on its replicated row.
+
+        Online, it then heartbeats every ``heartbeat_seconds`` until :meth:`go_offline` (which
+        :meth:`shutdown` calls), so other workstations see it online while this process lives.
+        """
         from storage.workstations import announce_workstation
 
         agents = [
@@ -276,6 +285,33 @@ class Runtime:
         await announce_workstation(
             self.db, self.workstation_id, available_code_agents=agents, status=status
         )
+        if status == "online" and (self._heartbeat_task is None or self._heartbeat_task.done()):
+            self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="heartbeat")
+
+    async def _heartbeat(self) -> None:
+        from storage.workstations import heartbeat
+
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                await heartbeat(self.db, self.workstation_id)
+            except Exception:
+                log.exception("workstation heartbeat failed")
+
+    async def go_offline(self) -> None:
+        """Stop heartbeating and mark this workstation offline (only if it announced itself)."""
+        from storage.workstations import mark_offline
+
+        task, self._heartbeat_task = self._heartbeat_task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        try:
+            await mark_offline(self.db, self.workstation_id)
+        except Exception:
+            log.exception("marking the workstation offline failed")
 
     # --- recovery and housekeeping --------------------------------------------------------------
 

@@ -133,6 +133,7 @@ class Dispatcher:
                     await self.start_available()
                     await self.runtime.clean_if_due()
                     await self.runtime.refresh_pull_requests_if_due()
+                    self.runtime.housekeeping.prune_if_due()
                 except Exception:
                     log.exception("dispatch round failed")
                 await asyncio.wait(

@@ -1,8 +1,9 @@
-"""Housekeeping beside the sessions: old worktrees, open pull requests, Mission Fallback.
+"""Housekeeping beside the sessions: old worktrees, open pull requests, retention, Fallback.
 
 :class:`Housekeeping` belongs to a :class:`~solo_unicorn_tui.runtime.core.Runtime`; the
 dispatcher asks it every round (:meth:`~Housekeeping.clean_if_due`,
-:meth:`~Housekeeping.refresh_pull_requests_if_due`), each doing its work at most once per period,
+:meth:`~Housekeeping.refresh_pull_requests_if_due`, :meth:`~Housekeeping.prune_if_due`), each
+doing its work at most once per period,
 and the Fallback watch runs in the background while the dispatcher does.
 
 The Fallback check is cheap when nothing is due (one indexed COUNT, see
@@ -25,7 +26,9 @@ from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime import worktrees as wt
 from solo_unicorn_tui.runtime.agent_process import agent_environment
+from solo_unicorn_tui.runtime.fallback_report import write_run_report
 from solo_unicorn_tui.runtime.github.client import GitHubClient
+from solo_unicorn_tui.runtime.retention import collect_garbage
 from solo_unicorn_tui.runtime.worktree_setup import SetupError, run_script
 from storage import worktrees as worktree_ops
 from storage.database import Database
@@ -70,6 +73,8 @@ class Housekeeping:
         self._github = github
         self._last_cleanup: datetime | None = None
         self._last_pr_refresh: datetime | None = None
+        self._last_prune: datetime | None = None
+        self._prune_task: asyncio.Task[None] | None = None
         self._fallback_stop = asyncio.Event()
         self._fallback_task: asyncio.Task[int] | None = None
 
@@ -169,6 +174,40 @@ class Housekeeping:
             log.exception("pull request refresh failed")
         return 0
 
+    # --- retention ---------------------------------------------------------------------------
+
+    def prune_if_due(self, every: timedelta = timedelta(hours=6)) -> asyncio.Task[None] | None:
+        """Start ``solo-unicorn gc`` in the background at most once per ``every`` (the first
+        time on the first round): a first prune of a long history takes a while, and the
+        dispatcher keeps dispatching meanwhile. Returns the task when one started."""
+        now = utcnow()
+        if self._last_prune is not None and now - self._last_prune < every:
+            return None
+        if self._prune_task is not None and not self._prune_task.done():
+            return None
+        self._last_prune = now
+        self._prune_task = asyncio.create_task(self._prune(now), name="prune")
+        return self._prune_task
+
+    async def _prune(self, now: datetime) -> None:
+        try:
+            report = await collect_garbage(
+                self.db, self.home, self.settings, self.workstation_id, now=now
+            )
+        except Exception:
+            log.exception("automatic pruning failed")
+            return
+        if report.sessions or report.session_logs or report.fallback_runs or report.app_logs:
+            log.info("pruned: %s", report.to_json())
+
+    async def stop_pruning(self) -> None:
+        """Stop a prune under way (what it committed stays: it writes in small batches)."""
+        task, self._prune_task = self._prune_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     # --- Mission Fallback --------------------------------------------------------------------
 
     def start_fallback_watch(self, project_id: str, interval: float) -> None:
@@ -177,9 +216,16 @@ class Housekeeping:
             return
         self._fallback_stop.clear()
         self._fallback_task = asyncio.create_task(
-            watch_fallback(self.db, project_id, self._fallback_stop, interval=interval),
+            watch_fallback(
+                self.db, project_id, self._fallback_stop, interval=interval, on_run=self._reported
+            ),
             name="fallback-watch",
         )
+
+    async def _reported(self, check: FallbackCheck) -> None:
+        """Each run's report goes into the repository (``solo-unicorn-docs/fallback/``)."""
+        if check.run is not None:
+            await write_run_report(self.db, check.run.id, self.workstation_id)
 
     async def stop_fallback_watch(self) -> None:
         self._fallback_stop.set()

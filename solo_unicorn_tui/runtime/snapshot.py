@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from storage.agent_state import AgentRateLimit
     from storage.agent_stats import AgentStats
     from storage.models import GitWorktree
+    from storage.workstations import TeamWorkstation
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class WorkstationSnapshot:
     agents: tuple[AgentState, ...] = field(default_factory=tuple)
     sessions: tuple[RunningSession, ...] = field(default_factory=tuple)
     worktrees: tuple[WorktreeState, ...] = field(default_factory=tuple)
+    team: tuple[TeamWorkstation, ...] = field(default_factory=tuple)
+    """Every workstation of the organization (this one first), online or not."""
 
     @property
     def worktrees_size_bytes(self) -> int:
@@ -92,7 +95,7 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
     from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
     from storage.agent_stats import agent_stats
     from storage.types import utcnow
-    from storage.workstations import workstation_name
+    from storage.workstations import team_workstations, workstation_name
     from storage.worktrees import list_worktrees
 
     name = await workstation_name(runtime.db, runtime.workstation_id)
@@ -101,6 +104,8 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
     probed = await asyncio.to_thread(_probe_worktrees, rows, with_git_status)
     versions = await asyncio.to_thread(_cli_versions, runtime)
     limits = await limited_profiles(runtime.db, runtime.workstation_id)
+    offline_after = timedelta(minutes=runtime.settings.workstation_offline_minutes)
+    team = await team_workstations(runtime.db, runtime.workstation_id, offline_after=offline_after)
     return WorkstationSnapshot(
         workstation_id=runtime.workstation_id,
         workstation_name=name or runtime.workstation_id,
@@ -111,6 +116,7 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
         worktrees=tuple(
             _worktree_state(r, s, size) for r, (s, size) in zip(rows, probed, strict=True)
         ),
+        team=tuple(team),
     )
 
 

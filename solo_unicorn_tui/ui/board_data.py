@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.review_material import ReviewMaterial
     from storage.database import Database
     from storage.fallback import FallbackArea, FallbackCheck
+    from storage.metrics import DayMetrics
     from storage.missions import MissionDraft
     from storage.models import (
         Actor,
@@ -406,28 +407,57 @@ class BoardData:
 
         return await fallback.fallback_area(await self._db(), self.project_id)
 
+    async def _report(self, item_id: str | None) -> None:
+        """Rewrite the run's report in the repository (runtime/fallback_report.py)."""
+        from solo_unicorn_tui.runtime.fallback_report import write_item_report
+
+        if item_id and self.workstation_id:
+            await write_item_report(await self._db(), item_id, self.workstation_id)
+
     async def launch_template(self, template_id: str) -> Mission:
         from storage import fallback
 
-        return await fallback.launch_template(await self._db(), template_id)
+        mission = await fallback.launch_template(await self._db(), template_id)
+        await self._report(mission.fallback_item_id)
+        return mission
 
     async def accept_proposal(self, item_id: str) -> Mission:
         from storage import fallback
 
-        return await fallback.accept_item(await self._db(), item_id)
+        mission = await fallback.accept_item(await self._db(), item_id)
+        await self._report(item_id)
+        return mission
 
     async def discard_proposal(self, item_id: str) -> MissionFallbackItem:
         from storage import fallback
 
-        return await fallback.discard_item(await self._db(), item_id)
+        item = await fallback.discard_item(await self._db(), item_id)
+        await self._report(item_id)
+        return item
+
+    async def snooze_fallback(self, kind: str, row_id: str, *, wake: bool = False) -> None:
+        """Snooze a template or proposal for a day (``wake``: end a template's snooze now)."""
+        from storage import fallback
+        from storage.types import utcnow
+
+        db = await self._db()
+        until = None if wake else utcnow() + timedelta(days=1)
+        if kind == "template":
+            await fallback.snooze_template(db, row_id, until)
+        else:
+            await fallback.snooze_item(db, row_id, until)
+            await self._report(row_id)
 
     async def fallback_check(self) -> FallbackCheck:
-        """A manual check: no cadence wait, but the threshold and the weekly cap hold."""
+        """A manual check: no cadence wait, but the threshold and the guardrails hold."""
+        from solo_unicorn_tui.runtime.fallback_report import write_run_report
         from storage import fallback
 
-        return await fallback.run_fallback_check(
-            await self._db(), self.project_id, triggered_by="manual"
-        )
+        db = await self._db()
+        check = await fallback.run_fallback_check(db, self.project_id, triggered_by="manual")
+        if check.run is not None and self.workstation_id:
+            await write_run_report(db, check.run.id, self.workstation_id)
+        return check
 
     async def repository_settings(self) -> list[RepoSettings]:
         from storage.repositories import list_repositories
@@ -457,6 +487,12 @@ class BoardData:
 
         rows = await list_sessions_with_titles(await self._db(), limit=limit)
         return [_session_entry(session, title) for session, title in rows]
+
+    async def daily_metrics(self, days: int) -> list[DayMetrics]:
+        """The project's figures per UTC day, oldest first (the metrics screen)."""
+        from storage.metrics import daily_metrics
+
+        return await daily_metrics(await self._db(), self.project_id, days=days)
 
     # --- project settings: flows, actors, memory -------------------------------------------
 

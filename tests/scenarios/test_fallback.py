@@ -50,8 +50,10 @@ async def test_launch_keeps_the_template(workspace: Workspace) -> None:
         mission.id,
         mission.fallback_item_id,
     )
-    [event] = await list_events(workspace.db, mission.id)
-    assert "fallback template" in event.summary
+    created, summary = await list_events(workspace.db, mission.id)
+    assert "fallback template" in created.summary
+    assert (summary.kind, summary.origin) == ("fallback_run_completed", "fallback")
+    assert summary.payload == {"runId": run.id, "generated": 1, "accepted": 1}
 
 
 async def test_threshold_cadence_and_proposals(workspace: Workspace) -> None:

@@ -86,6 +86,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
     ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
     ("S", "project_settings", "Project settings: flows, actors, memory", ""),
+    ("M", "metrics", "Project metrics per day: missions, sessions, failures, cost, backlog", ""),
     ("s", "sync_now", "Sync now", ""),
     ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
     ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
@@ -603,6 +604,13 @@ class BoardScreen(Screen[None]):
             data, item_id = self.data, message.item_id
             self._write(lambda: data.discard_proposal(item_id), f"Discarded “{message.title}”")
 
+    @on(FallbackPanel.Snooze)
+    def _snooze_fallback(self, message: FallbackPanel.Snooze) -> None:
+        if self.data is not None:
+            data, kind, row_id, wake = self.data, message.kind, message.row_id, message.wake
+            done = f"Woke “{message.title}”" if wake else f"Snoozed “{message.title}” for a day"
+            self._write(lambda: data.snooze_fallback(kind, row_id, wake=wake), done)
+
     @on(FallbackPanel.Check)
     def _check_fallback(self) -> None:
         if self.data is not None:
@@ -636,6 +644,12 @@ class BoardScreen(Screen[None]):
 
         if self.data is not None:
             self.app.push_screen(ProjectSettingsScreen(self.data))
+
+    def action_metrics(self) -> None:
+        from solo_unicorn_tui.ui.screens.metrics import MetricsScreen
+
+        if self.data is not None:
+            self.app.push_screen(MetricsScreen(self.data.daily_metrics))
 
     def action_sync_now(self) -> None:
         if self.sync_host is None:

@@ -10,6 +10,7 @@ post messages; the board screen turns them into writes and reloads the area afte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from textual.app import ComposeResult
@@ -33,11 +34,13 @@ class Row:
     kind: Literal["template", "proposal"]
     id: str
     title: str
+    snoozed: bool = False
 
 
 def status_line(area: FallbackArea) -> str:
     """Ready backlog / threshold and this week's fallback missions / weekly cap; then the last
-    run and auto-accept. Two lines: cut short under the cards, wrapped when the area is focused.
+    run, auto-accept and this month's estimated fallback effort / monthly target (once there is
+    any). Two lines: cut short under the cards, wrapped when the area is focused.
     """
     config = area.config
     last = area.last_run.started_at if area.last_run is not None else None
@@ -47,7 +50,12 @@ def status_line(area: FallbackArea) -> str:
     )
     run = f"last {last:%m-%d %H:%M}" if last is not None else "last never"
     run += f" · auto {'on' if config.auto_accept else 'off'}"
-    if config.status != "active":
+    if area.effort_this_month:
+        month = _effort(area.effort_this_month).lstrip(" ·")
+        run += f" · month {month}/{config.monthly_target_hours}h"
+    if config.status == "snoozed" and config.snoozed_until is not None:
+        run += f" · snoozed until {config.snoozed_until:%m-%d %H:%M}"
+    elif config.status != "active":
         run += f" · {config.status}"
     return f"{counts}\n{run}"
 
@@ -61,11 +69,19 @@ def _effort(minutes: int | None) -> str:
     return f" · {hours}h{rest:02d}" if rest else f" · {hours}h"
 
 
+def _snoozed(template: MissionFallbackTemplate) -> bool:
+    until = template.snoozed_until
+    return until is not None and until > datetime.now(UTC)
+
+
 def template_prompt(template: MissionFallbackTemplate) -> str:
     mark = "◆" if template.enabled else "[dim]◇[/]"
     off = "" if template.enabled else " [dim](off)[/]"
     effort = _effort(template.estimated_effort_minutes)
-    return f"{mark} P{template.priority} {escape(template.name)}{effort}{off}"
+    tags = "".join(f" [dim]#{escape(t)}[/]" for t in template.tags or [])
+    if _snoozed(template):
+        off += f" [dim](snoozed until {template.snoozed_until:%m-%d %H:%M})[/]"
+    return f"{mark} P{template.priority} {escape(template.name)}{effort}{tags}{off}"
 
 
 def proposal_prompt(item: MissionFallbackItem) -> str:
@@ -83,6 +99,7 @@ class FallbackRows(OptionList):
         Binding("enter", "activate", "Launch/accept"),
         Binding("a", "accept", "Accept"),
         Binding("x", "discard", "Discard"),
+        Binding("z", "snooze", "Snooze 1 day"),
         Binding("c", "check", "Check now"),
         Binding("f,escape", "leave", "Back to cards"),
     ]
@@ -128,6 +145,14 @@ class FallbackRows(OptionList):
             self.post_message(FallbackPanel.Discard(row.id, row.title))
         else:
             self.notify("Only proposals can be discarded; templates stay.")
+
+    def action_snooze(self) -> None:
+        """Snooze the template or proposal for a day; ``z`` on a snoozed template wakes it."""
+        row = self.selected_row
+        if row is None:
+            self.app.bell()
+        else:
+            self.post_message(FallbackPanel.Snooze(row.kind, row.id, row.title, wake=row.snoozed))
 
     def action_check(self) -> None:
         self.post_message(FallbackPanel.Check())
@@ -178,6 +203,18 @@ class FallbackPanel(Vertical):
             self.item_id = item_id
             self.title = title
 
+    class Snooze(Message):
+        """Skip this template (or hide this proposal) in runs for a day, or wake it."""
+
+        def __init__(
+            self, kind: Literal["template", "proposal"], row_id: str, title: str, *, wake: bool
+        ) -> None:
+            super().__init__()
+            self.kind = kind
+            self.row_id = row_id
+            self.title = title
+            self.wake = wake
+
     class Check(Message):
         """Run the fallback check now (threshold and weekly cap still apply)."""
 
@@ -207,7 +244,7 @@ class FallbackPanel(Vertical):
             options.append(Option(EMPTY, disabled=True))
         for template in area.templates:
             key = f"template:{template.id}"
-            rows.rows[key] = Row("template", template.id, template.name)
+            rows.rows[key] = Row("template", template.id, template.name, _snoozed(template))
             options.append(Option(template_prompt(template), id=key))
         if area.proposals:
             options.append(Option("[b]Proposals[/]", disabled=True))

@@ -1,4 +1,8 @@
-"""The workstation panel: this machine, its agents, running sessions and worktrees.
+"""The workstation panel: this machine, its agents, running sessions and worktrees, then the team.
+
+The team section lists every workstation of the organization (this one first): online or
+offline (by its replicated heartbeat), when it was last seen, its agents' states and its
+running sessions.
 
 One reactive, ``snapshot`` (a :class:`~solo_unicorn_tui.runtime.snapshot.WorkstationSnapshot`
 the runtime host takes in a worker and the board sets on a ``WorkstationSnapshotChanged``); it
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -21,6 +26,9 @@ from textual.widget import Widget
 from solo_unicorn_tui.runtime.disk import human_size
 from solo_unicorn_tui.runtime.snapshot import AgentState, WorkstationSnapshot
 from storage.ids import short_id
+
+if TYPE_CHECKING:
+    from storage.workstations import TeamWorkstation
 
 Clock = Callable[[], datetime]
 
@@ -162,7 +170,44 @@ class WorkstationPanel(Widget):
             parts.append(trees)
         else:
             parts.append(Text("  none", style="dim"))
+        if snap.team:
+            online = sum(1 for w in snap.team if w.online)
+            parts.append(Text(f"Team ({online}/{len(snap.team)} online)", style="bold underline"))
+            parts.extend(team_lines(w, self.clock()) for w in snap.team)
         return Group(*parts)
 
     def worktree_paths(self) -> list[Path]:
         return [Path(t.path) for t in self.snapshot.worktrees] if self.snapshot else []
+
+
+AGENT_STYLES = {"ready": "green", "busy": "yellow", "rate-limited": "bold red"}
+
+
+def team_lines(station: TeamWorkstation, now: datetime) -> Text:
+    """One workstation of the team: a header line, its agents, its running sessions."""
+    seen = format_age(now, station.last_seen_at)
+    text = Text.assemble(
+        ("● ", "bold green") if station.online else ("○ ", "dim"),
+        (station.name, "bold"),
+        (" (this)" if station.is_this else "", "cyan"),
+        ("  online" if station.online else "  offline", "green" if station.online else "dim"),
+        (f" · seen {seen} ago" if seen else " · never seen", "dim"),
+    )
+    for agent in station.agents:
+        state = agent.state
+        if agent.rate_limited_until is not None:
+            state += f" until {agent.rate_limited_until.astimezone():%H:%M}"
+        text.append(f"\n    {agent.name} ", style="bold")
+        text.append(state, style=AGENT_STYLES.get(agent.state, "dim"))
+        text.append(f" {agent.running}/{agent.max_concurrency}", style="dim")
+    for session in station.sessions:
+        elapsed = (
+            format_elapsed((now - session.started_at).total_seconds())
+            if session.started_at
+            else "--:--"
+        )
+        text.append(f"\n    ▸ {elapsed} ", style="bold")
+        text.append(f"{session.agent_name} ", style="cyan")
+        text.append(f"{session.stage} ", style="magenta")
+        text.append(session.mission_title)
+    return text
