@@ -16,6 +16,8 @@ from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Daily files kept (the ``retention.app_log_days`` default; processes without settings use it).
+DEFAULT_KEEP_DAYS = 30
 
 
 def day_log(folder: Path, now: datetime | None = None) -> Path:

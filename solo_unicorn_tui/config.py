@@ -18,6 +18,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from solo_unicorn_tui.app_log import DEFAULT_KEEP_DAYS
 from solo_unicorn_tui.errors import ConfigError
 from solo_unicorn_tui.home import Home
 
@@ -41,7 +42,7 @@ class RetentionSettings(BaseModel):
     """Agent session logs (``sessions/{id}.log``) of Done missions, once ended this long ago."""
     fallback_runs_days: float = Field(default=180.0, gt=0)
     """Finished Mission Fallback runs and their items, once started this long ago."""
-    app_log_days: int = Field(default=30, gt=0)
+    app_log_days: int = Field(default=DEFAULT_KEEP_DAYS, gt=0)
     """Daily app log files (``logs/``) kept."""
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from solo_unicorn_tui.errors import UserError
@@ -64,16 +62,3 @@ class Home:
                 f"cannot write to the home folder {self.root} ({reason}); "
                 f"set {HOME_ENV} to a writable folder"
             ) from None
-
-
-def setup_logging(home: Home) -> None:
-    """Log to ``logs/{date}.log``; nothing goes to the terminal the user is looking at."""
-    root = logging.getLogger()
-    if any(getattr(h, "_solo_unicorn", False) for h in root.handlers):
-        return
-    handler = logging.FileHandler(home.logs_dir / f"{date.today().isoformat()}.log")
-    # A marker on the stdlib handler, so a second call finds it among the root's handlers.
-    handler._solo_unicorn = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)

@@ -14,7 +14,7 @@ from pathlib import Path
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.app_log import setup_logging
 from solo_unicorn_tui.config import Settings, load_settings
-from solo_unicorn_tui.home import Home, setup_logging
+from solo_unicorn_tui.home import Home
 from storage.database import Database, sqlite_url
 from storage.identity import Identity, Machine, ensure_identity
 

@@ -36,14 +36,14 @@ def _serve(args: argparse.Namespace) -> int:
     the agent's handshake does not wait for SQLAlchemy (see :mod:`solo_unicorn_tui.mcp.binding`)."""
     import asyncio
 
+    from solo_unicorn_tui.app_log import DEFAULT_KEEP_DAYS, setup_logging
     from solo_unicorn_tui.cli.quick import reading
-    from solo_unicorn_tui.home import setup_logging
     from solo_unicorn_tui.mcp.binding import quick_binding
 
     mission = args.mission or os.environ.get(MISSION_ENV) or None
     with reading() as found:
         found.home.ensure()
-        setup_logging(found.home)
+        setup_logging(found.home.logs_dir, DEFAULT_KEEP_DAYS)
         binding = quick_binding(found.replica, found.home.replica, found.project_id, mission)
     from solo_unicorn_tui.mcp.server import serve
 
