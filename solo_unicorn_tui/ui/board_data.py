@@ -354,6 +354,16 @@ class BoardData:
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
 
+    async def undo_point(self, mission_id: str) -> dict[str, Any]:
+        from storage import undo
+
+        return await undo.undo_point(await self._db(), mission_id)
+
+    async def restore(self, mission_id: str, point: dict[str, Any], *, action: str) -> Mission:
+        from storage import undo
+
+        return await undo.restore_mission(await self._db(), mission_id, point, action=action)
+
     async def add_blocker(self, mission_id: str, on_id: str) -> Mission:
         """``mission_id`` waits for ``on_id`` (a cycle raises ConflictError, nothing written)."""
         from storage import dependencies

@@ -107,6 +107,9 @@ class RuntimeHost:
         self.screen.notify(f"{handle.agent_name} started on stage {handle.stage}")
         self._followed_mission = None
 
+    def is_running(self, mission_id: str) -> bool:
+        return self.runtime.is_running(mission_id)
+
     def cancel(self, mission_id: str) -> None:
         if not self.runtime.cancel(mission_id):
             self.screen.notify("No session of this mission runs here.", severity="warning")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
+from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 from solo_unicorn_tui.ui.screens.mission import render_detail
 from solo_unicorn_tui.ui.screens.session_logs import SessionLogsScreen
 from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
@@ -126,6 +127,8 @@ async def test_c_cancels_and_capital_d_toggles_the_dispatcher(
         await pilot.press("l")
         await _until(pilot, lambda: _true(board.current.selected_card is not None))
         await pilot.press("c")
+        await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+        await pilot.press("y")
 
         async def cancelled() -> bool:
             sessions = await list_sessions(workspace.db, mission_id=mission.id)
@@ -264,6 +267,8 @@ async def test_the_card_shows_the_running_agents_latest_activity_until_it_ends(
         await pilot.press("l")
         await _until(pilot, lambda: _true(board.current.selected_card is not None))
         await pilot.press("c")
+        await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+        await pilot.press("y")
 
         async def cleared() -> bool:
             sessions = await list_sessions(workspace.db, mission_id=mission.id)

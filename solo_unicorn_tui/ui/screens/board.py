@@ -31,6 +31,7 @@ from solo_unicorn_tui.ui.messages import (
     SyncStatusChanged,
     WorkstationSnapshotChanged,
 )
+from solo_unicorn_tui.ui.undo import UndoStack
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
 from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
@@ -79,7 +80,8 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("a", "approve", "Approve a mission in Review (next stage or done)", "Approve"),
     ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
     ("r", "run_mission", "Run the selected mission now", ""),
-    ("c", "cancel_session", "Cancel its running session", ""),
+    ("c", "cancel_session", "Cancel its running session (asks first)", ""),
+    ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", "Undo"),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
@@ -114,6 +116,7 @@ class BoardScreen(Screen[None]):
         self._ready_sent = False
         self.runtime_host: RuntimeHost | None = None
         self.sync_host: SyncHost | None = None
+        self.undo_stack = UndoStack()
 
     def compose(self) -> ComposeResult:
         yield BoardHeader(id="board-header")
@@ -303,6 +306,32 @@ class BoardScreen(Screen[None]):
             # The last of a burst of writes reloads; earlier ones would show half-done states.
             self.reload_all(follow)
 
+    def _undoable(
+        self, card: Any, action: str, operation: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[Any]]:
+        return self._undoable_id(card.id, card.title, action, operation)
+
+    def _undoable_id(
+        self, mission_id: str, title: str, action: str, operation: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[Any]]:
+        """``operation`` as a write the undo stack remembers (``z`` puts the mission back)."""
+        assert self.data is not None
+        data, stack = self.data, self.undo_stack
+        return lambda: stack.record(data, mission_id, title, action, operation)
+
+    def action_undo(self) -> None:
+        if self.data is None:
+            return
+        if not len(self.undo_stack):
+            self.notify("Nothing to undo.", severity="warning")
+            return
+        data, stack = self.data, self.undo_stack
+        self._write(
+            lambda: stack.undo(data),
+            lambda undone: undone.message if undone else "Nothing to undo.",
+            land=True,
+        )
+
     def _selected(self) -> Any:
         card = self.current.selected_card
         if card is None:
@@ -347,7 +376,7 @@ class BoardScreen(Screen[None]):
         self._columns()[target].mission_list.append(card)
         self._focus_column(target)
         data, to_list = self.data, MISSION_LISTS[target]
-        self._write(lambda: data.move(card.id, to_list))
+        self._write(self._undoable(card, "move", lambda: data.move(card.id, to_list)))
 
     def action_move_prev(self) -> None:
         self._move(-1)
@@ -362,7 +391,7 @@ class BoardScreen(Screen[None]):
         if not self.current.swap_selected(step):
             return
         data = self.data
-        self._write(lambda: data.reorder(card.id, step))
+        self._write(self._undoable(card, "reorder", lambda: data.reorder(card.id, step)))
 
     def action_reorder_up(self) -> None:
         self._reorder(-1)
@@ -377,7 +406,7 @@ class BoardScreen(Screen[None]):
         card.ready = not card.ready
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.toggle_ready(card.id))
+        self._write(self._undoable(card, "ready change", lambda: data.toggle_ready(card.id)))
 
     def _priority(self, delta: int) -> None:
         card = self._selected()
@@ -386,7 +415,9 @@ class BoardScreen(Screen[None]):
         card.priority = min(5, max(1, card.priority + delta))
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.bump_priority(card.id, delta))
+        self._write(
+            self._undoable(card, "priority change", lambda: data.bump_priority(card.id, delta))
+        )
 
     def action_priority_up(self) -> None:
         self._priority(+1)
@@ -404,7 +435,10 @@ class BoardScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._write(lambda: data.delete(card.id), f"Deleted “{card.title}”")
+                self._write(
+                    self._undoable(card, "delete", lambda: data.delete(card.id)),
+                    f"Deleted “{card.title}” (z brings it back)",
+                )
 
         self.app.push_screen(
             ConfirmScreen(f"Delete “{card.title}”?", "It leaves the board (the history stays)."),
@@ -493,14 +527,24 @@ class BoardScreen(Screen[None]):
     def approve_mission(self, mission_id: str, title: str, *, land: bool = False) -> None:
         if self.data is not None:
             data = self.data
-            self._write(lambda: data.approve(mission_id), f"Approved “{title}”", land=land)
+            self._write(
+                self._undoable_id(mission_id, title, "approval", lambda: data.approve(mission_id)),
+                f"Approved “{title}”",
+                land=land,
+            )
 
     def reject_mission(
         self, mission_id: str, title: str, feedback: str, *, land: bool = False
     ) -> None:
         if self.data is not None:
             data = self.data
-            self._write(lambda: data.reject(mission_id, feedback), f"Rejected “{title}”", land=land)
+            self._write(
+                self._undoable_id(
+                    mission_id, title, "rejection", lambda: data.reject(mission_id, feedback)
+                ),
+                f"Rejected “{title}”",
+                land=land,
+            )
 
     def action_approve(self) -> None:
         card = self._in_review("approved")
@@ -532,10 +576,29 @@ class BoardScreen(Screen[None]):
             self.run_worker(host.run(card.id), group="runtime")
 
     def action_cancel_session(self) -> None:
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+
         host = self._runtime("cancelling a session")
         card = self.current.selected_card
-        if host is not None and card is not None:
-            host.cancel(card.id)
+        if host is None or card is None:
+            return
+        if not host.is_running(card.id):
+            self.notify("No session of this mission runs on this workstation.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                host.cancel(card.id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop the agent on “{card.title}”?",
+                "What it did so far stays in the mission's worktree.",
+                yes="Stop it",
+                no="Keep running",
+            ),
+            confirmed,
+        )
 
     def action_toggle_dispatcher(self) -> None:
         host = self._runtime("the dispatcher")
