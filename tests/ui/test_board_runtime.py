@@ -78,13 +78,18 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         detail = await board.data.detail(mission.id)
         assert detail.branch and detail.branch.startswith("solo-unicorn/")
         assert (detail.behind, detail.sessions, detail.input_tokens) == (0, 1, None)
+        assert detail.ahead is not None and detail.ahead >= 1, "the agent's commit is not merged"
         repo = tmp_path / "app"
         (repo / "NEWS.md").write_text("newer work on main\n")
         git(repo, "add", "NEWS.md")
         git(repo, "commit", "-qm", "news")
         detail = await board.data.detail(mission.id)
         head, _body = render_detail(detail)
-        assert "1 commits behind" in head and "tokens unknown" in head and "cost unknown" in head
+        assert (
+            "not merged, 1 commit(s) behind" in head
+            and "tokens unknown" in head
+            and "cost unknown" in head
+        )
         (entry,) = detail.session_entries
         assert f"{entry.stage} · script · completed · usage unknown" in head
         detail.session_entries = [
