@@ -356,6 +356,16 @@ class BoardData:
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
 
+    async def worktree_path(self, mission_id: str) -> Path | None:
+        """The mission's live worktree on this workstation, when it exists on disk."""
+        from storage.worktrees import mission_worktree
+
+        db = await self._db()
+        tree = await mission_worktree(db, mission_id, db.workstation_id)
+        if tree is None or not Path(tree.worktree_path).is_dir():
+            return None
+        return Path(tree.worktree_path)
+
     async def undo_point(self, mission_id: str) -> dict[str, Any]:
         from storage import undo
 

@@ -82,6 +82,8 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session (asks first)", ""),
     ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", "Undo"),
+    ("t", "open_shell", "Take over: a shell ($SHELL) in the mission's worktree", ""),
+    ("E", "open_editor", "Take over: $EDITOR on the mission's worktree", ""),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
@@ -599,6 +601,46 @@ class BoardScreen(Screen[None]):
             ),
             confirmed,
         )
+
+    def action_open_shell(self) -> None:
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self._take_over(self.data, card, "shell")
+
+    def action_open_editor(self) -> None:
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self._take_over(self.data, card, "editor")
+
+    @work(group="take-over", exclusive=True)
+    async def _take_over(self, data: BoardData, card: Any, tool: Any) -> None:
+        """Suspend the board, run the shell or editor in the worktree, come back refreshed."""
+        from textual.app import SuspendNotSupported
+
+        from solo_unicorn_tui.runtime.takeover import run_in_worktree, takeover_argv
+
+        with report_failure(self, title=f"Cannot open the {tool}") as failed:
+            worktree = await data.worktree_path(card.id)
+            if worktree is None:
+                self.notify(
+                    f"“{card.title}” has no worktree on this workstation yet: run it with r first.",
+                    severity="error",
+                )
+                return
+            argv = takeover_argv(tool, worktree)
+            try:
+                with self.app.suspend():
+                    code = run_in_worktree(argv, worktree)
+            except SuspendNotSupported:
+                if not self.app.is_headless:
+                    raise
+                code = run_in_worktree(argv, worktree)  # no terminal to hand over (tests)
+        if failed:
+            return
+        self.notify(f"Back from the {tool} in {worktree} (exit {code})")
+        self.reload_all()
+        if self.runtime_host is not None:
+            self.runtime_host.refollow()
 
     def action_toggle_dispatcher(self) -> None:
         host = self._runtime("the dispatcher")
