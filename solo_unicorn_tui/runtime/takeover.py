@@ -30,7 +30,7 @@ def takeover_argv(tool: Tool, worktree: Path, environ: Mapping[str, str] = os.en
         argv = shlex.split(spec) if spec.strip() else [fallback]
     except ValueError as error:
         raise UserError(f"${variable} is not a valid command ({error}); fix it and retry") from None
-    return argv + [str(worktree)] if tool == "editor" else argv
+    return [*argv, str(worktree)] if tool == "editor" else argv
 
 
 def run_in_worktree(argv: list[str], worktree: Path) -> int:
