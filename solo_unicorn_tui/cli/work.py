@@ -21,6 +21,10 @@ def register(sub: Any) -> None:
         help="run every dispatchable mission to completion, then exit",
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    # The board's detached runner: one session of a mission the board has claimed, then exit.
+    parser.add_argument("--claimed", metavar="MISSION_ID", help=argparse.SUPPRESS)
+    parser.add_argument("--session-id", help=argparse.SUPPRESS)
+    parser.add_argument("--reason", default="run now", help=argparse.SUPPRESS)
     parser.set_defaults(handler=_work)
 
 
@@ -53,6 +57,8 @@ async def _work(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))
+        if args.claimed:
+            return await _run_claimed(runtime, args)
         await runtime.announce("online")
         for recovered in await runtime.recover():
             print(f"recovered {recovered.session_id}: {recovered.reason}", flush=True)
@@ -73,3 +79,23 @@ async def _work(args: argparse.Namespace) -> int:
         await stopping.wait()
         await runtime.shutdown(cancel_running=True)
     return 0
+
+
+async def _run_claimed(runtime: Any, args: argparse.Namespace) -> int:
+    """One session as a runner of its own: a stop signal cancels the agent the ordinary way
+    (recorded as cancelled) instead of killing this process under it."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(
+        runtime.run_claimed(args.claimed, session_id=args.session_id, reason=args.reason)
+    )
+
+    def stop() -> None:
+        for handle in runtime.running():
+            handle.cancel("the runner was asked to stop")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop)
+    ended = await task
+    await runtime.wait_idle()
+    return 0 if ended.status == "completed" else 1

@@ -58,6 +58,7 @@ from solo_unicorn_tui.runtime.events import (
     SessionStarted,
 )
 from solo_unicorn_tui.runtime.github.client import GitHubClient
+from solo_unicorn_tui.runtime.runners import lock_path
 from solo_unicorn_tui.runtime.worktree_setup import (
     SetupError,
     copy_included_files,
@@ -102,15 +103,21 @@ class SessionHandle:
     claim_epoch: int | None = None
     activity: str | None = None
     """A short text of the agent's latest event while it runs."""
+    planned_session_id: str | None = None
+    """The id the session will get (a detached runner is told it, so its starter can find it)."""
+    on_cancel: Callable[[str], None] | None = field(default=None, repr=False)
+    """How to stop a session whose agent another process runs (a detached runner)."""
+
+    @property
+    def detached(self) -> bool:
+        return self.on_cancel is not None
 
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self.cancel_reason = reason
+        if self.on_cancel is not None:
+            self.on_cancel(reason)
         if self.process is not None:
             self.process.cancel(reason)
-
-
-def lock_path(home: Home, session_id: str) -> Path:
-    return home.sessions_dir / f"{session_id}.lock"
 
 
 def prompt_path(home: Home, session_id: str) -> Path:
@@ -459,7 +466,7 @@ class SessionRunner:
                 f"repository {repo.name!r} is not linked on this workstation; "
                 "run 'solo-unicorn repo add PATH'"
             )
-        session_id = new_id("session")
+        session_id = handle.planned_session_id or new_id("session")
         log_file = self.home.session_log(session_id)
         try:
             worktree_id, info = await self._worktree(mission, repo, log_file)

@@ -578,13 +578,17 @@ class BoardScreen(Screen[None]):
             self.run_worker(host.run(card.id), group="runtime")
 
     def action_cancel_session(self) -> None:
-        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
-
         host = self._runtime("cancelling a session")
         card = self.current.selected_card
-        if host is None or card is None:
-            return
-        if not host.is_running(card.id):
+        if host is not None and card is not None:
+            self._ask_cancel(host, card)
+
+    @work(group="cancel", exclusive=True)
+    async def _ask_cancel(self, host: RuntimeHost, card: Any) -> None:
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+
+        session = await host.running_session(card.id)
+        if session is None:
             self.notify("No session of this mission runs on this workstation.", severity="warning")
             return
 
@@ -595,7 +599,9 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 f"Stop the agent on “{card.title}”?",
-                "What it did so far stays in the mission's worktree.",
+                f"{session.agent_name}, stage {session.stage}"
+                + (f", pid {session.pid}" if session.pid else "")
+                + ". What it did so far stays in the mission's worktree.",
                 yes="Stop it",
                 no="Keep running",
             ),
@@ -851,4 +857,17 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(HelpScreen(help_rows))
 
     def action_quit(self) -> None:
-        self.app.exit()
+        from solo_unicorn_tui.ui.dialogs.quit import QuitScreen
+
+        host = self.runtime_host
+        running = host.kept_running() if host is not None else 0
+        if host is None or not running:
+            self.app.exit()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                host.stop_on_exit = choice == "stop"
+                self.app.exit()
+
+        self.app.push_screen(QuitScreen(running), chosen)
