@@ -58,7 +58,7 @@ def test_a_conflict_is_refused_and_nothing_moves(repo: Path) -> None:
 def test_a_dirty_target_checkout_is_refused(repo: Path) -> None:
     (repo / "README.md").write_text("half-done edit\n")
     before = state(repo)
-    with pytest.raises(MergeRefused, match="checked out in .* with uncommitted changes"):
+    with pytest.raises(MergeRefused, match=r"checked out in .* with uncommitted changes"):
         merge_branch(repo, "mission", "main", "Merge mission")
     assert state(repo) == before
     assert (repo / "README.md").read_text() == "half-done edit\n"
