@@ -137,6 +137,18 @@ class RuntimeHost:
             request_cancel(self.workspace.home, mission_id, "cancelled from the board")
         self.screen.notify("Stopping the agent…")
 
+    async def finish(self, step: str, mission_id: str) -> str:
+        """One step of closing the loop (:mod:`solo_unicorn_tui.runtime.finish`); its notice."""
+        from solo_unicorn_tui.runtime import finish
+
+        steps = {
+            "merge": finish.merge,
+            "push": finish.push_target,
+            "pull_request": finish.open_pull_request,
+            "clean_up": finish.clean_up,
+        }
+        return await steps[step](self.runtime, mission_id)
+
     async def toggle_dispatcher(self) -> None:
         if self.runtime.dispatcher_running:
             await self.runtime.stop_dispatcher()

@@ -82,6 +82,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session (asks first)", ""),
     ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", "Undo"),
+    ("m", "finish_mission", "Finish: merge into the target, push, open the PR, clean up", ""),
     ("t", "open_shell", "Take over: a shell ($SHELL) in the mission's worktree", ""),
     ("E", "open_editor", "Take over: $EDITOR on the mission's worktree", ""),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
@@ -607,6 +608,35 @@ class BoardScreen(Screen[None]):
             ),
             confirmed,
         )
+
+    def action_finish_mission(self) -> None:
+        host = self._runtime("merging and cleaning up")
+        card = self._selected()
+        if host is not None and card is not None and self.data is not None:
+            self._finish(host, self.data, card)
+
+    @work(group="finish", exclusive=True)
+    async def _finish(self, host: RuntimeHost, data: BoardData, card: Any) -> None:
+        from solo_unicorn_tui.ui.dialogs.finish import FinishScreen
+        from solo_unicorn_tui.ui.screens.mission import branch_state
+
+        detail = await data.detail(card.id)
+        if not detail.branch or not detail.target:
+            self.notify(
+                f"“{card.title}” has no worktree on this workstation: nothing to merge.",
+                severity="error",
+            )
+            return
+        step = await self.app.push_screen_wait(
+            FinishScreen(card.title, detail.branch, detail.target, branch_state(detail))
+        )
+        if step is None:
+            return
+        with report_failure(self, title="Not done") as failed:
+            notice = await host.finish(step, card.id)
+        if not failed:
+            self.notify(notice)
+            self.reload_all()
 
     def action_open_shell(self) -> None:
         card = self._selected()
