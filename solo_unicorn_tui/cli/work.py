@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,10 @@ async def _run_claimed(runtime: Any, args: argparse.Namespace) -> int:
     """One session as a runner of its own: a stop signal cancels the agent the ordinary way
     (recorded as cancelled) instead of killing this process under it."""
     loop = asyncio.get_running_loop()
+    starter = os.getppid()
+    # While the board that started this runner watches, it announces the end; once it is gone
+    # (this process was reparented), the runner does.
+    runtime.notify_when = lambda: os.getppid() != starter
     task = asyncio.ensure_future(
         runtime.run_claimed(args.claimed, session_id=args.session_id, reason=args.reason)
     )

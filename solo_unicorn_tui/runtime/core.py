@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,6 +103,9 @@ class Runtime:
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
         self.notifier = Notifier(settings.notifications.hook)
         self._notify_tasks: set[asyncio.Task[None]] = set()
+        #: Whether a session's end is announced here (a detached runner leaves it to the board
+        #: that started it while that board still watches).
+        self.notify_when: Callable[[], bool] = lambda: True
         self.fallback_interval = fallback_interval
         self.housekeeping = Housekeeping(
             db=db,
@@ -157,7 +160,7 @@ class Runtime:
                 log.exception("runtime listener %r failed on %s", listener, type(event).__name__)
 
     def _notify_on_end(self, event: RuntimeEvent) -> None:
-        if not isinstance(event, SessionEnded):
+        if not isinstance(event, SessionEnded) or not self.notify_when():
             return
         notification = notification_for(event, self._titles.pop(event.mission_id, None))
         task = asyncio.create_task(self.notifier.notify(notification))

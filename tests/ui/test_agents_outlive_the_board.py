@@ -45,6 +45,10 @@ async def test_a_kept_session_runs_on_and_the_next_board_shows_and_cancels_it(
         await _until(pilot, active)
         await pilot.press("q")
         await _until(pilot, lambda: _true(isinstance(first.screen, QuitScreen)))
+        await pilot.press("escape")  # stay
+        await _until(pilot, lambda: _true(first.screen is board and first.is_running))
+        await pilot.press("q")
+        await _until(pilot, lambda: _true(isinstance(first.screen, QuitScreen)))
         await pilot.press("k")
     (session,) = await list_sessions(workspace.db, mission_id=mission.id)
     assert session.pid is not None
