@@ -39,7 +39,6 @@ from storage import missions as mission_ops
 from storage.database import Database
 from storage.models import Mission
 from storage.repositories import RepositoryLink, default_repository, get_repository
-from storage.types import utcnow
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.workspace import Workspace
@@ -229,16 +228,8 @@ class Runtime:
         profile = self.profiles.get(mission.code_agent_name) if mission.code_agent_name else None
         if profile is None:
             raise UserError(f"mission {mission_id} names no agent profile to run")
-        handle = SessionHandle(
-            mission_id=mission.id,
-            mission_title=mission.title,
-            agent_name=profile.name,
-            stage=mission.stage,
-            repository_id=repo.id,
-            started_at=utcnow(),
-            claim_epoch=mission.claim_epoch,
-            planned_session_id=session_id,
-        )
+        handle = SessionHandle.for_claimed(mission, profile.name, repo.id)
+        handle.planned_session_id = session_id
         self._track(
             handle, mission.title, self.runner.execute(handle, mission, repo, profile, reason)
         )

@@ -108,6 +108,19 @@ class SessionHandle:
     on_cancel: Callable[[str], None] | None = field(default=None, repr=False)
     """How to stop a session whose agent another process runs (a detached runner)."""
 
+    @classmethod
+    def for_claimed(cls, mission: Mission, agent_name: str, repository_id: str) -> SessionHandle:
+        """The handle of a mission this workstation has just claimed (its epoch fences writes)."""
+        return cls(
+            mission_id=mission.id,
+            mission_title=mission.title,
+            agent_name=agent_name,
+            stage=mission.stage,
+            repository_id=repository_id,
+            started_at=utcnow(),
+            claim_epoch=mission.claim_epoch,
+        )
+
     @property
     def detached(self) -> bool:
         return self.on_cancel is not None
@@ -269,16 +282,7 @@ class SessionRunner:
             if self.claims is not None and server_epoch is not None:
                 await self.claims.release(mission.id, server_epoch)
             raise
-        handle = SessionHandle(
-            mission_id=claimed.id,
-            mission_title=claimed.title,
-            agent_name=profile.name,
-            stage=claimed.stage,
-            repository_id=repo.id,
-            started_at=utcnow(),
-            claim_epoch=claimed.claim_epoch,
-        )
-        return handle, claimed
+        return SessionHandle.for_claimed(claimed, profile.name, repo.id), claimed
 
     async def execute(
         self,
