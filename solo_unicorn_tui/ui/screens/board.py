@@ -81,7 +81,7 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
     ("r", "run_mission", "Run the selected mission now", ""),
     ("c", "cancel_session", "Cancel its running session (asks first)", ""),
-    ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", "Undo"),
+    ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", ""),
     ("m", "finish_mission", "Finish: merge into the target, push, open the PR, clean up", ""),
     ("t", "open_shell", "Take over: a shell ($SHELL) in the mission's worktree", ""),
     ("E", "open_editor", "Take over: $EDITOR on the mission's worktree", ""),
