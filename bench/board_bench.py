@@ -12,7 +12,9 @@ Cold start is wall time from spawning the process to the first frame that shows 
 (the board: all four columns loaded; the baseline: options added). Key latency is measured
 inside the app: the key event is handed to the driver and the time runs until the next frame
 (``App._display``) that carries the change. "move card (saved)" runs until the write has
-committed and the columns have reloaded from the replica.
+committed and the columns have reloaded from the replica. "undo z" presses ``z`` after the moves:
+the next frame (the notice), and until the undo has committed and the columns have reloaded
+(the card is back where it was).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ WORDS = [
 ]
 SELECT_PRESSES = 120
 MOVE_PRESSES = 40
+UNDO_PRESSES = 20
 
 
 # --- building replicas -------------------------------------------------------------------------
@@ -177,7 +180,19 @@ def child(path: str, mode: str, spawned_at: float) -> None:
                     shown.append(await next_frame_after(self, "L" if i % 2 == 0 else "H"))
                     await idle(self)
                     saved.append(frames[-1] - key_started)
-                results.update(select=select, move_shown=shown, move_saved=saved)
+                undo_shown, undo_saved = [], []
+                for _ in range(UNDO_PRESSES):
+                    key_started = time.perf_counter()
+                    undo_shown.append(await next_frame_after(self, "z"))
+                    await idle(self)
+                    undo_saved.append(frames[-1] - key_started)
+                results.update(
+                    select=select,
+                    move_shown=shown,
+                    move_saved=saved,
+                    undo_shown=undo_shown,
+                    undo_saved=undo_saved,
+                )
                 self.exit()
 
         holder: list[App[Any]] = []
@@ -307,7 +322,13 @@ def main() -> None:
             select = [v for b in boards for v in b["select"]]
             shown = [v for b in boards for v in b["move_shown"]]
             saved = [v for b in boards for v in b["move_saved"]]
-            rows.append((size, cold, cli_cold, base["cold"], select, base["select"], shown, saved))
+            undo = (
+                [v for b in boards for v in b["undo_shown"]],
+                [v for b in boards for v in b["undo_saved"]],
+            )
+            rows.append(
+                (size, cold, cli_cold, base["cold"], select, base["select"], shown, saved, undo)
+            )
     print()
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
@@ -317,19 +338,22 @@ def main() -> None:
     print(
         "missions | cold start board | via `solo-unicorn board` | cold start 4×OptionList | "
         "select j/k median/p95 ms (board vs OptionList) | move card L/H shown median/p95 ms | "
-        "move card saved median/p95 ms"
+        "move card saved median/p95 ms | undo z shown / saved median/p95 ms"
     )
-    for size, cold, cli_cold, base_cold, select, base_select, shown, saved in rows:
+    for size, cold, cli_cold, base_cold, select, base_select, shown, saved, undo in rows:
         s_med, s_p95 = _median_p95(select)
         b_med, b_p95 = _median_p95(base_select)
         m_med, m_p95 = _median_p95(shown)
         v_med, v_p95 = _median_p95(saved)
+        z_med, z_p95 = _median_p95(undo[0])
+        zs_med, zs_p95 = _median_p95(undo[1])
         print(
             f"{size:>8,} | {cold[0]:.2f} s ({cold[1]:.2f}) | "
             f"{cli_cold[0]:.2f} s ({cli_cold[1]:.2f}) | "
             f"{base_cold[0]:.2f} s ({base_cold[1]:.2f}) | "
             f"{ms(s_med)} /{ms(s_p95)}  vs {ms(b_med)} /{ms(b_p95)} | "
-            f"{ms(m_med)} /{ms(m_p95)} | {ms(v_med)} /{ms(v_p95)}"
+            f"{ms(m_med)} /{ms(m_p95)} | {ms(v_med)} /{ms(v_p95)} | "
+            f"{ms(z_med)} /{ms(z_p95)} ; {ms(zs_med)} /{ms(zs_p95)}"
         )
 
 

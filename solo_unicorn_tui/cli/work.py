@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ def register(sub: Any) -> None:
         help="run every dispatchable mission to completion, then exit",
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    # The board's detached runner: one session of a mission the board has claimed, then exit.
+    parser.add_argument("--claimed", metavar="MISSION_ID", help=argparse.SUPPRESS)
+    parser.add_argument("--session-id", help=argparse.SUPPRESS)
+    parser.add_argument("--reason", default="run now", help=argparse.SUPPRESS)
     parser.set_defaults(handler=_work)
 
 
@@ -58,6 +63,8 @@ async def _work(args: argparse.Namespace) -> int:
     async with workspace_session() as ws:
         runtime = Runtime.from_workspace(ws)
         runtime.subscribe(_printer(args.quiet))
+        if args.claimed:
+            return await _run_claimed(runtime, args)
         await runtime.announce("online")
         try:
             return await _run(runtime, args)
@@ -85,3 +92,27 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
         print("working; press ctrl+c to stop (running sessions are cancelled)", flush=True)
     await stopping.wait()
     return 0
+
+
+async def _run_claimed(runtime: Any, args: argparse.Namespace) -> int:
+    """One session as a runner of its own: a stop signal cancels the agent the ordinary way
+    (recorded as cancelled) instead of killing this process under it."""
+    loop = asyncio.get_running_loop()
+    starter = os.getppid()
+    # While the board that started this runner watches, it announces the end; once it is gone
+    # (this process was reparented), the runner does.
+    runtime.notify_when = lambda: os.getppid() != starter
+    task = asyncio.ensure_future(
+        runtime.run_claimed(args.claimed, session_id=args.session_id, reason=args.reason)
+    )
+
+    def stop() -> None:
+        for handle in runtime.running():
+            handle.cancel("the runner was asked to stop")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop)
+    ended = await task
+    await runtime.wait_idle()
+    return 0 if ended.status == "completed" else 1

@@ -1,4 +1,4 @@
-"""Branching from an up-to-date target, and how far a mission's branch has fallen behind.
+"""Branching from an up-to-date target, and how far a mission's branch is ahead and behind.
 
 Before a new worktree is made the target branch is fetched from the remote, when there is one,
 so agents never start from a stale base. Offline, the local ref is used and the caller is told.
@@ -60,12 +60,20 @@ def refresh_target(repo_path: Path, target: str) -> BaseRef:
     return BaseRef(f"{remote.name}/{target}", fetched=True)
 
 
-def commits_behind(repo_path: Path, branch: str, target_ref: str) -> int | None:
-    """Commits on ``target_ref`` that ``branch`` does not have; None when either is unknown."""
+def ahead_behind(repo_path: Path, branch: str, target_ref: str) -> tuple[int, int] | None:
+    """(commits on ``branch`` not in ``target_ref``, commits on ``target_ref`` not in
+    ``branch``); None when either is unknown."""
     import git
 
     repo = open_repo(repo_path)
     try:
-        return int(repo.git.rev_list("--count", f"{branch}..{target_ref}"))
-    except (git.GitCommandError, ValueError):
+        counts = repo.git.rev_list("--left-right", "--count", f"{branch}...{target_ref}").split()
+        return int(counts[0]), int(counts[1])
+    except (git.GitCommandError, ValueError, IndexError):
         return None
+
+
+def commits_behind(repo_path: Path, branch: str, target_ref: str) -> int | None:
+    """Commits on ``target_ref`` that ``branch`` does not have; None when either is unknown."""
+    counts = ahead_behind(repo_path, branch, target_ref)
+    return None if counts is None else counts[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from solo_unicorn_tui.config import Settings
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+from solo_unicorn_tui.runtime.detached import DetachedRunner
 from solo_unicorn_tui.runtime.dispatcher import Dispatcher
 from solo_unicorn_tui.runtime.events import (
     DispatcherChanged,
@@ -30,6 +32,7 @@ from solo_unicorn_tui.runtime.github.client import GitHubClient, client_from_set
 from solo_unicorn_tui.runtime.housekeeping import CleanResult, Housekeeping
 from solo_unicorn_tui.runtime.notifications import Notifier, notification_for
 from solo_unicorn_tui.runtime.recovery import RecoveredSession, recover_sessions
+from solo_unicorn_tui.runtime.runners import clear_request, take_request
 from solo_unicorn_tui.runtime.session_runner import ServerClaims, SessionHandle, SessionRunner
 from solo_unicorn_tui.runtime.snapshot import WorkstationSnapshot, take_snapshot
 from storage import missions as mission_ops
@@ -58,7 +61,10 @@ class Runtime:
         poll_seconds: float = 2.0,
         claims: ServerClaims | None = None,
         fallback_interval: float = 60.0,
+        detached: bool = False,
     ) -> None:
+        """``detached``: every session runs in its own ``solo-unicorn work`` process that
+        outlives this one (the board); otherwise sessions run in this process (``work``)."""
         self.db = db
         self.home = home
         self.settings = settings
@@ -82,9 +88,24 @@ class Runtime:
             claims=claims,
             github=self.github_client,
         )
+        self.detached: DetachedRunner | None = (
+            DetachedRunner(
+                db=db,
+                home=home,
+                workstation_id=workstation_id,
+                max_recovery_attempts=settings.max_recovery_attempts,
+                emit=self._emit,
+            )
+            if detached
+            else None
+        )
+        self._cancel_watch: asyncio.Task[None] | None = None
         self.dispatcher = Dispatcher(self, poll_seconds=poll_seconds)
         self.notifier = Notifier(settings.notifications.hook)
         self._notify_tasks: set[asyncio.Task[None]] = set()
+        #: Whether a session's end is announced here (a detached runner leaves it to the board
+        #: that started it while that board still watches).
+        self.notify_when: Callable[[], bool] = lambda: True
         self.fallback_interval = fallback_interval
         self.housekeeping = Housekeeping(
             db=db,
@@ -139,7 +160,7 @@ class Runtime:
                 log.exception("runtime listener %r failed on %s", listener, type(event).__name__)
 
     def _notify_on_end(self, event: RuntimeEvent) -> None:
-        if not isinstance(event, SessionEnded):
+        if not isinstance(event, SessionEnded) or not self.notify_when():
             return
         notification = notification_for(event, self._titles.pop(event.mission_id, None))
         task = asyncio.create_task(self.notifier.notify(notification))
@@ -181,15 +202,61 @@ class Runtime:
     ) -> SessionHandle:
         """Claim the mission, then run its session in a task; return at once with the handle."""
         handle, claimed = await self.runner.claim(mission, repo, profile)
-        self._handles[claimed.id] = handle
-        self._titles[claimed.id] = claimed.title
-        task = asyncio.create_task(
-            self.runner.execute(handle, claimed, repo, profile, reason),
-            name=f"session-{claimed.id}",
-        )
-        handle.task = task
-        task.add_done_callback(lambda _t: self._handles.pop(claimed.id, None))
+        clear_request(self.home, claimed.id)
+        execute = self.detached.execute if self.detached else self.runner.execute
+        self._track(handle, claimed.title, execute(handle, claimed, repo, profile, reason))
         return handle
+
+    def _track(
+        self, handle: SessionHandle, title: str, work: Coroutine[object, object, SessionEnded]
+    ) -> None:
+        mission_id = handle.mission_id
+        self._handles[mission_id] = handle
+        self._titles[mission_id] = title
+        task = asyncio.create_task(work, name=f"session-{mission_id}")
+        handle.task = task
+        task.add_done_callback(lambda _t: self._handles.pop(mission_id, None))
+        if self._cancel_watch is None or self._cancel_watch.done():
+            self._cancel_watch = asyncio.create_task(self._watch_cancel_requests())
+
+    async def _watch_cancel_requests(self, every: float = 0.25) -> None:
+        """Honour cancel requests other processes leave for the sessions this process runs."""
+        while self._handles:
+            for mission_id, handle in list(self._handles.items()):
+                if not handle.detached and (reason := take_request(self.home, mission_id)):
+                    handle.cancel(reason)
+            await asyncio.sleep(every)
+
+    async def run_claimed(
+        self, mission_id: str, *, session_id: str | None = None, reason: str = "run now"
+    ) -> SessionEnded:
+        """Run the session of a mission this workstation has claimed already (a detached
+        runner: its starter claimed it and named the session)."""
+        mission = await mission_ops.get_mission(self.db, mission_id)
+        if mission.claimed_by_workstation_id != self.workstation_id:
+            raise UserError(f"mission {mission_id} is not claimed by this workstation")
+        repo = await self._repository(mission)
+        profile = self.profiles.get(mission.code_agent_name) if mission.code_agent_name else None
+        if profile is None:
+            raise UserError(f"mission {mission_id} names no agent profile to run")
+        handle = SessionHandle.for_claimed(mission, profile.name, repo.id)
+        handle.planned_session_id = session_id
+        self._track(
+            handle, mission.title, self.runner.execute(handle, mission, repo, profile, reason)
+        )
+        assert handle.task is not None
+        return await handle.task
+
+    async def _repository(self, mission: Mission) -> RepositoryLink:
+        if mission.repository_id:
+            repo: RepositoryLink | None = await get_repository(
+                self.db, mission.repository_id, self.workstation_id
+            )
+        else:
+            repo = await default_repository(self.db, mission.project_id, self.workstation_id)
+        if repo is None or repo.local is None:
+            raise UserError("no repository is linked here; run 'solo-unicorn repo add PATH' first")
+        return repo
 
     async def run_mission(
         self, mission_id: str, *, profile_name: str | None = None, reason: str = "run now"
@@ -200,14 +267,7 @@ class Runtime:
         mission = await mission_ops.get_mission(self.db, mission_id)
         if mission.list == "done":
             raise UserError("the mission is done; move it back to Todo to run it again")
-        if mission.repository_id:
-            repo: RepositoryLink | None = await get_repository(
-                self.db, mission.repository_id, self.workstation_id
-            )
-        else:
-            repo = await default_repository(self.db, mission.project_id, self.workstation_id)
-        if repo is None or repo.local is None:
-            raise UserError("no repository is linked here; run 'solo-unicorn repo add PATH' first")
+        repo = await self._repository(mission)
         profile: AgentProfile | None
         if profile_name:
             profile = self.profiles.get(profile_name)
@@ -260,11 +320,18 @@ class Runtime:
         self._emit(DispatcherChanged(running=False))
 
     async def shutdown(self, *, cancel_running: bool = True) -> None:
+        """Stop the dispatcher; cancel running sessions, or keep them: a detached session's
+        runner carries on alone (only watching it stops); one in this process cannot."""
         await self.stop_dispatcher()
-        if cancel_running:
-            for handle in self.running():
+        for handle in self.running():
+            if cancel_running or not handle.detached:
                 handle.cancel("the app is shutting down")
-        await self.wait_idle()
+            elif handle.task is not None:
+                handle.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.wait_idle()
+        if self._cancel_watch is not None:
+            self._cancel_watch.cancel()
         await self.go_offline()
 
     # --- presence ------------------------------------------------------------------------------

@@ -113,6 +113,13 @@ class Housekeeping:
             except Exception:
                 log.exception("automatic worktree cleanup failed")
 
+    async def clean_mission_worktree(self, row: GitWorktree) -> CleanResult:
+        """Remove one mission's worktree now (the board's clean-up after a merge): never while
+        a session uses it, never when it holds uncommitted or unmerged work."""
+        if row.mission_id in self._in_use():
+            return _kept(row, "a session is using it")
+        return await self._remove(row, force=False)
+
     async def _remove(self, row: GitWorktree, *, force: bool) -> CleanResult:
         """Run the clean-up script and remove the worktree; a refusal keeps it, with why."""
         repo_path = await checkout_path(self.db, row.workstation_repository_id)

@@ -17,7 +17,7 @@ import signal
 from dataclasses import dataclass
 
 from solo_unicorn_tui.home import Home
-from solo_unicorn_tui.runtime.session_runner import lock_path
+from solo_unicorn_tui.runtime.runners import lock_path
 from storage import sessions as session_ops
 from storage import worktrees as worktree_ops
 from storage.database import Database

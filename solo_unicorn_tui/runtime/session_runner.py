@@ -58,6 +58,7 @@ from solo_unicorn_tui.runtime.events import (
     SessionStarted,
 )
 from solo_unicorn_tui.runtime.github.client import GitHubClient
+from solo_unicorn_tui.runtime.runners import lock_path
 from solo_unicorn_tui.runtime.worktree_setup import (
     SetupError,
     copy_included_files,
@@ -103,15 +104,34 @@ class SessionHandle:
     claim_epoch: int | None = None
     activity: str | None = None
     """A short text of the agent's latest event while it runs."""
+    planned_session_id: str | None = None
+    """The id the session will get (a detached runner is told it, so its starter can find it)."""
+    on_cancel: Callable[[str], None] | None = field(default=None, repr=False)
+    """How to stop a session whose agent another process runs (a detached runner)."""
+
+    @classmethod
+    def for_claimed(cls, mission: Mission, agent_name: str, repository_id: str) -> SessionHandle:
+        """The handle of a mission this workstation has just claimed (its epoch fences writes)."""
+        return cls(
+            mission_id=mission.id,
+            mission_title=mission.title,
+            agent_name=agent_name,
+            stage=mission.stage,
+            repository_id=repository_id,
+            started_at=utcnow(),
+            claim_epoch=mission.claim_epoch,
+        )
+
+    @property
+    def detached(self) -> bool:
+        return self.on_cancel is not None
 
     def cancel(self, reason: str = "cancelled by the user") -> None:
         self.cancel_reason = reason
+        if self.on_cancel is not None:
+            self.on_cancel(reason)
         if self.process is not None:
             self.process.cancel(reason)
-
-
-def lock_path(home: Home, session_id: str) -> Path:
-    return home.sessions_dir / f"{session_id}.lock"
 
 
 def prompt_path(home: Home, session_id: str) -> Path:
@@ -265,16 +285,7 @@ class SessionRunner:
             if self.claims is not None and server_epoch is not None:
                 await self.claims.release(mission.id, server_epoch)
             raise
-        handle = SessionHandle(
-            mission_id=claimed.id,
-            mission_title=claimed.title,
-            agent_name=profile.name,
-            stage=claimed.stage,
-            repository_id=repo.id,
-            started_at=utcnow(),
-            claim_epoch=claimed.claim_epoch,
-        )
-        return handle, claimed
+        return SessionHandle.for_claimed(claimed, profile.name, repo.id), claimed
 
     async def execute(
         self,
@@ -462,7 +473,7 @@ class SessionRunner:
                 f"repository {repo.name!r} is not linked on this workstation; "
                 "run 'solo-unicorn repo add PATH'"
             )
-        session_id = new_id("session")
+        session_id = handle.planned_session_id or new_id("session")
         log_file = self.home.session_log(session_id)
         try:
             worktree_id, info = await self._worktree(mission, repo, log_file)

@@ -112,12 +112,52 @@ async def take_snapshot(runtime: Runtime, *, with_git_status: bool = True) -> Wo
         dispatcher_running=runtime.dispatcher_running,
         taken_at=utcnow(),
         agents=_agent_states(runtime, stats, versions, limits),
-        sessions=tuple(_running_session(h) for h in runtime.running()),
+        sessions=tuple(session_of_handle(h) for h in runtime.running())
+        + tuple(await sessions_elsewhere(runtime)),
         worktrees=tuple(
             _worktree_state(r, s, size) for r, (s, size) in zip(rows, probed, strict=True)
         ),
         team=tuple(team),
     )
+
+
+async def sessions_elsewhere(runtime: Runtime) -> list[RunningSession]:
+    """Sessions on this workstation that another live runner owns (a board that quit and kept
+    them, ``solo-unicorn work``): shown, followed and cancellable like this process's own."""
+    from solo_unicorn_tui.runtime.runners import runner_alive
+    from storage import missions as mission_ops
+    from storage import sessions as session_ops
+    from storage.errors import NotFoundError
+
+    own = {h.session_id for h in runtime.running()} | {
+        h.planned_session_id for h in runtime.running()
+    }
+    found = []
+    for session in await session_ops.list_sessions(
+        runtime.db,
+        workstation_id=runtime.workstation_id,
+        statuses=session_ops.ACTIVE_STATUSES,
+        limit=None,
+    ):
+        if session.id in own or not runner_alive(runtime.home, session.id):
+            continue
+        try:
+            title = (await mission_ops.get_mission(runtime.db, session.mission_id)).title
+        except NotFoundError:
+            continue
+        found.append(
+            RunningSession(
+                session_id=session.id,
+                mission_id=session.mission_id,
+                mission_title=title,
+                agent_name=session.code_agent_name or session.code_agent_type or "agent",
+                stage=session.stage or "",
+                started_at=session.started_at or session.created_at,
+                pid=session.pid,
+                log_path=session.log_path or "",
+            )
+        )
+    return found
 
 
 def _cli_versions(runtime: Runtime) -> dict[str, str | None]:
@@ -152,7 +192,7 @@ def _agent_states(
     )
 
 
-def _running_session(handle: SessionHandle) -> RunningSession:
+def session_of_handle(handle: SessionHandle) -> RunningSession:
     return RunningSession(
         session_id=handle.session_id or "",
         mission_id=handle.mission_id,

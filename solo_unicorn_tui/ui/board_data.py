@@ -62,6 +62,8 @@ class MissionDetail:
     target: str | None = None
     behind: int | None = None
     """Commits on the target branch that the mission's branch does not have (None: unknown)."""
+    ahead: int | None = None
+    """Commits on the mission's branch that the target does not have yet (None: unknown)."""
     sessions: int = 0
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -388,6 +390,26 @@ class BoardData:
 
         return await review.reject_mission(await self._db(), mission_id, feedback)
 
+    async def worktree_path(self, mission_id: str) -> Path | None:
+        """The mission's live worktree on this workstation, when it exists on disk."""
+        from storage.worktrees import mission_worktree
+
+        db = await self._db()
+        tree = await mission_worktree(db, mission_id, db.workstation_id)
+        if tree is None or not Path(tree.worktree_path).is_dir():
+            return None
+        return Path(tree.worktree_path)
+
+    async def undo_point(self, mission_id: str) -> dict[str, Any]:
+        from storage import undo
+
+        return await undo.undo_point(await self._db(), mission_id)
+
+    async def restore(self, mission_id: str, point: dict[str, Any], *, action: str) -> Mission:
+        from storage import undo
+
+        return await undo.restore_mission(await self._db(), mission_id, point, action=action)
+
     async def add_blocker(self, mission_id: str, on_id: str) -> Mission:
         """``mission_id`` waits for ``on_id`` (a cycle raises ConflictError, nothing written)."""
         from storage import dependencies
@@ -618,11 +640,13 @@ def _session_entry(session: CodeAgentSession, title: str) -> SessionEntry:
 
 
 async def _add_branch_state(db: Database, reader: ReplicaReader, detail: MissionDetail) -> None:
-    """The mission's live worktree on this workstation, and how far its branch is behind its
-    target (git runs in a thread). A worktree of another workstation, or a removed one, is none.
+    """The mission's live worktree on this workstation, and how far its branch is ahead of and
+    behind its target (git runs in a thread). A worktree of another workstation, or a removed
+    one, is none. The local target counts first: that is what a local merge brings the branch
+    into, and what ``worktree clean`` measures unmerged work against.
     """
     from solo_unicorn_tui.errors import UserError
-    from solo_unicorn_tui.runtime.base_branch import commits_behind
+    from solo_unicorn_tui.runtime.base_branch import ahead_behind
     from storage.worktrees import mission_worktree
 
     tree = await mission_worktree(db, detail.mission.id, db.workstation_id)
@@ -635,14 +659,16 @@ async def _add_branch_state(db: Database, reader: ReplicaReader, detail: Mission
     if not target or main_path is None:
         return
 
-    def behind() -> int | None:
-        for ref in (f"origin/{target}", target):
-            count = commits_behind(Path(main_path), tree.branch, ref)
-            if count is not None:
-                return count
+    def counts() -> tuple[int, int] | None:
+        for ref in (target, f"origin/{target}"):
+            found = ahead_behind(Path(main_path), tree.branch, ref)
+            if found is not None:
+                return found
         return None
 
     try:
-        detail.behind = await asyncio.to_thread(behind)
+        found = await asyncio.to_thread(counts)
     except (UserError, OSError):
-        detail.behind = None
+        found = None
+    if found is not None:
+        detail.ahead, detail.behind = found

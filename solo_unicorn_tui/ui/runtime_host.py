@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
+    from solo_unicorn_tui.runtime.snapshot import RunningSession
     from storage.board_queries import CardRow
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,11 @@ class RuntimeHost:
         self.workspace = workspace
         self._selected = selected
         self._panel_shown = panel_shown
-        self.runtime = Runtime.from_workspace(workspace)
+        # Sessions run in runners of their own: quitting or a crash of the board stops no agent.
+        self.runtime = Runtime.from_workspace(workspace, detached=True)
+        #: Whether leaving the board stops its sessions: only when the quit dialog says so (a
+        #: crash, or any other way out, keeps them running in their runners).
+        self.stop_on_exit = False
         self.bridge: RuntimeBridge | None = None
         self._followed_mission: str | None = None
 
@@ -107,11 +112,42 @@ class RuntimeHost:
         self.screen.notify(f"{handle.agent_name} started on stage {handle.stage}")
         self._followed_mission = None
 
+    async def running_session(self, mission_id: str) -> RunningSession | None:
+        """The mission's session running on this workstation: this board's own or another
+        runner's (a board that quit and kept it, ``solo-unicorn work``)."""
+        from solo_unicorn_tui.runtime.snapshot import session_of_handle, sessions_elsewhere
+
+        for handle in self.runtime.running():
+            if handle.mission_id == mission_id:
+                return session_of_handle(handle)
+        for session in await sessions_elsewhere(self.runtime):
+            if session.mission_id == mission_id:
+                return session
+        return None
+
+    def kept_running(self) -> int:
+        """How many sessions this board started that still run (the quit dialog asks)."""
+        return len(self.runtime.running())
+
     def cancel(self, mission_id: str) -> None:
+        """Stop the mission's agent: this board's own session, or ask the runner that owns it."""
+        from solo_unicorn_tui.runtime.runners import request_cancel
+
         if not self.runtime.cancel(mission_id):
-            self.screen.notify("No session of this mission runs here.", severity="warning")
-        else:
-            self.screen.notify("Stopping the agent…")
+            request_cancel(self.workspace.home, mission_id, "cancelled from the board")
+        self.screen.notify("Stopping the agent…")
+
+    async def finish(self, step: str, mission_id: str) -> str:
+        """One step of closing the loop (:mod:`solo_unicorn_tui.runtime.finish`); its notice."""
+        from solo_unicorn_tui.runtime import finish
+
+        steps = {
+            "merge": finish.merge,
+            "push": finish.push_target,
+            "pull_request": finish.open_pull_request,
+            "clean_up": finish.clean_up,
+        }
+        return await steps[step](self.runtime, mission_id)
 
     async def toggle_dispatcher(self) -> None:
         if self.runtime.dispatcher_running:
@@ -146,4 +182,4 @@ class RuntimeHost:
     async def shutdown(self) -> None:
         if self.bridge is not None:
             self.bridge.close()
-        await self.runtime.shutdown()
+        await self.runtime.shutdown(cancel_running=self.stop_on_exit)

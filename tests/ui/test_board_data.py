@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from solo_unicorn_tui.runtime.worktrees import worktree_status
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
+from solo_unicorn_tui.ui.screens.mission import branch_state
 from storage.repositories import link_repository
 from storage.worktrees import mark_removed, record_worktree
 from tests.support.runtime_fixtures import git, make_repo
@@ -57,6 +59,20 @@ async def test_the_branch_shown_is_this_workstations_live_worktree(
 
         await worktree(identity.workstation_id, "mine")
         detail = await data.detail(mission_id)
-        assert (detail.branch, detail.target, detail.behind) == ("mine", "main", 0)
+        assert (detail.branch, detail.target, detail.ahead, detail.behind) == ("mine", "main", 0, 0)
+        assert branch_state(detail) == "up to date, nothing to merge"
+
+        # four commits on the branch: "up to date" would hide work that is not merged
+        git(repo, "checkout", "-q", "mine")
+        for n in range(4):
+            (repo / f"work{n}.txt").write_text(f"{n}\n")
+            git(repo, "add", ".")
+            git(repo, "commit", "-qm", f"work {n}")
+        git(repo, "checkout", "-q", "main")
+        detail = await data.detail(mission_id)
+        assert (detail.ahead, detail.behind) == (4, 0)
+        assert branch_state(detail) == "4 commit(s) not merged, not behind"
+        git(repo, "worktree", "add", "-q", str(tmp_path / "wt-mine"), "mine")
+        assert worktree_status(tmp_path / "wt-mine", "main").unpushed == 4, "worktree clean agrees"
     finally:
         await data.reader.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from solo_unicorn_tui.ui.app import SoloUnicornApp
 from solo_unicorn_tui.ui.board_data import BoardData, Writer
+from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
 from solo_unicorn_tui.ui.screens.mission import render_detail
 from solo_unicorn_tui.ui.screens.session_logs import SessionLogsScreen
 from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
@@ -77,13 +78,18 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
         detail = await board.data.detail(mission.id)
         assert detail.branch and detail.branch.startswith("solo-unicorn/")
         assert (detail.behind, detail.sessions, detail.input_tokens) == (0, 1, None)
+        assert detail.ahead is not None and detail.ahead >= 1, "the agent's commit is not merged"
         repo = tmp_path / "app"
         (repo / "NEWS.md").write_text("newer work on main\n")
         git(repo, "add", "NEWS.md")
         git(repo, "commit", "-qm", "news")
         detail = await board.data.detail(mission.id)
         head, _body = render_detail(detail)
-        assert "1 commits behind" in head and "tokens unknown" in head and "cost unknown" in head
+        assert (
+            "not merged, 1 commit(s) behind" in head
+            and "tokens unknown" in head
+            and "cost unknown" in head
+        )
         (entry,) = detail.session_entries
         assert f"{entry.stage} · script · completed · usage unknown" in head
         detail.session_entries = [
@@ -126,6 +132,8 @@ async def test_c_cancels_and_capital_d_toggles_the_dispatcher(
         await pilot.press("l")
         await _until(pilot, lambda: _true(board.current.selected_card is not None))
         await pilot.press("c")
+        await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+        await pilot.press("y")
 
         async def cancelled() -> bool:
             sessions = await list_sessions(workspace.db, mission_id=mission.id)
@@ -264,6 +272,8 @@ async def test_the_card_shows_the_running_agents_latest_activity_until_it_ends(
         await pilot.press("l")
         await _until(pilot, lambda: _true(board.current.selected_card is not None))
         await pilot.press("c")
+        await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+        await pilot.press("y")
 
         async def cleared() -> bool:
             sessions = await list_sessions(workspace.db, mission_id=mission.id)

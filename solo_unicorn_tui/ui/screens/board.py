@@ -31,6 +31,7 @@ from solo_unicorn_tui.ui.messages import (
     SyncStatusChanged,
     WorkstationSnapshotChanged,
 )
+from solo_unicorn_tui.ui.undo import UndoStack
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
 from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
@@ -80,7 +81,11 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
     ("t", "thread", "Thread: the agent's questions; answer one", ""),
     ("r", "run_mission", "Run the selected mission now", ""),
-    ("c", "cancel_session", "Cancel its running session", ""),
+    ("c", "cancel_session", "Cancel its running session (asks first)", ""),
+    ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", ""),
+    ("m", "finish_mission", "Finish: merge into the target, push, open the PR, clean up", ""),
+    ("exclamation_mark", "open_shell", "Take over: a shell ($SHELL) in the mission's worktree", ""),
+    ("E", "open_editor", "Take over: $EDITOR on the mission's worktree", ""),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
     ("g", "session_logs", "Session logs", ""),
     ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
@@ -116,6 +121,7 @@ class BoardScreen(Screen[None]):
         self._ready_sent = False
         self.runtime_host: RuntimeHost | None = None
         self.sync_host: SyncHost | None = None
+        self.undo_stack = UndoStack()
 
     def compose(self) -> ComposeResult:
         yield BoardHeader(id="board-header")
@@ -305,6 +311,32 @@ class BoardScreen(Screen[None]):
             # The last of a burst of writes reloads; earlier ones would show half-done states.
             self.reload_all(follow)
 
+    def _undoable(
+        self, card: Any, action: str, operation: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[Any]]:
+        return self._undoable_id(card.id, card.title, action, operation)
+
+    def _undoable_id(
+        self, mission_id: str, title: str, action: str, operation: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[Any]]:
+        """``operation`` as a write the undo stack remembers (``z`` puts the mission back)."""
+        assert self.data is not None
+        data, stack = self.data, self.undo_stack
+        return lambda: stack.record(data, mission_id, title, action, operation)
+
+    def action_undo(self) -> None:
+        if self.data is None:
+            return
+        if not len(self.undo_stack):
+            self.notify("Nothing to undo.", severity="warning")
+            return
+        data, stack = self.data, self.undo_stack
+        self._write(
+            lambda: stack.undo(data),
+            lambda undone: undone.message if undone else "Nothing to undo.",
+            land=True,
+        )
+
     def _selected(self) -> Any:
         card = self.current.selected_card
         if card is None:
@@ -349,7 +381,7 @@ class BoardScreen(Screen[None]):
         self._columns()[target].mission_list.append(card)
         self._focus_column(target)
         data, to_list = self.data, MISSION_LISTS[target]
-        self._write(lambda: data.move(card.id, to_list))
+        self._write(self._undoable(card, "move", lambda: data.move(card.id, to_list)))
 
     def action_move_prev(self) -> None:
         self._move(-1)
@@ -364,7 +396,7 @@ class BoardScreen(Screen[None]):
         if not self.current.swap_selected(step):
             return
         data = self.data
-        self._write(lambda: data.reorder(card.id, step))
+        self._write(self._undoable(card, "reorder", lambda: data.reorder(card.id, step)))
 
     def action_reorder_up(self) -> None:
         self._reorder(-1)
@@ -379,7 +411,7 @@ class BoardScreen(Screen[None]):
         card.ready = not card.ready
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.toggle_ready(card.id))
+        self._write(self._undoable(card, "ready change", lambda: data.toggle_ready(card.id)))
 
     def _priority(self, delta: int) -> None:
         card = self._selected()
@@ -388,7 +420,9 @@ class BoardScreen(Screen[None]):
         card.priority = min(5, max(1, card.priority + delta))
         self.current.refresh()
         data = self.data
-        self._write(lambda: data.bump_priority(card.id, delta))
+        self._write(
+            self._undoable(card, "priority change", lambda: data.bump_priority(card.id, delta))
+        )
 
     def action_priority_up(self) -> None:
         self._priority(+1)
@@ -406,7 +440,10 @@ class BoardScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._write(lambda: data.delete(card.id), f"Deleted “{card.title}”")
+                self._write(
+                    self._undoable(card, "delete", lambda: data.delete(card.id)),
+                    f"Deleted “{card.title}” (z brings it back)",
+                )
 
         self.app.push_screen(
             ConfirmScreen(f"Delete “{card.title}”?", "It leaves the board (the history stays)."),
@@ -495,14 +532,24 @@ class BoardScreen(Screen[None]):
     def approve_mission(self, mission_id: str, title: str, *, land: bool = False) -> None:
         if self.data is not None:
             data = self.data
-            self._write(lambda: data.approve(mission_id), f"Approved “{title}”", land=land)
+            self._write(
+                self._undoable_id(mission_id, title, "approval", lambda: data.approve(mission_id)),
+                f"Approved “{title}”",
+                land=land,
+            )
 
     def reject_mission(
         self, mission_id: str, title: str, feedback: str, *, land: bool = False
     ) -> None:
         if self.data is not None:
             data = self.data
-            self._write(lambda: data.reject(mission_id, feedback), f"Rejected “{title}”", land=land)
+            self._write(
+                self._undoable_id(
+                    mission_id, title, "rejection", lambda: data.reject(mission_id, feedback)
+                ),
+                f"Rejected “{title}”",
+                land=land,
+            )
 
     def action_approve(self) -> None:
         card = self._in_review("approved")
@@ -551,7 +598,101 @@ class BoardScreen(Screen[None]):
         host = self._runtime("cancelling a session")
         card = self.current.selected_card
         if host is not None and card is not None:
-            host.cancel(card.id)
+            self._ask_cancel(host, card)
+
+    @work(group="cancel", exclusive=True)
+    async def _ask_cancel(self, host: RuntimeHost, card: Any) -> None:
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+
+        session = await host.running_session(card.id)
+        if session is None:
+            self.notify("No session of this mission runs on this workstation.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                host.cancel(card.id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop the agent on “{card.title}”?",
+                f"{session.agent_name}, stage {session.stage}"
+                + (f", pid {session.pid}" if session.pid else "")
+                + ". What it did so far stays in the mission's worktree.",
+                yes="Stop it",
+                no="Keep running",
+            ),
+            confirmed,
+        )
+
+    def action_finish_mission(self) -> None:
+        host = self._runtime("merging and cleaning up")
+        card = self._selected()
+        if host is not None and card is not None and self.data is not None:
+            self._finish(host, self.data, card)
+
+    @work(group="finish", exclusive=True)
+    async def _finish(self, host: RuntimeHost, data: BoardData, card: Any) -> None:
+        from solo_unicorn_tui.ui.dialogs.finish import FinishScreen
+        from solo_unicorn_tui.ui.screens.mission import branch_state
+
+        detail = await data.detail(card.id)
+        if not detail.branch or not detail.target:
+            self.notify(
+                f"“{card.title}” has no worktree on this workstation: nothing to merge.",
+                severity="error",
+            )
+            return
+        step = await self.app.push_screen_wait(
+            FinishScreen(card.title, detail.branch, detail.target, branch_state(detail))
+        )
+        if step is None:
+            return
+        with report_failure(self, title="Not done") as failed:
+            notice = await host.finish(step, card.id)
+        if not failed:
+            self.notify(notice)
+            self.reload_all()
+
+    def action_open_shell(self) -> None:
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self._take_over(self.data, card, "shell")
+
+    def action_open_editor(self) -> None:
+        card = self._selected()
+        if card is not None and self.data is not None:
+            self._take_over(self.data, card, "editor")
+
+    @work(group="take-over", exclusive=True)
+    async def _take_over(self, data: BoardData, card: Any, tool: Any) -> None:
+        """Suspend the board, run the shell or editor in the worktree, come back refreshed."""
+        from textual.app import SuspendNotSupported
+
+        from solo_unicorn_tui.runtime.takeover import run_in_worktree, takeover_argv
+
+        with report_failure(self, title=f"Cannot open the {tool}") as failed:
+            worktree = await data.worktree_path(card.id)
+            if worktree is None:
+                self.notify(
+                    f"“{card.title}” has no worktree on this workstation yet: run it with r first.",
+                    severity="error",
+                )
+                return
+            argv = takeover_argv(tool, worktree)
+            try:
+                with self.app.suspend():
+                    code = run_in_worktree(argv, worktree)
+            except SuspendNotSupported:
+                if not self.app.is_headless:
+                    raise
+                code = run_in_worktree(argv, worktree)  # no terminal to hand over (tests)
+        if failed:
+            return
+        self.notify(f"Back from the {tool} in {worktree} (exit {code})")
+        self.reload_all()
+        if self.runtime_host is not None:
+            self.runtime_host.refollow()
 
     def action_toggle_dispatcher(self) -> None:
         host = self._runtime("the dispatcher")
@@ -775,4 +916,17 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(HelpScreen(help_rows))
 
     def action_quit(self) -> None:
-        self.app.exit()
+        from solo_unicorn_tui.ui.dialogs.quit import QuitScreen
+
+        host = self.runtime_host
+        running = host.kept_running() if host is not None else 0
+        if host is None or not running:
+            self.app.exit()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                host.stop_on_exit = choice == "stop"
+                self.app.exit()
+
+        self.app.push_screen(QuitScreen(running), chosen)

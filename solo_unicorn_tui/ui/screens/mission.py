@@ -48,6 +48,18 @@ def _tasks(tasks: Any) -> str | None:
 SESSION_LINES = 5
 
 
+def branch_state(detail: MissionDetail) -> str:
+    """How the mission's branch stands against its target: what a merge would bring, what the
+    branch lacks. A branch with unmerged commits is never "up to date"."""
+    if detail.ahead is None or detail.behind is None:
+        return "ahead/behind unknown"
+    if detail.ahead == 0 and detail.behind == 0:
+        return "up to date, nothing to merge"
+    ahead = f"{detail.ahead} commit(s) not merged" if detail.ahead else "nothing to merge"
+    behind = f"{detail.behind} commit(s) behind" if detail.behind else "not behind"
+    return f"{ahead}, {behind}"
+
+
 def render_detail(detail: MissionDetail) -> tuple[str, str]:
     m = detail.mission
     flags = [
@@ -64,13 +76,10 @@ def render_detail(detail: MissionDetail) -> tuple[str, str]:
     flags.append(f"#{short_id(m.id)}")
     head = f"[b]{escape(m.title)}[/b]\n[dim]{' · '.join(flags)}[/dim]\n"
     if detail.branch:
-        behind = (
-            "behind: unknown"
-            if detail.behind is None
-            else ("up to date" if detail.behind == 0 else f"{detail.behind} commits behind")
-        )
         target = escape(detail.target or "?")
-        head += f"[dim]branch[/] {escape(detail.branch)} [dim]→ {target}:[/] {behind}\n"
+        head += (
+            f"[dim]branch[/] {escape(detail.branch)} [dim]→ {target}:[/] {branch_state(detail)}\n"
+        )
     if detail.sessions:
         tokens = (
             "tokens unknown"

@@ -16,9 +16,10 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Markdown, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
 
 from solo_unicorn_tui.ui.board_data import BoardData, Review
 from solo_unicorn_tui.ui.errors import report_failure
@@ -141,7 +142,7 @@ def diff_note(review: Review) -> str:
     cut = " · [b $warning]cut at 200,000 characters[/]" if diff.truncated else ""
     return (
         f"[dim]{escape(review.branch or '?')} → {escape(review.target)}:[/] "
-        f"{escape(summary.strip())}{cut}"
+        f"{escape(summary.strip())}{cut} · [dim]] / \\[ step file by file[/dim]"
     )
 
 
@@ -162,6 +163,12 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         Binding("2", "show_tab('tasks')", "Tasks", show=False, id="review_tasks"),
         Binding("3", "show_tab('diff')", "Diff", show=False, id="review_diff"),
         Binding("4", "show_tab('log')", "Log", show=False, id="review_log"),
+        Binding(
+            "right_square_bracket", "step_file(1)", "Next file", show=False, id="review_next_file"
+        ),
+        Binding(
+            "left_square_bracket", "step_file(-1)", "Prev file", show=False, id="review_prev_file"
+        ),
         Binding("tab", "step_tab(1)", "Next tab", show=False, id="review_next_tab"),
         Binding("shift+tab", "step_tab(-1)", "Previous tab", show=False, id="review_prev_tab"),
         Binding("escape,q", "close", "Close", id="review_close"),
@@ -187,7 +194,9 @@ class ReviewScreen(Screen[ReviewDecision | None]):
                 yield Static("Loading…", id="review-tasks")
             with TabPane("3 Diff", id="diff"):
                 yield Static("Loading…", id="review-diff-note", classes="review-note")
-                yield DiffView(id="review-diff")
+                with Horizontal(id="review-diff-body"):
+                    yield OptionList(id="review-diff-files")
+                    yield DiffView(id="review-diff")
             with TabPane("4 Log", id="log"):
                 yield Static("Loading…", id="review-log-note", classes="review-note")
                 yield SessionLogView(id="review-log", max_lines=5_000)
@@ -209,7 +218,15 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         self.query_one("#review-diff-note", Static).update(diff_note(review))
         diff = review.material.diff
         if diff is not None and not diff.error:
-            self.query_one(DiffView).show(diff.stat, diff.patch, diff.truncated)
+            view = self.query_one(DiffView)
+            view.show(diff.stat, diff.patch, diff.truncated)
+            files = self.query_one("#review-diff-files", OptionList)
+            files.clear_options()
+            files.add_options(
+                [Option("All files"), *(Option(escape(path)) for _line, path in view.files)]
+            )
+            files.display = bool(view.files)
+            files.border_title = f"{len(view.files)} files"
         self.query_one("#review-log-note", Static).update(log_note(review))
         log = review.material.log
         if log:
@@ -253,6 +270,39 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         tab = event.pane.id
         if tab in TABS and not self.query_one(self._content(tab)).has_focus:
             self.query_one(self._content(tab)).focus()
+
+    # --- the diff, file by file ------------------------------------------------------------
+
+    def action_step_file(self, step: int) -> None:
+        """``]``/``[``: the next or previous file of the diff alone; before the first file is
+        the whole diff. From another tab the diff opens where it was."""
+        view = self.query_one(DiffView)
+        if self.query_one(TabbedContent).active != "diff":
+            self.action_show_tab("diff")
+            return
+        if not view.files:
+            self.app.bell()
+            return
+        current = view.file_shown
+        target = (0 if step > 0 else None) if current is None else current + step
+        if target is not None and target >= len(view.files):
+            self.app.bell()
+            return
+        self._show_file(view, None if target is not None and target < 0 else target)
+
+    def _show_file(self, view: DiffView, index: int | None) -> None:
+        view.show_file(index)
+        files = self.query_one("#review-diff-files", OptionList)
+        files.highlighted = 0 if index is None else index + 1
+        files.border_title = (
+            f"{len(view.files)} files" if index is None else f"File {index + 1}/{len(view.files)}"
+        )
+
+    @on(OptionList.OptionSelected, "#review-diff-files")
+    def _file_chosen(self, event: OptionList.OptionSelected) -> None:
+        view = self.query_one(DiffView)
+        self._show_file(view, None if event.option_index == 0 else event.option_index - 1)
+        view.focus()
 
     # --- decisions ---------------------------------------------------------------------------
 

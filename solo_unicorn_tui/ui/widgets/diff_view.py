@@ -39,6 +39,14 @@ def clean_line(line: str, limit: int = MAX_LINE_CHARS) -> str:
     return f"{line} … (+{extra:,} chars)" if extra > 0 else line
 
 
+def file_of(header: str) -> str:
+    """The path a ``diff --git a/X b/Y`` line is about (Y; X for a deletion's /dev/null)."""
+    rest = header.removeprefix("diff --git ")
+    if " b/" in rest:
+        return rest.rsplit(" b/", 1)[1]
+    return rest.removeprefix("a/")
+
+
 def _split(text: str) -> list[str]:
     return text.removesuffix("\n").split("\n") if text else []
 
@@ -56,7 +64,11 @@ class DiffHighlighter(Highlighter):
 
 
 class DiffView(Log):
-    """Stat, then patch; ``show`` replaces the content and goes back to the top."""
+    """Stat, then patch; ``show`` replaces the content and goes back to the top.
+
+    The whole diff shows first; :meth:`show_file` shows one file's part alone (``]``/``[`` in
+    the review step through them), ``None`` the whole diff again.
+    """
 
     DEFAULT_CSS = """
     DiffView { scrollbar-gutter: stable; }
@@ -72,6 +84,11 @@ class DiffView(Log):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(highlight=True, auto_scroll=False, id=id)
         self.highlighter = DiffHighlighter([])
+        self.files: list[tuple[int, str]] = []
+        """(line where the file's part starts in the whole diff, its path), in diff order."""
+        self.file_shown: int | None = None
+        """The file shown alone, or None: the whole diff."""
+        self._all: list[str] = []
 
     @classmethod
     def _process_line(cls, line: str) -> str:
@@ -91,12 +108,31 @@ class DiffView(Log):
         )
 
     def show(self, stat: str, patch: str, truncated: bool) -> None:
-        self.clear()
         lines = [clean_line(line) for line in _split(stat)]
         if lines:
             lines.append(" ")  # Log drops an empty string
+        start = len(lines)
         lines.extend(clean_line(line) for line in _split(patch))
+        self.files = [
+            (start + n, file_of(line))
+            for n, line in enumerate(lines[start:])
+            if line.startswith("diff --git ")
+        ]
         if truncated:
             lines.append("… the diff is longer: the rest is cut (see it with git in the worktree)")
-        self.write_lines(lines, scroll_end=False)
+        self._all = lines
+        self.show_file(None)
+
+    def show_file(self, index: int | None) -> None:
+        """Show file ``index`` of :attr:`files` alone, or (None) the whole diff, from its top."""
+        if index is None or not self.files:
+            self.file_shown = None
+            shown = self._all
+        else:
+            self.file_shown = index = max(0, min(index, len(self.files) - 1))
+            start = self.files[index][0]
+            end = self.files[index + 1][0] if index + 1 < len(self.files) else len(self._all)
+            shown = self._all[start:end]
+        self.clear()
+        self.write_lines(shown, scroll_end=False)
         self.scroll_home(animate=False, immediate=True)
