@@ -62,7 +62,5 @@ class DispatcherWaiting:
     reason: str
 
 
-RuntimeEvent = (
-    SessionStarted | SessionOutput | SessionEnded | DispatcherChanged | DispatcherWaiting
-)
+RuntimeEvent = SessionStarted | SessionOutput | SessionEnded | DispatcherChanged | DispatcherWaiting
 RuntimeListener = Callable[[RuntimeEvent], None]
