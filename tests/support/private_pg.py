@@ -13,12 +13,14 @@ loses nothing the OS has (commits stay synchronous, so an acknowledged commit su
     server.stop()
 
 Run as root (CI containers), the cluster belongs to the ``postgres`` user (PostgreSQL refuses
-to run as root), in a folder of its own that user can reach. Binaries come from ``pg_config --bindir`` or ``/usr/lib/postgresql/*/bin``.
+to run as root), in a folder of its own that user can reach. Binaries come from
+``/usr/lib/postgresql/*/bin`` or ``PATH``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
 import shutil
@@ -130,10 +132,8 @@ class PrivateServer:
         """SIGKILL the postmaster and every backend at once (a crash, not a shutdown)."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
         self.process = None
 

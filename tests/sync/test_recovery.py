@@ -177,9 +177,7 @@ async def test_a_replica_catches_up_within_two_seconds_of_the_restart(
     await sync(b, server_url)
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="before"))
     who = await member(server_url, ida.organization_id)
-    services = [
-        SyncService(db, who.url, who.password, interval_seconds=300) for db in (a, b)
-    ]
+    services = [SyncService(db, who.url, who.password, interval_seconds=300) for db in (a, b)]
     tasks = [asyncio.create_task(s.run()) for s in services]
 
     async def title_on_b() -> str:
