@@ -60,9 +60,7 @@ class PrivateServer:
         self.data = self.root / "data"
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self._as_user: dict[str, str] = {}
-        if os.geteuid() == 0:
-            self._as_user = {"user": "postgres", "group": "postgres"}
+        self._user = "postgres" if os.geteuid() == 0 else None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -71,7 +69,7 @@ class PrivateServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def init(self) -> None:
-        if self._as_user:
+        if self._user:
             shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
             [
@@ -87,7 +85,8 @@ class PrivateServer:
             ],
             check=True,
             capture_output=True,
-            **self._as_user,  # type: ignore[arg-type]
+            user=self._user,
+            group=self._user,
         )
 
     async def start(self) -> float:
@@ -113,7 +112,8 @@ class PrivateServer:
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "server.log").open("ab"),
             start_new_session=True,
-            **self._as_user,  # type: ignore[arg-type]
+            user=self._user,
+            group=self._user,
         )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
