@@ -235,6 +235,10 @@ class ClaimClient:
     async def release(self, mission_id: str, epoch: int, *, push: bool = False) -> None:
         """Free the claim. ``push``: at a run's end, its writes reach the server first, so
         whoever claims next sees that the stage ran (the server refuses a stale view)."""
+        with contextlib.suppress(NotFoundError):
+            mission = await ops.get_mission(self.db, mission_id)
+            if mission.claimed_by_workstation_id not in (None, self.workstation_id):
+                return  # lost to another workstation (recorded): its claim stays as it is
         record = await self._offline_record(mission_id)
         if record is not None and record["epoch"] == epoch:
             # Still to be checked with the server: a run that ended may yet have lost.
