@@ -6,7 +6,11 @@ Prints, from one run against the local PostgreSQL (``SOLO_UNICORN_BENCH_PG_URL``
 1. initial pull of N missions into an empty replica, vs the raw limit measured here: an asyncpg
    fetch of the same rows plus a plain ``sqlite3`` ``executemany`` into the same schema;
 2. push of 10k local changes;
-3. A→B propagation latency with both replicas online (SyncService on each, p50/p95).
+3. A→B propagation latency with both replicas online (SyncService on each, p50/p95);
+4. time from a server's restart (a private PostgreSQL, ``initdb`` in a temporary folder, killed
+   with SIGKILL) to a live replica's first successful sync (target ≤ 2 s);
+5. how long a client frozen while holding the organization's lock (its push stopped before
+   COMMIT by a fault-injecting TCP proxy) blocks another client's push (target ≤ 5 s).
 
 The replicas connect as a **member role** of the organization (``server invite``), so every
 figure goes through row-level security and the server's ``SECURITY DEFINER`` sync functions;
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -46,6 +51,11 @@ from sync import admin, engine, replica  # noqa: E402
 from sync.connection import connect  # noqa: E402
 from sync.merge import UNCLOCKED  # noqa: E402
 from sync.service import SyncService  # noqa: E402
+from tests.support.private_pg import PrivateServer  # noqa: E402
+from tests.support.tcp_proxy import FaultProxy  # noqa: E402
+
+RESTART_TARGET_S = 2.0
+FROZEN_TARGET_S = 5.0
 
 BASE_URL = os.environ.get(
     "SOLO_UNICORN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -229,6 +239,106 @@ async def latency(url: str, org: str, tmp: Path, samples: int) -> list[float]:
     return results
 
 
+async def _joined(url: str, org: str, path: Path, name: str) -> Database:
+    db = await Database.open(sqlite_url(path))
+    await ensure_identity(db, machine(name))
+    conn = await connect(url, MEMBER_PASSWORD[0])
+    try:
+        await engine.sync_round(db, conn, join=org)
+    finally:
+        await conn.close()
+    return db
+
+
+async def restart_to_sync(tmp: Path) -> float:
+    """A private server killed (SIGKILL) and restarted: seconds from the restart (accepting
+    connections) to the live replica's first successful sync round."""
+    server = PrivateServer()
+    try:
+        server.init()
+        await server.start()
+        url = await server.create_database("bench")
+        sa_engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+        await upgrade_to_head(sa_engine)
+        await sa_engine.dispose()
+        db = await Database.open(sqlite_url(tmp / "restart.db"))
+        await ensure_identity(db, machine("restart"))
+        synced: list[float] = []
+
+        def seen(status: Any) -> None:
+            if status.state == "synced":
+                synced.append(time.monotonic())
+
+        service = SyncService(db, url, None, interval_seconds=60, on_status=seen)
+        task = asyncio.create_task(service.run())
+        try:
+            while not synced:
+                await asyncio.sleep(0.02)
+            server.kill()
+            while service.status.state != "offline":
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(1.0)  # a few failed reconnects
+            synced.clear()
+            ready = await server.start()
+            while not synced:
+                await asyncio.sleep(0.01)
+            return synced[0] - ready
+        finally:
+            service.stop()
+            await task
+            await db.close()
+    finally:
+        server.stop()
+        server.remove()
+
+
+async def frozen_block(url: str, org: str, tmp: Path) -> float:
+    """A's push frozen before COMMIT (the organization's lock held): seconds B's push waits."""
+    from urllib.parse import urlsplit
+
+    from sync import server
+
+    a = await _joined(url, org, tmp / "frozen-a.db", "frozen-a")
+    b = await _joined(url, org, tmp / "frozen-b.db", "frozen-b")
+    for db in (a, b):
+        async with db.write() as sconn:
+            target = (await sconn.execute(select(MISSIONS.c.id).limit(1))).scalar_one()
+            await ChangeWriter(db, sconn).update(MISSIONS, target, {"title": f"by {db.site_id}"})
+    parts = urlsplit(url)
+    try:
+        async with FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+            conn_a = await connect(proxy.url_for(url), MEMBER_PASSWORD[0])
+            frozen = asyncio.Event()
+
+            async def freeze() -> None:
+                proxy.freeze_all()
+                frozen.set()
+
+            push_a = asyncio.create_task(
+                server.apply_push(
+                    conn_a, a.site_id, await replica.read_outbox(a, 100), before_commit=freeze
+                )
+            )
+            await asyncio.wait_for(frozen.wait(), 10)
+            conn_b = await connect(url, MEMBER_PASSWORD[0])
+            try:
+                start = time.perf_counter()
+                report = engine.SyncReport()
+                await engine.push(b, conn_b, report)
+                blocked = time.perf_counter() - start
+            finally:
+                await conn_b.close()
+            assert report.pushed >= 1
+            proxy.thaw_all()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(push_a, 10)
+            conn_a.terminate()
+    finally:
+        await a.close()
+        await b.close()
+    return blocked
+
+
 async def main(count: int, pushes: int, samples: int) -> None:
     name = f"su_bench_{os.getpid()}"
     roles: list[str] = []
@@ -262,6 +372,8 @@ async def main(count: int, pushes: int, samples: int) -> None:
             pulled, rows = await initial_pull(member, org, tmp / "pull.db")
             pushed = await push_changes(member, org, tmp / "pull.db", pushes)
             lat = await latency(member, org, tmp, samples)
+            frozen = await frozen_block(member, org, tmp)
+            restart = await restart_to_sync(tmp)
     finally:
         await superuser.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         group = "su_members_" + hashlib.md5(name.encode()).hexdigest()[:16]
@@ -284,6 +396,12 @@ async def main(count: int, pushes: int, samples: int) -> None:
         f"{f'A→B propagation, {len(lat_ms)} edits':44} "
         f"{f'p50 {p50:.0f} ms':>14} {f'p95 {p95:.0f} ms (≤500)':>16}"
     )
+    for label, value, target in (
+        ("server restart → first successful sync", restart, RESTART_TARGET_S),
+        ("frozen client blocks another's push", frozen, FROZEN_TARGET_S),
+    ):
+        verdict = "pass" if value <= target else "FAIL"
+        print(f"{label:44} {value:>13.2f}s {f'≤{target:.0f} s {verdict}':>16}")
 
 
 if __name__ == "__main__":

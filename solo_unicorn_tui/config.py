@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     """How often a failed mission is requeued before it is given up."""
     dispatch_on_start: bool = False
     """Start the background dispatcher when the board opens."""
+    allow_offline_runs: bool = False
+    """With a server configured but unreachable, still start missions here. Off by default:
+    offline, this workstation cannot know whether another one runs the same mission (the
+    server's claim wins on reconnect and the offline run is stopped). The board's ``r`` asks
+    before such a run; a replica with no server always runs locally."""
     github_api_url: str = "https://api.github.com"
     """GitHub REST API base URL (change for GitHub Enterprise)."""
     notifications: NotificationSettings = NotificationSettings()

@@ -19,10 +19,12 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, select
@@ -36,7 +38,11 @@ from storage.models import Mission, ReplicaMeta
 from storage.types import utcnow
 from sync import engine, server
 from sync.connection import CONNECTION_ERRORS, connect
-from sync.errors import OrganizationMismatchError, ServerUnreachableError
+from sync.errors import (
+    OfflineRunRefusedError,
+    OrganizationMismatchError,
+    ServerUnreachableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,12 @@ OFFLINE_PREFIX = "offline_claim:"
 #: A release that fails on any of these leaves the server claim to expire by its lease.
 RELEASE_ERRORS: tuple[type[BaseException], ...] = (ServerUnreachableError, *CONNECTION_ERRORS)
 DEFAULT_LEASE_SECONDS = 120.0
+#: How often a running offline claim asks the server whether another workstation took it.
+OFFLINE_RECHECK_SECONDS = 2.0
+OFFLINE_REFUSED = (
+    "the sync server is unreachable, so no new mission starts here (another workstation may "
+    "run it): set allow_offline_runs to run missions offline"
+)
 
 
 class StaleClaimError(ConflictError):
@@ -67,6 +79,7 @@ class ClaimClient:
         workstation_id: str,
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        allow_offline: bool = False,
     ) -> None:
         self.db = db
         self.server_url = server_url
@@ -74,7 +87,9 @@ class ClaimClient:
         self.organization_id = organization_id
         self.workstation_id = workstation_id
         self.lease_seconds = lease_seconds
+        self.allow_offline = allow_offline
         self._conn: asyncpg.Connection | None = None
+        self._offline: set[str] = set()
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -162,50 +177,95 @@ class ClaimClient:
             )
         return int(reply.epoch)
 
-    async def claim(self, mission_id: str) -> int:
-        """Take the claim; return its epoch. Offline, claim locally (reconciled later)."""
+    async def claim(self, mission_id: str, *, offline_ok: bool = False) -> int:
+        """Take the claim; return its epoch.
+
+        With the server unreachable: claim locally (reconciled later) when offline runs are
+        allowed or ``offline_ok``, else raise :class:`OfflineRunRefusedError`.
+        """
+        record = await self._offline_record(mission_id)
+        if record is not None and record["ended"]:
+            with contextlib.suppress(ServerUnreachableError):
+                await self._settle(mission_id, record)
         try:
             epoch = await self._server_claim(mission_id)
         except ServerUnreachableError:
+            if not (self.allow_offline or offline_ok):
+                raise OfflineRunRefusedError(OFFLINE_REFUSED) from None
             return await self._claim_offline(mission_id)
         await self._record_local(mission_id, epoch)
         return epoch
 
-    async def renew(self, mission_id: str, epoch: int) -> None:
-        """Extend the lease; raise ConflictError if the claim was lost (expired and taken)."""
-        if await self._offline_epoch(mission_id) == epoch:
-            return
+    def renew_interval(self, mission_id: str) -> float:
+        """Seconds between renewals: a running offline claim asks the server more often."""
+        if mission_id in self._offline:
+            return min(self.lease_seconds / 3, OFFLINE_RECHECK_SECONDS)
+        return self.lease_seconds / 3
+
+    async def renew(self, mission_id: str, epoch: int) -> int:
+        """Extend the lease; return the epoch now in force (an offline claim that the server
+        granted gets the server's). Raise ConflictError if the claim was lost (expired and
+        taken, or an offline claim that another workstation's server claim overtook)."""
+        record = await self._offline_record(mission_id)
+        if record is not None and record["epoch"] == epoch:
+            try:
+                outcome = await self._settle(mission_id, record)
+            except ServerUnreachableError:
+                return epoch
+            if isinstance(outcome, ClaimConflict):
+                raise ConflictError(
+                    f"the offline claim on mission {mission_id} lost: workstation "
+                    f"{outcome.holder_workstation_id} holds it on the server"
+                )
+            return outcome if outcome is not None else epoch
         try:
             conn = await self._connection()
             ok = await server.renew(
                 conn, mission_id, epoch, self.workstation_id, self.lease_seconds
             )
         except ServerUnreachableError:
-            return
+            return epoch
         except CONNECTION_ERRORS:
             await self.close()
-            return
+            return epoch
         if ok is None:
             raise ConflictError(f"the claim on mission {mission_id} (epoch {epoch}) was lost")
+        return epoch
 
-    async def release(self, mission_id: str, epoch: int) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
-                delete(ReplicaMeta.__table__).where(
-                    ReplicaMeta.__table__.c.key == OFFLINE_PREFIX + mission_id
-                )
-            )
-        try:
-            conn = await self._connection()
-            await server.release(conn, mission_id, epoch, self.workstation_id)
-        except RELEASE_ERRORS:
-            await self.close()
+    async def release(self, mission_id: str, epoch: int, *, push: bool = False) -> None:
+        """Free the claim. ``push``: at a run's end, its writes reach the server first, so
+        whoever claims next sees that the stage ran (the server refuses a stale view)."""
+        with contextlib.suppress(NotFoundError):
+            mission = await ops.get_mission(self.db, mission_id)
+            if mission.claimed_by_workstation_id not in (None, self.workstation_id):
+                return  # lost to another workstation (recorded): its claim stays as it is
+        record = await self._offline_record(mission_id)
+        if record is not None and record["epoch"] == epoch:
+            # Still to be checked with the server: a run that ended may yet have lost.
+            await self._write_record(mission_id, {**record, "ended": True})
+            self._offline.discard(mission_id)
+        else:
+            try:
+                conn = await self._connection()
+                if push:
+                    await engine.confirm(self.db, conn)
+                    await engine.push(self.db, conn, engine.SyncReport())
+                await server.release(conn, mission_id, epoch, self.workstation_id)
+            except RELEASE_ERRORS:
+                await self.close()
         await self._set_mission_claim(mission_id, None, None, None)
 
-    async def _offline_epoch(self, mission_id: str) -> int | None:
+    async def _offline_record(self, mission_id: str) -> dict[str, Any] | None:
         async with self.db.read() as conn:
             value = await get_meta(conn, OFFLINE_PREFIX + mission_id)
-        return json.loads(value)["epoch"] if value else None
+        if not value:
+            return None
+        record: dict[str, Any] = {"seen": 0, "ended": False, **json.loads(value)}
+        return record
+
+    async def _write_record(self, mission_id: str, record: dict[str, Any]) -> None:
+        async with self.db.write() as conn:
+            await set_meta(conn, OFFLINE_PREFIX + mission_id, json.dumps(record))
 
     async def _claim_offline(self, mission_id: str) -> int:
         mission = await ops.get_mission(self.db, mission_id)
@@ -218,9 +278,10 @@ class ClaimClient:
                 f"mission {mission_id} is claimed by workstation "
                 f"{mission.claimed_by_workstation_id} (as last synced)"
             )
-        epoch = (mission.claim_epoch or 0) + 1
-        async with self.db.write() as conn:
-            await set_meta(conn, OFFLINE_PREFIX + mission_id, json.dumps({"epoch": epoch}))
+        seen = mission.claim_epoch or 0
+        epoch = seen + 1
+        await self._write_record(mission_id, {"epoch": epoch, "seen": seen, "ended": False})
+        self._offline.add(mission_id)
         await self._record_local(mission_id, epoch)
         log.info("offline claim on %s (epoch %s), to reconcile on reconnect", mission_id, epoch)
         return epoch
@@ -242,7 +303,8 @@ class ClaimClient:
             await ChangeWriter(self.db, conn).update(Mission.__table__, mission_id, values)
 
     async def reconcile(self) -> list[ClaimConflict]:
-        """After reconnecting: turn offline claims into server claims, or record the conflict."""
+        """After reconnecting: settle every offline claim; return the ones that lost (each
+        recorded as a ``claim_conflict`` event). Stops at the first unreachable server."""
         table = ReplicaMeta.__table__
         async with self.db.read() as conn:
             keys = (
@@ -257,26 +319,72 @@ class ClaimClient:
         conflicts: list[ClaimConflict] = []
         for key in keys:
             mission_id = key.removeprefix(OFFLINE_PREFIX)
+            record = await self._offline_record(mission_id)
+            if record is None:
+                continue
             try:
-                epoch = await self._server_claim(mission_id, check_view=False)
-            except ConflictError:
-                conflict = await self._lose(mission_id)
-                if conflict is not None:
-                    conflicts.append(conflict)
-            else:
-                await self._record_local(mission_id, epoch)
-            async with self.db.write() as conn:
-                await conn.execute(delete(table).where(table.c.key == key))
+                outcome = await self._settle(mission_id, record)
+            except ServerUnreachableError:
+                break
+            if isinstance(outcome, ClaimConflict):
+                conflicts.append(outcome)
         return conflicts
 
-    async def _lose(self, mission_id: str) -> ClaimConflict | None:
+    async def _settle(self, mission_id: str, record: dict[str, Any]) -> int | ClaimConflict | None:
+        """Ask the server about one offline claim: the conflict when another workstation's
+        claim overtook it, else the server epoch it became (None for a run that ended)."""
         conn = await self._connection()
-        holder = await server.claim_holder(conn, mission_id)
-        if holder is None:
-            log.warning("offline claim on %s dropped: the server refuses it here", mission_id)
+        try:
+            holder = await server.claim_holder(conn, mission_id)
+        except CONNECTION_ERRORS as error:
+            await self.close()
+            raise ServerUnreachableError(f"claim check failed: {error}") from None
+        if (
+            holder is not None
+            and holder["workstation_id"] != self.workstation_id
+            and int(holder["epoch"]) > int(record["seen"])
+        ):
+            return await self._lose(mission_id, holder, ended=bool(record["ended"]))
+        if record["ended"]:
+            await self._drop_record(mission_id)
             return None
+        try:
+            epoch = await self._server_claim(mission_id, check_view=False)
+        except ConflictError:
+            conn = await self._connection()
+            holder = await server.claim_holder(conn, mission_id)
+            if holder is None:
+                log.warning("offline claim on %s dropped: the server refuses it here", mission_id)
+                await self._drop_record(mission_id)
+                return None
+            return await self._lose(mission_id, holder, ended=False)
+        await self._record_local(mission_id, epoch)
+        await self._drop_record(mission_id)
+        return epoch
+
+    async def _drop_record(self, mission_id: str) -> bool:
+        """Forget an offline claim; False when another process already did (it settled it)."""
+        self._offline.discard(mission_id)
+        table = ReplicaMeta.__table__
+        async with self.db.write() as conn:
+            done = await conn.execute(
+                delete(table).where(table.c.key == OFFLINE_PREFIX + mission_id)
+            )
+        return bool(done.rowcount)
+
+    async def _lose(
+        self, mission_id: str, holder: dict[str, Any], *, ended: bool
+    ) -> ClaimConflict | None:
         conflict = ClaimConflict(mission_id, holder["workstation_id"], int(holder["epoch"]))
+        self._offline.discard(mission_id)
+        outcome = "its run had already ended" if ended else "its run is stopped"
+        table = ReplicaMeta.__table__
         async with self.db.write() as sconn:
+            taken = await sconn.execute(
+                delete(table).where(table.c.key == OFFLINE_PREFIX + mission_id)
+            )
+            if not taken.rowcount:
+                return conflict  # another process on this replica settled it (and recorded it)
             writer = ChangeWriter(self.db, sconn)
             await writer.update(
                 Mission.__table__,
@@ -296,12 +404,16 @@ class ClaimClient:
                 dict(row),
                 "claim_conflict",
                 f"offline claim lost: workstation {conflict.holder_workstation_id} holds the "
-                f"mission on the server (epoch {conflict.server_epoch})",
+                f"mission on the server (epoch {conflict.server_epoch}); {outcome}",
                 origin="sync",
                 payload={
                     "holder_workstation_id": conflict.holder_workstation_id,
                     "server_epoch": conflict.server_epoch,
                     "local_workstation_id": self.workstation_id,
+                    "run_ended": ended,
                 },
             )
+        log.warning(
+            "offline claim on %s lost to workstation %s", mission_id, conflict.holder_workstation_id
+        )
         return conflict

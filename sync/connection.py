@@ -190,3 +190,27 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
+
+#: What a connection lost mid-operation raises (the server crashed, restarted or was cut off;
+#: the socket reset; asyncpg's ``Transaction.__aexit__`` on a closed connection …): one line,
+#: :data:`CONNECTION_LOST`, and a retry, never an "unexpected" error.
+LOST_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+)
+CONNECTION_LOST = "connection to the server lost; will retry"
+#: Another client holds the organization's lock longer than ``lock_timeout``: retry too.
+LOCK_WAIT = "waited too long for another client's sync to finish; will retry"
+
+
+def retry_message(error: BaseException) -> str | None:
+    """The one line for a temporary failure worth a retry, or None for any other error."""
+    if isinstance(error, asyncpg.LockNotAvailableError):
+        return LOCK_WAIT
+    if isinstance(error, LOST_ERRORS):
+        return CONNECTION_LOST
+    return None

@@ -10,7 +10,12 @@ class SyncError(StorageError):
 
 
 class ServerUnreachableError(SyncError):
-    """The server cannot be reached (temporary: retry with backoff)."""
+    """The server cannot be reached (temporary: retry on a short timer)."""
+
+
+class OfflineRunRefusedError(ServerUnreachableError):
+    """A claim found the server unreachable and this replica does not run missions offline
+    (the ``allow_offline_runs`` setting, or the board's confirmation for one run)."""
 
 
 class ServerAuthError(SyncError):

@@ -6,4 +6,5 @@ from __future__ import annotations
 CURSOR_KEY = "sync_cursor"
 LAST_SYNC_KEY = "sync_last_at"
 LAST_ERROR_KEY = "sync_last_error"
+LAST_ERROR_AT_KEY = "sync_last_error_at"
 REJECTED_KEY = "sync_rejected_count"

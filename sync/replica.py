@@ -16,6 +16,7 @@ from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, OutboxEntry
 from sync.merge import merge_columns, row_stamp
 from sync.meta_keys import CURSOR_KEY as CURSOR_KEY
+from sync.meta_keys import LAST_ERROR_AT_KEY as LAST_ERROR_AT_KEY
 from sync.meta_keys import LAST_ERROR_KEY as LAST_ERROR_KEY
 from sync.meta_keys import LAST_SYNC_KEY as LAST_SYNC_KEY
 from sync.meta_keys import REJECTED_KEY as REJECTED_KEY
@@ -119,12 +120,15 @@ async def apply_batch(db: Database, batch: PullBatch) -> int:
 
 
 async def record_sync(db: Database, error: str | None = None) -> None:
+    """Record a finished round, or a failure (kept with its time after later successes, so
+    ``sync status`` shows the last error and when; compare it with the last sync's time)."""
+    now = datetime.now(UTC).isoformat()
     async with db.write() as conn:
         if error is None:
-            await set_meta(conn, LAST_SYNC_KEY, datetime.now(UTC).isoformat())
-            await set_meta(conn, LAST_ERROR_KEY, "")
+            await set_meta(conn, LAST_SYNC_KEY, now)
         else:
             await set_meta(conn, LAST_ERROR_KEY, error)
+            await set_meta(conn, LAST_ERROR_AT_KEY, now)
 
 
 async def read_meta(db: Database, key: str) -> str | None:

@@ -4,9 +4,11 @@ One connection to the server: it LISTENs on its organization's private channel f
 NOTIFY (an empty poke), pulls at once when poked, pushes as soon as the local outbox grows
 (checked every ``local_poll_seconds``, which also catches writes made by other processes on the
 same replica), and pulls every ``interval_seconds`` anyway as the safety net. When the
-connection drops it reports ``offline`` and reconnects with exponential backoff (capped, with
-jitter), then catches up. Failed pushes are retried on that timer, not only on the next local
-write.
+connection drops it reports ``offline`` (message :data:`~sync.connection.CONNECTION_LOST`),
+records the error and its time for ``sync status``, and reconnects on a short timer
+(``retry_seconds``, with jitter; no long backoff: a replica catches up within about a second of
+the server being back); a new connection LISTENs again and pulls at once. Failed pushes are
+retried on that timer, not only on the next local write.
 
 Hosting it (the board)::
 
@@ -36,11 +38,14 @@ import asyncpg
 from storage.database import Database
 from sync import engine, replica, server
 from sync.claims import ClaimClient
-from sync.connection import CONNECTION_ERRORS, connect
+from sync.connection import CONNECTION_ERRORS, CONNECTION_LOST, connect, retry_message
 from sync.errors import ServerUnreachableError, SyncError
 from sync.status import SyncStatus
 
 log = logging.getLogger(__name__)
+
+#: A permanent error (credentials, schema, organization) is retried rarely: it needs a fix.
+ERROR_RETRY_SECONDS = 30.0
 
 StatusCallback = Callable[[SyncStatus], object]
 ChangeCallback = Callable[[int], object]
@@ -59,7 +64,7 @@ class SyncService:
         local_poll_seconds: float = 0.2,
         on_status: StatusCallback | None = None,
         on_change: ChangeCallback | None = None,
-        max_backoff_seconds: float = 30.0,
+        retry_seconds: float = 0.5,
         allow_new_organization: bool = False,
         claims: ClaimClient | None = None,
     ) -> None:
@@ -70,7 +75,7 @@ class SyncService:
         self.local_poll_seconds = local_poll_seconds
         self.on_status = on_status
         self.on_change = on_change
-        self.max_backoff_seconds = max_backoff_seconds
+        self.retry_seconds = retry_seconds
         self.allow_new_organization = allow_new_organization
         self.claims = claims
         self.status = SyncStatus("offline")
@@ -96,28 +101,38 @@ class SyncService:
                 log.exception("sync status callback failed")
 
     async def run(self) -> None:
-        backoff = 0.5
         self._emit(pending=await replica.pending_count(self.db))
+        recorded = ""
         while not self._stopping.is_set():
             try:
                 await self._connected_loop()
-                backoff = 0.5
+                message = ""
             except ServerUnreachableError as error:
-                self._emit(state="offline", message=str(error))
+                message = str(error)
+                if self.status.state in ("synced", "syncing") or (
+                    self.status.message == CONNECTION_LOST
+                ):
+                    message = CONNECTION_LOST  # lost, then not back yet: still the one line
+                self._emit(state="offline", message=message)
             except CONNECTION_ERRORS as error:
                 log.info("sync connection lost: %s", error)
-                self._emit(state="offline", message=str(error))
+                message = retry_message(error) or f"the sync server failed: {error}; will retry"
+                self._emit(state="offline", message=message)
             except SyncError as error:
                 log.warning("sync stopped: %s", error)
-                self._emit(state="error", message=str(error))
+                message = str(error)
+                self._emit(state="error", message=message)
             finally:
                 await self._close()
             if self._stopping.is_set():
                 break
             with contextlib.suppress(Exception):
+                if message and message != recorded:
+                    await replica.record_sync(self.db, message)
+                    recorded = message
                 self._emit(pending=await replica.pending_count(self.db))
-            delay = backoff * (0.5 + random.random())
-            backoff = min(backoff * 2, self.max_backoff_seconds)
+            pause = ERROR_RETRY_SECONDS if self.status.state == "error" else self.retry_seconds
+            delay = pause * (0.5 + random.random())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
 

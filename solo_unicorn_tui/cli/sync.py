@@ -45,25 +45,23 @@ async def _sync(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.secrets import SERVER_PASSWORD, get_secret
     from solo_unicorn_tui.workspace import workspace_session
     from sync.claims import ClaimClient
-    from sync.connection import connect, redact
-    from sync.engine import sync_round
+    from sync.connection import redact
+    from sync.once import sync_once
 
     async with workspace_session() as ws:
         url = server_url(args, ws.home)
         password = get_secret(SERVER_PASSWORD)
         if args.watch:
             return await _watch(ws, url, password, args)
-        conn = await connect(url, password)
-        try:
-            report = await sync_round(
-                ws.db,
-                conn,
-                progress=_progress(args.quiet),
-                join=args.join,
-                allow_new_organization=args.new_organization,
-            )
-        finally:
-            await conn.close()
+        report = await sync_once(
+            ws.db,
+            url,
+            password,
+            on_retry=lambda line: print(line, file=sys.stderr, flush=True),
+            progress=_progress(args.quiet),
+            join=args.join,
+            allow_new_organization=args.new_organization,
+        )
         claims = ClaimClient(
             ws.db, url, password, report_org(ws, report.joined), ws.identity.workstation_id
         )
@@ -105,7 +103,9 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
 
     def show(status: SyncStatus) -> None:
         line = status.describe()
-        if status.state == "synced":
+        if status.state == "offline" and status.message:
+            line = status.message
+        elif status.state == "synced":
             line = f"synced · {status.pending} pending" if status.pending else "synced"
         if line != last[0] and not args.quiet:
             last[0] = line
@@ -150,6 +150,7 @@ def _status(args: argparse.Namespace) -> int:
             "pending": outbox_count(r.replica),
             "last_sync_at": meta.get(keys.LAST_SYNC_KEY) or None,
             "last_error": meta.get(keys.LAST_ERROR_KEY) or None,
+            "last_error_at": meta.get(keys.LAST_ERROR_AT_KEY) or None,
             "rejected": int(meta.get(keys.REJECTED_KEY) or 0),
         }
     if args.json:

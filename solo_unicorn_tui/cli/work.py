@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 
 def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
-    from solo_unicorn_tui.runtime.events import SessionEnded, SessionStarted
+    from solo_unicorn_tui.runtime.events import DispatcherWaiting, SessionEnded, SessionStarted
 
     def show(event: RuntimeEvent) -> None:
         if quiet:
@@ -46,6 +46,8 @@ def _printer(quiet: bool) -> Callable[[RuntimeEvent], None]:
                 f"(session {event.session_id}, pid {event.pid})",
                 flush=True,
             )
+        elif isinstance(event, DispatcherWaiting):
+            print(f"waiting: {event.reason}", flush=True)
         elif isinstance(event, SessionEnded):
             print(
                 f"{event.status:<{STATUS_WIDTH}} {event.mission_id} {event.reason}; "
@@ -80,6 +82,8 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
         ended = await runtime.run_once()
         if not ended and not args.quiet:
             reason = runtime.dispatcher.idle_reason
+            if reason == runtime.dispatcher.said:
+                reason = None  # already said as "waiting: …"
             print(f"nothing to run{f' ({reason})' if reason else ''}")
         return 1 if any(e.status != "completed" for e in ended) else 0
     loop = asyncio.get_running_loop()

@@ -83,7 +83,7 @@ class Runtime:
             workspace_dir=self.workspace_dir,
             workstation_id=workstation_id,
             max_recovery_attempts=settings.max_recovery_attempts,
-            emit=self._emit,
+            emit=self.emit,
             kill_grace_seconds=kill_grace_seconds,
             claims=claims,
             github=self.github_client,
@@ -94,7 +94,7 @@ class Runtime:
                 home=home,
                 workstation_id=workstation_id,
                 max_recovery_attempts=settings.max_recovery_attempts,
-                emit=self._emit,
+                emit=self.emit,
             )
             if detached
             else None
@@ -130,6 +130,7 @@ class Runtime:
                 get_secret(SERVER_PASSWORD),
                 ws.identity.organization_id,
                 ws.identity.workstation_id,
+                allow_offline=ws.settings.allow_offline_runs,
             )
         return cls(
             db=ws.db,
@@ -152,7 +153,7 @@ class Runtime:
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
 
-    def _emit(self, event: RuntimeEvent) -> None:
+    def emit(self, event: RuntimeEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -198,10 +199,19 @@ class Runtime:
         return [h.task for h in self._handles.values() if h.task is not None]
 
     async def start(
-        self, mission: Mission, repo: RepositoryLink, profile: AgentProfile, *, reason: str
+        self,
+        mission: Mission,
+        repo: RepositoryLink,
+        profile: AgentProfile,
+        *,
+        reason: str,
+        offline_ok: bool = False,
     ) -> SessionHandle:
-        """Claim the mission, then run its session in a task; return at once with the handle."""
-        handle, claimed = await self.runner.claim(mission, repo, profile)
+        """Claim the mission, then run its session in a task; return at once with the handle.
+
+        Raises :class:`sync.errors.OfflineRunRefusedError` when the server is unreachable and
+        offline runs are not allowed (``offline_ok``: the user confirmed this one)."""
+        handle, claimed = await self.runner.claim(mission, repo, profile, offline_ok=offline_ok)
         clear_request(self.home, claimed.id)
         execute = self.detached.execute if self.detached else self.runner.execute
         self._track(handle, claimed.title, execute(handle, claimed, repo, profile, reason))
@@ -259,9 +269,27 @@ class Runtime:
         return repo
 
     async def run_mission(
-        self, mission_id: str, *, profile_name: str | None = None, reason: str = "run now"
+        self,
+        mission_id: str,
+        *,
+        profile_name: str | None = None,
+        reason: str = "run now",
+        offline_ok: bool = False,
     ) -> SessionHandle:
-        """Run one mission now (the board's ``r``), ready or not; errors are one-line UserErrors."""
+        """Run one mission now (the board's ``r``), ready or not; errors are one-line UserErrors.
+
+        When the server's mission had moved on (this replica was stale), the claim pulled it:
+        decide once more on the caught-up mission."""
+        from sync.claims import StaleClaimError
+
+        try:
+            return await self._run_mission(mission_id, profile_name, reason, offline_ok)
+        except StaleClaimError:
+            return await self._run_mission(mission_id, profile_name, reason, offline_ok)
+
+    async def _run_mission(
+        self, mission_id: str, profile_name: str | None, reason: str, offline_ok: bool
+    ) -> SessionHandle:
         if self.is_running(mission_id):
             raise UserError("this mission is already running here; cancel it first with 'c'")
         mission = await mission_ops.get_mission(self.db, mission_id)
@@ -275,7 +303,7 @@ class Runtime:
             profile = await self.profile_for(mission)
         if profile is None:
             raise UserError("no agent profile is available; add one with 'solo-unicorn agent add'")
-        return await self.start(mission, repo, profile, reason=reason)
+        return await self.start(mission, repo, profile, reason=reason, offline_ok=offline_ok)
 
     def cancel(self, mission_id: str, reason: str = "cancelled by the user") -> bool:
         """Stop the mission's running session (its whole process group); False when none."""
@@ -306,7 +334,7 @@ class Runtime:
         self._dispatch_task = asyncio.create_task(self.dispatcher.run_forever(), name="dispatcher")
         # Mission Fallback refills a low backlog while missions are being dispatched.
         self.housekeeping.start_fallback_watch(self.project_id, self.fallback_interval)
-        self._emit(DispatcherChanged(running=True))
+        self.emit(DispatcherChanged(running=True))
 
     async def stop_dispatcher(self) -> None:
         if self._dispatch_task is None:
@@ -317,7 +345,7 @@ class Runtime:
         await self.housekeeping.stop_fallback_watch()
         await self.housekeeping.stop_pruning()
         self._dispatch_task = None
-        self._emit(DispatcherChanged(running=False))
+        self.emit(DispatcherChanged(running=False))
 
     async def shutdown(self, *, cancel_running: bool = True) -> None:
         """Stop the dispatcher; cancel running sessions, or keep them: a detached session's

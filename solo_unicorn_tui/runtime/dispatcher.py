@@ -5,6 +5,9 @@ dependency, not claimed; ordered by priority (highest first), then list order. A
 only when its repository is under ``max_concurrent_missions`` and its agent profile has a free slot
 and is not rate-limited (:mod:`.agents.rate_limits`; such a mission waits for the reset, then
 starts by itself).
+With a sync server configured but unreachable, no mission starts unless offline runs are
+allowed (``allow_offline_runs``); the dispatcher says so once (a :class:`DispatcherWaiting`
+event and one log line), not on every round.
 A mission that failed is not retried at once: within :meth:`Dispatcher.run_once` not at all, and
 under :meth:`Dispatcher.run_forever` after a growing delay.
 """
@@ -18,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
-from solo_unicorn_tui.runtime.events import RuntimeEvent, SessionEnded
+from solo_unicorn_tui.runtime.events import DispatcherWaiting, RuntimeEvent, SessionEnded
 from storage import sessions as session_ops
 from storage.errors import ConflictError
 from storage.repositories import list_repositories
+from sync.errors import OfflineRunRefusedError
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.core import Runtime
@@ -40,6 +44,8 @@ class Dispatcher:
         self.not_before: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.idle_reason: str | None = None
+        #: The waiting reason last said (a DispatcherWaiting event), so it is said once.
+        self.said: str | None = None
         self.ended: list[SessionEnded] = []
         self._stop = asyncio.Event()
         runtime.subscribe(self._on_event)
@@ -92,9 +98,21 @@ class Dispatcher:
                 continue
             try:
                 started.append(await runtime.start(mission, repo, profile, reason="dispatched"))
+            except OfflineRunRefusedError as error:
+                self.idle_reason = str(error)
+                self._say(str(error))
+                return started  # no other mission may start offline either
             except ConflictError:
                 continue
+            self.said = None
         return started
+
+    def _say(self, reason: str) -> None:
+        if reason == self.said:
+            return
+        self.said = reason
+        log.warning("dispatcher waiting: %s", reason)
+        self.runtime.emit(DispatcherWaiting(reason))
 
     def _on_event(self, event: RuntimeEvent) -> None:
         if not isinstance(event, SessionEnded):

@@ -55,5 +55,12 @@ class DispatcherChanged:
     running: bool
 
 
-RuntimeEvent = SessionStarted | SessionOutput | SessionEnded | DispatcherChanged
+@dataclass(frozen=True)
+class DispatcherWaiting:
+    """The dispatcher starts nothing for this reason (said once, until it changes)."""
+
+    reason: str
+
+
+RuntimeEvent = SessionStarted | SessionOutput | SessionEnded | DispatcherChanged | DispatcherWaiting
 RuntimeListener = Callable[[RuntimeEvent], None]

@@ -143,9 +143,10 @@ class ServerClaims(Protocol):
 
     lease_seconds: float
 
-    async def claim(self, mission_id: str) -> int: ...
-    async def renew(self, mission_id: str, epoch: int) -> None: ...
-    async def release(self, mission_id: str, epoch: int) -> None: ...
+    async def claim(self, mission_id: str, *, offline_ok: bool = False) -> int: ...
+    def renew_interval(self, mission_id: str) -> float: ...
+    async def renew(self, mission_id: str, epoch: int) -> int: ...
+    async def release(self, mission_id: str, epoch: int, *, push: bool = False) -> None: ...
 
 
 def _log_line(log_file: Path, text: str) -> None:
@@ -268,9 +269,18 @@ class SessionRunner:
         self.github = github
 
     async def claim(
-        self, mission: Mission, repo: RepositoryLink, profile: AgentProfile
+        self,
+        mission: Mission,
+        repo: RepositoryLink,
+        profile: AgentProfile,
+        *,
+        offline_ok: bool = False,
     ) -> tuple[SessionHandle, Mission]:
-        server_epoch = await self.claims.claim(mission.id) if self.claims else None
+        """Claim on the server (when configured), then locally; ``offline_ok``: the user
+        confirmed this run although the server is unreachable."""
+        server_epoch = (
+            await self.claims.claim(mission.id, offline_ok=offline_ok) if self.claims else None
+        )
         try:
             claimed = await session_ops.claim_mission(
                 self.db,
@@ -317,7 +327,7 @@ class SessionRunner:
                 renewer.cancel()
             if self.claims is not None and handle.claim_epoch is not None:
                 try:
-                    await self.claims.release(mission.id, handle.claim_epoch)
+                    await self.claims.release(mission.id, handle.claim_epoch, push=True)
                 except Exception:
                     log.exception("releasing the server claim on %s failed", mission.id)
 
@@ -325,11 +335,11 @@ class SessionRunner:
         """Renew the server lease while the session runs; stop the agent if the claim is lost."""
         assert self.claims is not None
         while True:
-            await asyncio.sleep(self.claims.lease_seconds / 3)
+            await asyncio.sleep(self.claims.renew_interval(handle.mission_id))
             if handle.claim_epoch is None:
                 return
             try:
-                await self.claims.renew(handle.mission_id, handle.claim_epoch)
+                handle.claim_epoch = await self.claims.renew(handle.mission_id, handle.claim_epoch)
             except ConflictError as error:
                 log.warning("%s", error)
                 handle.cancel("the claim was lost to another workstation")

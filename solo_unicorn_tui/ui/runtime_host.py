@@ -23,6 +23,7 @@ from solo_unicorn_tui.ui.runtime_bridge import RuntimeBridge
 from solo_unicorn_tui.workspace import Workspace
 from storage.errors import StorageError
 from storage.sessions import list_sessions
+from sync.errors import OfflineRunRefusedError
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -104,13 +105,20 @@ class RuntimeHost:
             return
         self.screen.post_message(WorkstationSnapshotChanged(snapshot))
 
-    async def run(self, mission_id: str) -> None:
-        with report_failure(self.screen, title="Cannot run the mission") as failed:
-            handle = await self.runtime.run_mission(mission_id)
-        if failed:
-            return
+    async def run(self, mission_id: str, *, offline_ok: bool = False) -> str | None:
+        """Run the mission now. Returns the refusal when the server is unreachable and offline
+        runs are not allowed: the board asks the user, then calls again with ``offline_ok``."""
+        handle = None
+        with report_failure(self.screen, title="Cannot run the mission"):
+            try:
+                handle = await self.runtime.run_mission(mission_id, offline_ok=offline_ok)
+            except OfflineRunRefusedError as refused:
+                return str(refused)
+        if handle is None:
+            return None
         self.screen.notify(f"{handle.agent_name} started on stage {handle.stage}")
         self._followed_mission = None
+        return None
 
     async def running_session(self, mission_id: str) -> RunningSession | None:
         """The mission's session running on this workstation: this board's own or another

@@ -190,3 +190,36 @@ def test_killed_runner_is_recovered_on_restart(home, cli, tmp_path):
     db = sqlite3.connect(home.root / "replica.db")
     statuses = [r[0] for r in db.execute("SELECT status FROM code_agent_sessions ORDER BY id")]
     assert statuses == ["failed", "completed", "completed"]
+
+
+def test_work_with_the_server_unreachable_runs_nothing_unless_offline_runs_are_allowed(
+    home, cli, tmp_path
+):
+    _setup(cli, tmp_path, "commit")
+    _json(cli("mission", "add", "--title", "Team work", "--ready", "--repo", "app", "--json"))
+    offline = {"SOLO_UNICORN_SERVER_URL": "postgresql://member@127.0.0.1:1/board"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "solo_unicorn_tui.cli.main", "work"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **offline},
+    )
+    try:
+        time.sleep(5)  # a few dispatch rounds (every 2 s)
+        worker.send_signal(signal.SIGINT)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    waiting = [line for line in out.splitlines() if line.startswith("waiting:")]
+    assert len(waiting) == 1, out + err  # said once, not every round
+    assert "allow_offline_runs" in waiting[0] and "started" not in out
+    assert "Traceback" not in err
+    once = cli("work", "--once", env=offline)
+    assert once.returncode == 0 and "started" not in once.stdout
+    assert once.stdout.count("allow_offline_runs") == 1 and "nothing to run" in once.stdout
+    allowed = cli("work", "--once", env={**offline, "SOLO_UNICORN_ALLOW_OFFLINE_RUNS": "true"})
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "started" in allowed.stdout and "completed" in allowed.stdout

@@ -41,6 +41,9 @@ def test_sync_reports_unreachable_server_in_one_line(cli, home: Home) -> None:  
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("solo-unicorn: error: cannot reach the sync server")
     assert "Traceback" not in done.stderr
+    status = json.loads(cli("sync", "status", "--json").stdout)  # the error, and when
+    assert status["last_error"].startswith("cannot reach the sync server")
+    assert status["last_error_at"] and status["last_sync_at"] is None
 
 
 def test_sync_reports_refused_credentials(cli, home: Home, pg_database: str) -> None:  # type: ignore[no-untyped-def]

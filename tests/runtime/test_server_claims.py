@@ -1,7 +1,13 @@
-"""Two workstations, one server: the runtime takes the server's claim, so never both run it."""
+"""Two workstations, one server: the runtime takes the server's claim, so never both run it.
+
+Offline (the server unreachable), a workstation runs a mission only when allowed; an offline
+run that the server gave to another workstation meanwhile is stopped when the server answers
+again, and recorded as a ``claim_conflict`` event either way (run ended or still running).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,6 +16,7 @@ from solo_unicorn_tui.config import Settings
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
 from solo_unicorn_tui.runtime.core import Runtime
+from solo_unicorn_tui.runtime.events import DispatcherWaiting, SessionStarted
 from solo_unicorn_tui.runtime.git_repos import inspect_repository
 from storage import missions as ops
 from storage.database import Database, get_meta
@@ -33,7 +40,19 @@ async def _meta(db: Database, key: str) -> str:
     return value
 
 
-async def _runtime(db: Database, root: Path, server: str) -> Runtime:
+DEAD_URL = "postgresql://postgres@127.0.0.1:1/none"
+
+
+async def _runtime(
+    db: Database,
+    root: Path,
+    server: str,
+    *,
+    mode: str = "sleep",
+    url: str | None = None,
+    allow_offline: bool = False,
+) -> Runtime:
+    """A runtime claiming on ``server`` (as its member role), or on ``url`` when given."""
     home = Home(root / "home")
     home.ensure()
     org = await _meta(db, "organization_id")
@@ -45,8 +64,10 @@ async def _runtime(db: Database, root: Path, server: str) -> Runtime:
         db, project, ws, name="app", main_path=str(info.path), default_branch="main"
     )
     profiles = AgentProfiles.load(home)
-    profiles.add(script_profile("sleep", env={"AGENT_SLEEP": "60"}), make_default=True)
-    claims = ClaimClient(db, await member_url(server, org), None, org, ws)
+    profiles.add(script_profile(mode, env={"AGENT_SLEEP": "60"}), make_default=True)
+    claims = ClaimClient(
+        db, url or await member_url(server, org), None, org, ws, allow_offline=allow_offline
+    )
     return Runtime(
         db=db,
         home=home,
@@ -57,6 +78,7 @@ async def _runtime(db: Database, root: Path, server: str) -> Runtime:
         profiles=profiles,
         kill_grace_seconds=1.0,
         claims=claims,
+        poll_seconds=0.1,
     )
 
 
@@ -90,5 +112,111 @@ async def test_a_mission_running_on_one_workstation_cannot_start_on_another(
     assert second.claim_epoch == (handle.claim_epoch or 0) + 1
     runtime_b.cancel(mission.id)
     await runtime_b.wait_idle()
+    for db in (a, b):
+        await db.close()
+
+
+async def _pair(pg_database: str, tmp_path: Path) -> tuple[Database, Database, str]:
+    """Two synced replicas and a mission both know."""
+    await upgrade_server(pg_database)
+    a, _ = await open_replica(tmp_path / "a.db", "a")
+    await sync(a, pg_database)
+    b, _ = await open_replica(tmp_path / "b.db", "b")
+    await sync(b, pg_database)
+    project = await _meta(a, "project_id")
+    mission = await ops.create_mission(a, project, ops.MissionDraft(title="Contested", ready=True))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    return a, b, mission.id
+
+
+def _claims(runtime: Runtime) -> ClaimClient:
+    claims = runtime.runner.claims
+    assert isinstance(claims, ClaimClient)
+    return claims
+
+
+async def _conflicts(db: Database, mission_id: str) -> list[dict[str, object]]:
+    events = await ops.list_events(db, mission_id)
+    return [e.payload or {} for e in events if e.kind == "claim_conflict"]
+
+
+@pytest.mark.postgres
+async def test_unreachable_server_the_dispatcher_starts_nothing_and_says_why_once(
+    pg_database: str, tmp_path: Path
+) -> None:
+    a, b, mission_id = await _pair(pg_database, tmp_path)
+    runtime = await _runtime(a, tmp_path / "a", pg_database, mode="commit", url=DEAD_URL)
+    events: list[object] = []
+    runtime.subscribe(events.append)
+    runtime.start_dispatcher()
+    await asyncio.sleep(1.0)  # about ten dispatch rounds
+    await runtime.stop_dispatcher()
+    waiting = [e for e in events if isinstance(e, DispatcherWaiting)]
+    assert len(waiting) == 1 and "allow_offline_runs" in waiting[0].reason
+    assert not [e for e in events if isinstance(e, SessionStarted)]
+    assert (await ops.get_mission(a, mission_id)).claimed_by_workstation_id is None
+    # Allowed, the same dispatcher runs it offline.
+    _claims(runtime).allow_offline = True
+    ended = await runtime.run_once()
+    assert ended and {e.status for e in ended} == {"completed"}
+    for db in (a, b):
+        await db.close()
+
+
+@pytest.mark.postgres
+async def test_an_offline_run_that_ended_and_lost_records_a_claim_conflict(
+    pg_database: str, tmp_path: Path
+) -> None:
+    a, b, mission_id = await _pair(pg_database, tmp_path)
+    offline = await _runtime(
+        a, tmp_path / "a", pg_database, mode="commit", url=DEAD_URL, allow_offline=True
+    )
+    online = await _runtime(b, tmp_path / "b", pg_database, mode="commit")
+    ran_offline = await offline.run_mission(mission_id)
+    assert ran_offline.task is not None and (await ran_offline.task).status == "completed"
+    ran_online = await online.run_mission(mission_id)  # B never heard of A's offline run
+    assert ran_online.task is not None and (await ran_online.task).status == "completed"
+    assert await _conflicts(a, mission_id) == []
+
+    claims = _claims(offline)
+    claims.server_url = await member_url(pg_database, await _meta(a, "organization_id"))
+    conflicts = await claims.reconcile()  # what 'solo-unicorn sync' does on reconnect
+    await claims.close()
+    assert [c.holder_workstation_id for c in conflicts] == [await _meta(b, "workstation_id")]
+    recorded = await _conflicts(a, mission_id)
+    assert len(recorded) == 1 and recorded[0]["run_ended"] is True
+    assert await claims.reconcile() == []  # settled once
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    assert len(await _conflicts(b, mission_id)) == 1
+    for db in (a, b):
+        await db.close()
+
+
+@pytest.mark.postgres
+async def test_a_running_offline_claim_that_lost_is_stopped_when_the_server_answers(
+    pg_database: str, tmp_path: Path
+) -> None:
+    a, b, mission_id = await _pair(pg_database, tmp_path)
+    offline = await _runtime(a, tmp_path / "a", pg_database, url=DEAD_URL, allow_offline=True)
+    handle = await offline.run_mission(mission_id)  # the sleep agent: runs for a minute
+    org = await _meta(b, "organization_id")
+    winner = ClaimClient(
+        b, await member_url(pg_database, org), None, org, await _meta(b, "workstation_id")
+    )
+    await winner.claim(mission_id)  # B takes the mission online meanwhile
+    await winner.close()
+    assert offline.is_running(mission_id)
+
+    _claims(offline).server_url = await member_url(pg_database, org)  # the server answers again
+    assert handle.task is not None
+    ended = await asyncio.wait_for(handle.task, 20)
+    await offline.wait_idle()
+    await _claims(offline).close()
+    assert ended.status != "completed"
+    assert "claim was lost" in ended.reason
+    recorded = await _conflicts(a, mission_id)
+    assert len(recorded) == 1 and recorded[0]["run_ended"] is False
     for db in (a, b):
         await db.close()

@@ -105,7 +105,7 @@ async def test_offline_claim_loses_to_the_server_and_records_a_conflict(
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="contested"))
     await sync(a, pg_database)
     await sync(b, pg_database)
-    offline = client(a, ida, "postgresql://postgres@127.0.0.1:1/none", org)
+    offline = client(a, ida, "postgresql://postgres@127.0.0.1:1/none", org, allow_offline=True)
     local_epoch = await offline.claim(mission.id)
     assert (await ops.get_mission(a, mission.id)).claimed_by_workstation_id == ida.workstation_id
     cb = await online(b, idb, pg_database, org)
@@ -136,7 +136,9 @@ async def test_offline_claim_without_contention_becomes_a_server_claim(
 ) -> None:  # type: ignore[no-untyped-def]
     (a, ida), _, _ = team
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="mine"))
-    offline = client(a, ida, "postgresql://postgres@127.0.0.1:1/none", ida.organization_id)
+    offline = client(
+        a, ida, "postgresql://postgres@127.0.0.1:1/none", ida.organization_id, allow_offline=True
+    )
     await offline.claim(mission.id)
     offline.server_url = await member_url(pg_database, ida.organization_id)
     try:

@@ -41,13 +41,13 @@ async def test_live_propagation_and_reconnect(pg_database: str, tmp_path: Path) 
     changes: list[int] = []
     # A long safety-net interval: propagation must come from NOTIFY, not polling.
     url = await member_url(pg_database, ida.organization_id)
-    sa = SyncService(a, url, None, interval_seconds=300, max_backoff_seconds=0.5)
+    sa = SyncService(a, url, None, interval_seconds=300, retry_seconds=0.5)
     sb = SyncService(
         b,
         url,
         None,
         interval_seconds=300,
-        max_backoff_seconds=0.5,
+        retry_seconds=0.5,
         on_status=seen.append,
         on_change=changes.append,
     )
@@ -143,7 +143,14 @@ async def test_service_reconciles_offline_claims_on_connect(
     b, idb = await open_replica(tmp_path / "b.db", "b")
     await sync(b, pg_database)
     org = ida.organization_id
-    offline = ClaimClient(a, "postgresql://postgres@127.0.0.1:1/x", None, org, ida.workstation_id)
+    offline = ClaimClient(
+        a,
+        "postgresql://postgres@127.0.0.1:1/x",
+        None,
+        org,
+        ida.workstation_id,
+        allow_offline=True,
+    )
     await offline.claim(mission.id)
     url = await member_url(pg_database, org)
     winner = ClaimClient(b, url, None, org, idb.workstation_id)

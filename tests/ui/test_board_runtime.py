@@ -281,3 +281,39 @@ async def test_the_card_shows_the_running_agents_latest_activity_until_it_ends(
             return ended and not any("▸" in line for line in _card_lines(board))
 
         await _until(pilot, cleared)
+
+
+async def test_r_with_the_server_unreachable_asks_before_running_offline(
+    home, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+    from solo_unicorn_tui.workspace import open_workspace
+
+    monkeypatch.setenv("SOLO_UNICORN_SERVER_URL", "postgresql://member@127.0.0.1:1/board")
+    workspace = await open_workspace(home)
+    try:
+        mission = await ops.create_mission(
+            workspace.db, workspace.project_id, ops.MissionDraft(title="Team job", ready=True)
+        )
+        app = await _board(workspace, tmp_path, "commit")
+        async with app.run_test(size=(140, 40)) as pilot:
+            board = app.board
+            await _until(pilot, lambda: _true(board.runtime_host is not None))
+            await pilot.press("r")
+            await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+            assert "unreachable" in str(app.screen.question)
+            await pilot.press("n")  # wait for the server: nothing runs
+            await _until(pilot, lambda: _true(not isinstance(app.screen, ConfirmScreen)))
+            await pilot.pause(0.3)
+            assert await list_sessions(workspace.db, mission_id=mission.id) == []
+            await pilot.press("r")
+            await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
+            await pilot.press("y")  # run offline anyway
+
+            async def ran() -> bool:
+                sessions = await list_sessions(workspace.db, mission_id=mission.id)
+                return bool(sessions) and sessions[0].status == "completed"
+
+            await _until(pilot, ran)
+    finally:
+        await workspace.db.close()

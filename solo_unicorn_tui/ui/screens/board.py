@@ -592,7 +592,26 @@ class BoardScreen(Screen[None]):
         host = self._runtime("running a mission")
         card = self.current.selected_card
         if host is not None and card is not None:
-            self.run_worker(host.run(card.id), group="runtime")
+            self.run_worker(self._run_mission(host, card.id), group="runtime")
+
+    async def _run_mission(self, host: RuntimeHost, mission_id: str) -> None:
+        """Run now; with the server unreachable (offline runs not allowed) ask first."""
+        from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen
+
+        refused = await host.run(mission_id)
+        if refused is None:
+            return
+        question = ConfirmScreen(
+            "The sync server is unreachable. Run this mission offline?",
+            "Another workstation may run it too: when the server is back, its claim wins and "
+            "this run is stopped (a claim_conflict event says so).",
+            yes="Run offline",
+            no="Wait",
+        )
+        if await self.app.push_screen_wait(question):
+            await host.run(mission_id, offline_ok=True)
+        else:
+            self.notify("Not started: the mission waits for the sync server.")
 
     def action_cancel_session(self) -> None:
         host = self._runtime("cancelling a session")
@@ -801,7 +820,11 @@ class BoardScreen(Screen[None]):
 
     # --- what the runtime and sync hosts post -----------------------------------------------
 
-    def on_runtime_event_message(self, _message: RuntimeEventMessage) -> None:
+    def on_runtime_event_message(self, message: RuntimeEventMessage) -> None:
+        from solo_unicorn_tui.runtime.events import DispatcherWaiting
+
+        if isinstance(message.event, DispatcherWaiting):
+            self.notify(message.event.reason, title="Dispatcher waiting", severity="warning")
         self.reload_all()
         if self.runtime_host is not None:
             self.runtime_host.refollow()
