@@ -16,7 +16,7 @@ from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import ValidationError
 from storage.missions import Origin, apply_update, end_of_list, fetch_mission
-from storage.models import GithubPullRequest
+from storage.models import GithubPullRequest, Mission
 from storage.rows import fetch_row
 from storage.types import utcnow
 
@@ -151,6 +151,21 @@ async def update_pull_request_status(
                 payload={"before": current["status"], "after": changed["status"]},
             )
         return GithubPullRequest(**await fetch_row(conn, prs, pr_id, "pull request"))
+
+
+async def record_pr_pushed(db: Database, pr_id: str, *, origin: Origin = "system") -> None:
+    """New commits pushed to a pull request that is already open (after review feedback)."""
+    async with db.write() as conn:
+        pr = await fetch_row(conn, prs, pr_id, "pull request")
+        mission = await fetch_mission(conn, pr["mission_id"])
+        writer = ChangeWriter(db, conn)
+        await writer.update(Mission.__table__, mission["id"], {"last_error": None})
+        await writer.event(
+            mission,
+            "pr_pushed",
+            f"pushed new commits to pull request #{pr['github_pr_number']}",
+            origin=origin,
+        )
 
 
 async def record_pr_error(

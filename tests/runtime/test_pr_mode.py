@@ -101,6 +101,12 @@ async def test_push_and_open_pull_request(workspace: Workspace, tmp_path: Path) 
             assert (mission.list, mission.github_pr_number) == ("review", 7)
             assert mission.github_pr_url == "https://github.example/acme/widgets/pull/7"
 
+            pushed = await pr_mode.open_pull_request(workspace.db, mission_id, worktree, client)
+            assert pushed.error is None and pushed.pull_request is not None
+            assert pushed.pull_request.id == pr.id
+            assert len(server.requests) == 1  # the push alone updated the open pull request
+
+            await pull_requests.update_pull_request_status(workspace.db, pr.id, status="closed")
             again = await pr_mode.open_pull_request(workspace.db, mission_id, worktree, client)
             assert again.pull_request is None
             assert again.error is not None and "422" in again.error
@@ -117,7 +123,7 @@ async def test_push_and_open_pull_request(workspace: Workspace, tmp_path: Path) 
             assert refreshed.status == "merged"
             assert await pull_requests.open_pull_requests(workspace.db) == []
     kinds = [e.kind for e in await list_events(workspace.db, mission_id)]
-    assert kinds[-3:] == ["pr_opened", "pr_failed", "pr_merged"]
+    assert kinds[-5:] == ["pr_opened", "pr_pushed", "pr_status", "pr_failed", "pr_merged"]
 
 
 async def test_api_errors_are_one_line(workspace: Workspace) -> None:

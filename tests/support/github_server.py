@@ -67,7 +67,7 @@ class FakeGitHub:
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5))
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
 
 
 def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:

@@ -81,7 +81,10 @@ async def open_pull_request(
     *,
     remote: str = "origin",
 ) -> PrOutcome:
-    """Push the worktree's branch and open (and record) its pull request."""
+    """Push the worktree's branch and open (and record) its pull request.
+
+    When the mission's pull request for this branch is still open, the push alone updates it.
+    """
     mission = await get_mission(db, mission_id)
     try:
         repo = await project_repository(db, mission.repository_id)
@@ -96,6 +99,15 @@ async def open_pull_request(
                 f"{name} --github OWNER/NAME', or use a GitHub URL for the remote {remote!r}"
             )
         await push_branch_async(worktree, branch, remote)
+        existing = await pull_requests.pull_request_for_mission(db, mission_id)
+        if (
+            existing is not None
+            and existing.status in pull_requests.LIVE_STATUSES
+            and existing.source_branch == branch
+        ):
+            # Feedback addressed on the same branch: the push updated the open pull request.
+            await pull_requests.record_pr_pushed(db, existing.id)
+            return PrOutcome(existing, None)
         opened = await client.create_pull_request(
             slug[0],
             slug[1],
