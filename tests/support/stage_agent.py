@@ -37,7 +37,7 @@ elif stage == "plan":
         (docs / "tasks" / f"{n}.md").write_text(f"# {title}\n")
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "commit", "-qm", "plan"], check=True)
-elif stage == "code":
+elif stage in ("code", "build"):
     addressed = "# review addressed\n" if "Reviewers asked for changes" in prompt else ""
     Path("search.py").write_text("def search(q):\n    return [q]\n" + addressed)
     subprocess.run(["git", "add", "-A"], check=True)
