@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 #: The Select value for "no flow/actor of its own: the project's default".
 PROJECT_DEFAULT = ""
+PR_MODES = (
+    ("no PR", "disabled"),
+    ("open a PR", "enabled"),
+    ("PR when on GitHub", "auto"),
+)
 
 
 class MissionFormScreen(ModalScreen[Any]):
@@ -68,6 +73,14 @@ class MissionFormScreen(ModalScreen[Any]):
                     compact=True,
                 )
                 yield Checkbox("Ready", m.ready if m else False, id="form-ready", compact=True)
+                yield Label(" Pull request ")
+                yield Select(
+                    list(PR_MODES) if m else [("project default", PROJECT_DEFAULT), *PR_MODES],
+                    value=m.pr_mode if m else PROJECT_DEFAULT,
+                    allow_blank=False,
+                    id="form-pr-mode",
+                    compact=True,
+                )
             if self._load_choices is not None:
                 with Horizontal(classes="form-row compact-row choice-row"):
                     yield Label("Flow ")
@@ -131,6 +144,7 @@ class MissionFormScreen(ModalScreen[Any]):
             "description": self.query_one("#form-description", TextArea).text,
             "priority": self.query_one("#form-priority", Select).value,
             "ready": self.query_one("#form-ready", Checkbox).value,
+            "pr_mode": self.query_one("#form-pr-mode", Select).value,
         }
         if self._load_choices is not None:
             for field in ("flow", "actor"):
@@ -195,6 +209,7 @@ class MissionFormScreen(ModalScreen[Any]):
                     description=description,
                     priority=int(values["priority"]),
                     ready=bool(values["ready"]),
+                    pr_mode=str(values["pr_mode"]) or None,
                     **chosen,
                 )
             )
@@ -204,6 +219,7 @@ class MissionFormScreen(ModalScreen[Any]):
             "description": description,
             "priority": int(values["priority"]),
             "ready": bool(values["ready"]),
+            "pr_mode": str(values["pr_mode"]),
             **chosen,
         }
         m = self.mission
