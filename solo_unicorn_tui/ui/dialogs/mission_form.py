@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 #: The Select value for "no flow/actor of its own: the project's default".
 PROJECT_DEFAULT = ""
 PR_MODES = (
-    ("no PR", "disabled"),
-    ("open a PR", "enabled"),
-    ("PR when on GitHub", "auto"),
+    ("off", "disabled"),
+    ("open one after the PR stage", "enabled"),
+    ("auto: when on GitHub with a token", "auto"),
 )
 
 
@@ -73,7 +73,8 @@ class MissionFormScreen(ModalScreen[Any]):
                     compact=True,
                 )
                 yield Checkbox("Ready", m.ready if m else False, id="form-ready", compact=True)
-                yield Label(" Pull request ")
+            with Horizontal(classes="form-row compact-row"):
+                yield Label("Pull request ")
                 yield Select(
                     list(PR_MODES) if m else [("project default", PROJECT_DEFAULT), *PR_MODES],
                     value=m.pr_mode if m else PROJECT_DEFAULT,
