@@ -455,6 +455,7 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     CodeAgentSession,
     CodeAgentRateLimit,
     GithubPullRequest,
+    GithubPrComment,
     MissionFallbackConfig,
     MissionFallbackTemplate,
     MissionFallbackRun,
