@@ -24,6 +24,7 @@ import httpx
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.secrets import GITHUB_TOKEN, get_secret
+from storage.pr_comments import CommentData
 
 log = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
@@ -54,20 +55,6 @@ class GitHubRateLimited(GitHubError):
             status,
         )
         self.reset_at = reset_at
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A review comment, review or conversation comment (``kind`` as in ``github_pr_comments``)."""
-
-    github_id: int
-    kind: str
-    body: str
-    author: str | None
-    path: str | None = None
-    line: int | None = None
-    review_state: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -355,10 +342,10 @@ class GitHubClient:
 
     async def comments(
         self, owner: str, repo: str, number: int, reviews: list[dict[str, Any]]
-    ) -> list[Comment]:
+    ) -> list[CommentData]:
         """Review comments, non-empty review bodies (from ``reviews``) and conversation comments."""
         found = [
-            Comment(
+            CommentData(
                 int(r["id"]),
                 "review",
                 str(r.get("body") or ""),
@@ -374,7 +361,7 @@ class GitHubClient:
         ):
             line = c.get("line") or c.get("original_line")
             found.append(
-                Comment(
+                CommentData(
                     int(c["id"]),
                     "review_comment",
                     str(c.get("body") or ""),
@@ -388,7 +375,7 @@ class GitHubClient:
             f"/repos/{owner}/{repo}/issues/{number}/comments", f"the comments of #{number}"
         ):
             found.append(
-                Comment(
+                CommentData(
                     int(c["id"]),
                     "comment",
                     str(c.get("body") or ""),

@@ -77,16 +77,7 @@ async def refresh_pull_request(
     except GitHubError as error:
         return await pull_requests.update_pull_request_status(db, pr.id, sync_error=str(error))
     status, approved, changes = review_decision(reviews)
-    await pr_comments.store_comments(
-        db,
-        pr.id,
-        [
-            pr_comments.CommentData(
-                c.github_id, c.kind, c.body, c.author, c.path, c.line, c.review_state, c.created_at
-            )
-            for c in comments
-        ],
-    )
+    await pr_comments.store_comments(db, pr.id, comments)
     return await pull_requests.record_refresh(
         db,
         pr.id,
