@@ -41,6 +41,14 @@ def get_secret(name: str) -> str | None:
         raise UserError(f"cannot read {name} from the OS keyring: {error}") from None
 
 
+def stored_secret(name: str) -> bool:
+    """Whether the keyring (not the environment) holds ``name``."""
+    try:
+        return keyring.get_password(SERVICE, name) is not None
+    except KeyringError:
+        return False
+
+
 def set_secret(name: str, value: str) -> None:
     try:
         keyring.set_password(SERVICE, name, value)

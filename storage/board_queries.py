@@ -27,8 +27,14 @@ _BLOCKED = (
     "ON b.id = d.depends_on_mission_id WHERE d.mission_id = m.id AND d.deleted = 0 "
     "AND d.dependency_type = 'blocks' AND b.deleted = 0 AND b.list != 'done')"
 )
+#: The card's PR badge text after ``PR #n``: state, then the review decision and the checks
+#: (``open ✓2 CI✗``, ``draft changes CI…``).
 _PR_STATUS = (
-    "CASE WHEN m.github_pr_number IS NULL THEN NULL ELSE (SELECT p.status FROM "
+    "CASE WHEN m.github_pr_number IS NULL THEN NULL ELSE (SELECT p.status || "
+    "CASE WHEN p.review_status = 'changes_requested' THEN ' changes' "
+    "WHEN p.approved_reviews_count > 0 THEN ' ✓' || p.approved_reviews_count ELSE '' END || "
+    "CASE p.checks_status WHEN 'success' THEN ' CI✓' WHEN 'failure' THEN ' CI✗' "
+    "WHEN 'pending' THEN ' CI…' ELSE '' END FROM "
     "github_pull_requests p WHERE p.mission_id = m.id AND p.deleted = 0 "
     "ORDER BY p.created_at DESC LIMIT 1) END"
 )

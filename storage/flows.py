@@ -1,6 +1,9 @@
 """Flows: ordered stages a mission walks through, one agent session per stage.
 
-A flow's ``stages`` is ``[{"name", "requires_review", "instructions"}]``. A mission names its flow
+A flow's ``stages`` is ``[{"name", "requires_review", "opens_pull_request", "instructions"}]``.
+``opens_pull_request`` marks the stage after which a PR-mode mission pushes its branch and opens
+its pull request; a stage stored without the key (flows made before it existed) opens it when it
+is named ``code``, the rule it replaces. A mission names its flow
 (``missions.flow_id``), else it follows its project's default flow, else the built-in
 clarify → plan → code flow. Moving a mission along its flow is :mod:`storage.review`.
 """
@@ -63,7 +66,12 @@ def validate_stages(stages: object) -> list[dict[str, Any]]:
         review = stage.get("requires_review", False)
         if not isinstance(review, bool):
             raise ValidationError(f"stage {name}", "requires_review must be true or false")
-        entry = {"name": name, "requires_review": review, "instructions": instructions}
+        entry: dict[str, Any] = {"name": name, "requires_review": review}
+        if "opens_pull_request" in stage:
+            if not isinstance(stage["opens_pull_request"], bool):
+                raise ValidationError(f"stage {name}", "opens_pull_request must be true or false")
+            entry["opens_pull_request"] = stage["opens_pull_request"]
+        entry["instructions"] = instructions
         agent = validation.agent_name(stage.get("agent"), f"stage {name} agent")
         if agent is not None:
             entry["agent"] = agent
@@ -71,19 +79,37 @@ def validate_stages(stages: object) -> list[dict[str, Any]]:
     return cleaned
 
 
+def opens_pull_request(stage: dict[str, Any] | None) -> bool:
+    """Whether a PR-mode mission opens its pull request after this stage."""
+    if stage is None:
+        return False
+    return bool(stage.get("opens_pull_request", stage.get("name") == "code"))
+
+
 def parse_stage_spec(spec: str) -> list[dict[str, Any]]:
-    """Parse the CLI's short form ``clarify,plan!,code@codex!`` (``!`` = requires review,
+    """Parse the CLI's short form ``clarify,plan@claude!,code!+`` (``!`` = requires review,
+    ``+`` = opens the pull request, without any ``+`` the stage named ``code`` opens it;
     ``@NAME`` = the agent profile that runs the stage)."""
     stages = []
+    marked = "+" in spec
     for part in spec.split(","):
         part = part.strip()
-        review = part.endswith("!")
-        name, _, agent = part.rstrip("!").partition("@")
-        stage: dict[str, Any] = {"name": name.strip(), "requires_review": review}
+        flags = part[len(part.rstrip("!+")) :]
+        name, _, agent = part.rstrip("!+").partition("@")
+        stage: dict[str, Any] = {"name": name.strip(), "requires_review": "!" in flags}
         if agent.strip():
             stage["agent"] = agent.strip()
+        if marked:
+            stage["opens_pull_request"] = "+" in flags
         stages.append(stage)
     return validate_stages(stages)
+
+
+async def stage_opens_pull_request(db: Database, mission_id: str, stage: str) -> bool:
+    """Whether the mission's flow opens the pull request after ``stage``."""
+    async with db.read() as conn:
+        flow = await resolve_flow(conn, await fetch_mission(conn, mission_id))
+    return opens_pull_request(find_stage(flow, stage))
 
 
 def stage_names(flow: Flow) -> list[str]:

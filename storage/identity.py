@@ -34,6 +34,7 @@ DEFAULT_FLOW_STAGES: list[dict[str, Any]] = [
     {
         "name": "code",
         "requires_review": True,
+        "opens_pull_request": True,
         "instructions": "Implement the tasks, run the tests, and commit your work on this branch.",
     },
 ]

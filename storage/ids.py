@@ -25,6 +25,7 @@ PREFIXES = {
     "code_agent_sessions": "session",
     "code_agent_rate_limits": "ratelimit",
     "github_pull_requests": "ghpr",
+    "github_pr_comments": "ghcomment",
     "mission_fallback_configs": "fbcfg",
     "mission_fallback_templates": "fbtpl",
     "mission_fallback_runs": "fbrun",

@@ -97,7 +97,8 @@ class MissionDraft:
     agent_name: str | None = None
     stage: str | None = None
     target_branch: str | None = None
-    pr_mode: str = "disabled"
+    pr_mode: str | None = None
+    """None: the project's ``pr_mode_default``."""
     origin: str = "manual"
     fallback_item_id: str | None = None
 
@@ -113,6 +114,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         cleaned["priority"] = validation.priority(cleaned["priority"])
     if "list" in cleaned:
         cleaned["list"] = validation.list_name(cleaned["list"])
+    if "pr_mode" in cleaned:
+        cleaned["pr_mode"] = validation.pr_mode(cleaned["pr_mode"])
     if "ready" in cleaned:
         cleaned["ready"] = bool(cleaned["ready"])
     if "agent_name" in cleaned:
@@ -474,6 +477,7 @@ async def insert_mission(
             "ready": draft.ready,
             "list": draft.list,
             "target_branch": draft.target_branch,
+            "pr_mode": draft.pr_mode or project["pr_mode_default"] or "disabled",
         }
     )
     conn = writer.conn
@@ -491,7 +495,6 @@ async def insert_mission(
             "actor_id": draft.actor_id,
             "agent_name": validation.agent_name(draft.agent_name),
             "stage": draft.stage or (await _stage_names(conn, project["id"], flow_id))[0],
-            "pr_mode": draft.pr_mode,
             "origin": draft.origin,
             "fallback_item_id": draft.fallback_item_id,
             "created_by_user_id": writer.db.user_id if origin == "user" else None,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -110,6 +111,9 @@ class Project(Replicated, Base):
     default_actor_id: Mapped[str | None] = mapped_column(String(40))
     pr_mode_default: Mapped[str] = mapped_column(String(16), default="disabled")
     pr_template: Mapped[str | None] = mapped_column(Text)
+    pr_merge_strategy: Mapped[str] = mapped_column(String(16), default="squash")
+    pr_delete_branch_after_merge: Mapped[bool] = mapped_column(Boolean, default=True)
+    pr_draft: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")
     default_agent_name: Mapped[str | None] = mapped_column(String(255))
     """The agent profile the project's stages run with unless a mission or its stage names one."""
@@ -346,6 +350,36 @@ class GithubPullRequest(Replicated, Base):
     review_status: Mapped[str | None] = mapped_column(String(32))
     last_synced_at: Mapped[datetime | None]
     sync_error: Mapped[str | None] = mapped_column(Text)
+    mergeable: Mapped[bool | None] = mapped_column(Boolean)
+    mergeable_state: Mapped[str | None] = mapped_column(String(50))
+    approved_reviews_count: Mapped[int] = mapped_column(Integer, default=0)
+    changes_requested_count: Mapped[int] = mapped_column(Integer, default=0)
+    checks_status: Mapped[str | None] = mapped_column(String(16))
+    """``success``, ``failure`` or ``pending`` for the head commit; None when it has none."""
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    """The ETag of GitHub's last answer for the pull request (conditional refreshes)."""
+    github_merged_at: Mapped[datetime | None]
+    github_closed_at: Mapped[datetime | None]
+
+
+class GithubPrComment(Replicated, Base):
+    """A review comment (``review_comment``: on a file and line), a review's body (``review``)
+    or a conversation comment (``comment``) of a pull request; the id is derived from the pull
+    request and GitHub's id, so fetching it again writes the same row."""
+
+    __tablename__ = "github_pr_comments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pull_request_id: Mapped[str] = mapped_column(String(40), index=True)
+    mission_id: Mapped[str] = mapped_column(String(40))
+    github_comment_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(String(255))
+    path: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    review_state: Mapped[str | None] = mapped_column(String(32))
+    github_created_at: Mapped[datetime | None]
 
 
 class MissionFallbackConfig(Replicated, Base):
@@ -459,6 +493,7 @@ REPLICATED_MODELS: tuple[type[Base], ...] = (
     CodeAgentSession,
     CodeAgentRateLimit,
     GithubPullRequest,
+    GithubPrComment,
     MissionFallbackConfig,
     MissionFallbackTemplate,
     MissionFallbackRun,

@@ -6,6 +6,7 @@ linked per workstation to a local checkout (``workstation_repositories``: the pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Project, ProjectRepository, WorkstationRepository
+from storage.rows import fetch_row
 
 project_repos = ProjectRepository.__table__
 ws_repos = WorkstationRepository.__table__
@@ -262,3 +264,26 @@ async def update_repository_settings(
         await ChangeWriter(db, conn).update(table, repo_id, values)
         row = (await conn.execute(select(table).where(table.c.id == repo_id))).mappings().one()
     return ProjectRepository(**dict(row))
+
+
+_GITHUB_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+async def set_github_repository(
+    db: Database, repo_id: str, owner: str | None, name: str | None, url: str | None = None
+) -> ProjectRepository:
+    """Name the GitHub repository a project repository lives in (None, None: forget it)."""
+    for field, value in (("GitHub owner", owner), ("GitHub name", name)):
+        if value is not None and not _GITHUB_PART.match(value):
+            raise ValidationError(
+                field, f"{value!r} is not a GitHub name (letters, digits, '-', '_', '.')"
+            )
+    if (owner is None) != (name is None):
+        raise ValidationError("GitHub repository", "give both owner and name (OWNER/NAME)")
+    table = ProjectRepository.__table__
+    async with db.write() as conn:
+        await fetch_row(conn, table, repo_id, "repo")
+        await ChangeWriter(db, conn).update(
+            table, repo_id, {"github_owner": owner, "github_name": name, "github_url": url}
+        )
+        return ProjectRepository(**await fetch_row(conn, table, repo_id, "repo"))

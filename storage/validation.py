@@ -116,6 +116,18 @@ def priority(value: object) -> int:
     return value
 
 
+PR_MODES = ("disabled", "enabled", "auto")
+
+
+def pr_mode(value: object, field: str = "pr_mode") -> str:
+    """``auto`` opens a pull request when the repository is on GitHub and a token is stored."""
+    if value not in PR_MODES:
+        raise ValidationError(
+            field, f"unknown PR mode {value!r}; choose one of {', '.join(PR_MODES)}"
+        )
+    return str(value)
+
+
 def list_name(value: object) -> str:
     if value not in MISSION_LISTS:
         raise ValidationError(

@@ -181,6 +181,29 @@ async def check_server(settings: Settings) -> Check:
         return Check("server", False, str(error))
 
 
+async def check_github(settings: Settings) -> Check:
+    """The stored GitHub token against ``GET /user``: whose it is and its scopes."""
+    from solo_unicorn_tui import secrets
+    from solo_unicorn_tui.runtime.github.client import GitHubClient
+
+    try:
+        token = secrets.get_secret(secrets.GITHUB_TOKEN)
+    except UserError as error:
+        return Check("github", False, str(error))
+    if not token:
+        return Check("github", True, "no token stored (PR mode needs 'solo-unicorn github login')")
+    try:
+        async with GitHubClient(token, settings.github_api_url, timeout=10) as client:
+            info = await client.token_info()
+    except UserError as error:
+        return Check("github", False, str(error))
+    scopes = ", ".join(info.scopes) if info.scopes else "not reported (fine-grained token)"
+    detail = f"token of {info.login} at {settings.github_api_url}; scopes: {scopes}"
+    if info.scopes and "repo" not in info.scopes and "public_repo" not in info.scopes:
+        return Check("github", True, detail + " — no 'repo' scope: PRs cannot be opened", True)
+    return Check("github", True, detail)
+
+
 async def run_checks(home: Home) -> list[Check]:
     checks = [check_home(home)]
     config_check, settings = check_config(home)
@@ -191,6 +214,7 @@ async def run_checks(home: Home) -> list[Check]:
     checks.append(check_keyring())
     if settings is not None:
         checks.append(await check_server(settings))
+        checks.append(await check_github(settings))
     checks.append(check_agents(home))
     checks.extend(await asyncio.to_thread(check_agent_versions, home))
     for extra in EXTRA_CHECKS:

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from storage.models import Flow
 
 STAGES_HELP = (
-    "stages in order, '!' after a name = needs review, '@AGENT' = the agent profile that runs "
-    "it: 'clarify,plan@claude!,code@codex!'"
+    "stages in order, '!' after a name = needs review, '+' = opens the pull request in PR mode "
+    "(default: the stage named code), '@AGENT' = the agent profile that runs it: "
+    "'clarify,plan@claude!,code@codex!+'"
 )
 
 
@@ -79,10 +80,13 @@ def _stages(args: argparse.Namespace, keep: Flow | None = None) -> list[dict[str
 
 
 def _describe(flow: Flow) -> str:
+    from storage.flows import opens_pull_request
+
     return " → ".join(
         s["name"]
         + (f"@{s['agent']}" if s.get("agent") else "")
         + ("!" if s["requires_review"] else "")
+        + ("+" if opens_pull_request(s) else "")
         for s in flow.stages
     )
 
@@ -121,7 +125,7 @@ async def _list(args: argparse.Namespace) -> int:
         print_json([_to_json(f, default_id) for f in found])
     else:
         print_table(
-            ["id", "default", "name", "stages (! = review)"],
+            ["id", "default", "name", "stages (! = review, + = opens the PR)"],
             [(f.id, "*" if f.id == default_id else "", f.name, _describe(f)) for f in found],
         )
     return 0
@@ -138,8 +142,10 @@ async def _show(args: argparse.Namespace) -> int:
     _emit(flow, default_id, args.json)
     if not args.json:
         for stage in flow.stages:
-            review = " (review)" if stage["requires_review"] else ""
-            print(f"\n  {stage['name']}{review}")
+            marks = ["review"] if stage["requires_review"] else []
+            if flows.opens_pull_request(stage):
+                marks.append("opens the pull request")
+            print(f"\n  {stage['name']}" + (f" ({', '.join(marks)})" if marks else ""))
             for line in (stage["instructions"] or "(no instructions)").splitlines():
                 print(f"    {line}")
     return 0

@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mcp": (f"{_CLI}.mcp", "serve this project's board to an agent over MCP (stdio)"),
     "memory": (f"{_CLI}.memory", "show or set the project memory (markdown)"),
     "mission": (f"{_CLI}.mission", "add, list, show, move, update and delete missions"),
-    "project": (f"{_CLI}.project", "add, list, rename, archive and set up projects"),
+    "project": (f"{_CLI}.project", "add, list, show, rename, archive and set up projects"),
     "repo": (f"{_CLI}.repo", "link local git repositories to the project"),
     "server": (f"{_CLI}.server", "set up the shared PostgreSQL sync server"),
     "stats": (

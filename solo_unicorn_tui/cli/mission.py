@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
     add.add_argument("--list", default="todo", dest="list_name", help="todo|doing|review|done")
     add.add_argument("--repo", help="repository name (default: the project's first repository)")
     _choice_options(add)
+    _pr_mode_option(add, "default: the project's ('project set --pr-mode')")
 
     listing = add_action(commands, "list", "list missions by list and order", _list)
     listing.add_argument("--list", dest="list_name", help="|".join(MISSION_LISTS))
@@ -56,6 +57,7 @@ def register(sub: Any) -> None:
     _description_options(update)
     update.add_argument("--priority")
     update.add_argument("--target-branch", help="branch the mission starts from and merges into")
+    _pr_mode_option(update, "")
     ready = update.add_mutually_exclusive_group()
     ready.add_argument("--ready", dest="ready", action="store_true", default=None)
     ready.add_argument("--not-ready", dest="ready", action="store_false")
@@ -122,6 +124,20 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
     return value
+
+
+PR_MODE_HELP = (
+    "open a pull request after the flow's PR stage: enabled, disabled, or auto (when the "
+    "repository is on GitHub and a token is stored)"
+)
+
+
+def _pr_mode_option(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--pr-mode",
+        choices=("disabled", "enabled", "auto"),
+        help=PR_MODE_HELP + (f"; {default}" if default else ""),
+    )
 
 
 def _description_options(parser: argparse.ArgumentParser) -> None:
@@ -231,6 +247,7 @@ async def _add(args: argparse.Namespace) -> int:
         ready=args.ready,
         list=args.list_name,
         target_branch=args.target_branch,
+        pr_mode=args.pr_mode,
     )
     async with workspace_session() as ws:
         if args.repo:
@@ -373,6 +390,7 @@ async def _update(args: argparse.Namespace) -> int:
             "priority": args.priority,
             "ready": args.ready,
             "target_branch": args.target_branch,
+            "pr_mode": args.pr_mode,
         }.items()
         if value is not None
     }

@@ -1,12 +1,17 @@
 """``solo-unicorn project …``: the organization's projects (add, list, rename, archive, set).
 
-A project is named by id, unique id suffix or name; ``set`` and ``rename`` without one act on
-the current project (the one the other commands use).
+A project is named by id, unique id suffix or name; ``show``, ``set`` and ``rename`` without one
+act on the current project (the one the other commands use).
+
+Pull request settings: ``--pr-mode`` is what new missions get (``mission add --pr-mode``
+overrides it per mission); the template is added to every pull request body; the merge strategy
+and branch deletion are what ``github merge`` and the review view's "merge PR" use.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
@@ -40,10 +45,14 @@ def register(sub: Any) -> None:
     archive.add_argument("project", help="project id or name")
     archive.add_argument("--restore", action="store_true", help="make it active again")
 
+    shown = add_action(commands, "show", "print a project's defaults and PR settings", _show)
+    shown.add_argument("project", nargs="?", help="project id or name (default: the current one)")
+
     setter = add_action(commands, "set", "change a project's defaults", _set)
     setter.add_argument("project", nargs="?", help="project id or name (default: the current one)")
     setter.add_argument("--name")
     _settings(setter)
+    _pull_request_settings(setter)
 
 
 def _settings(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +62,47 @@ def _settings(parser: argparse.ArgumentParser) -> None:
         "--agent", metavar="PROFILE", help="default agent profile ('': the workstation's)"
     )
     parser.add_argument("--pr-mode", metavar="MODE", help=f"default PR mode: {PR_MODES_HELP}")
+
+
+def _pull_request_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pr-template", metavar="FILE", help="markdown added to every PR body ('' clears it)"
+    )
+    draft = parser.add_mutually_exclusive_group()
+    draft.add_argument("--draft", dest="draft", action="store_true", default=None)
+    draft.add_argument("--no-draft", dest="draft", action="store_false", help="open as drafts?")
+    parser.add_argument("--merge-strategy", choices=("merge", "squash", "rebase"))
+    branch = parser.add_mutually_exclusive_group()
+    branch.add_argument("--delete-branch", dest="delete_branch", action="store_true", default=None)
+    branch.add_argument(
+        "--keep-branch",
+        dest="delete_branch",
+        action="store_false",
+        help="delete the PR branch after merging (default) or keep it",
+    )
+
+
+def _pr_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The PR options of ``set``, as ``storage.project_pr_settings.update_pr_settings`` takes."""
+    values: dict[str, Any] = {}
+    if args.pr_template is not None:
+        values["pr_template"] = _template(args.pr_template)
+    if args.draft is not None:
+        values["pr_draft"] = args.draft
+    if args.merge_strategy is not None:
+        values["pr_merge_strategy"] = args.merge_strategy
+    if args.delete_branch is not None:
+        values["pr_delete_branch_after_merge"] = args.delete_branch
+    return values
+
+
+def _template(path: str) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read --pr-template {path}: {error}") from None
 
 
 def _to_json(project: Project, current_id: str) -> dict[str, Any]:
@@ -66,6 +116,10 @@ def _to_json(project: Project, current_id: str) -> dict[str, Any]:
         "default_actor_id": project.default_actor_id,
         "default_agent_name": project.default_agent_name,
         "pr_mode_default": project.pr_mode_default,
+        "pr_draft": project.pr_draft,
+        "pr_merge_strategy": project.pr_merge_strategy,
+        "pr_delete_branch_after_merge": project.pr_delete_branch_after_merge,
+        "pr_template": project.pr_template,
         "current": project.id == current_id,
         "updated_at": encode_value(project.updated_at),
     }
@@ -80,6 +134,13 @@ def _emit(project: Project, current_id: str, as_json: bool) -> None:
     print(
         f"  agent: {project.default_agent_name or '(workstation default)'}  "
         f"PR mode: {project.pr_mode_default}"
+    )
+    template = project.pr_template
+    print(
+        f"  PR: {'drafts' if project.pr_draft else 'ready for review'}, "
+        f"merge by {project.pr_merge_strategy}, "
+        f"{'delete' if project.pr_delete_branch_after_merge else 'keep'} the branch after, "
+        f"template: {f'{len(template.splitlines())} lines' if template else '(none)'}"
     )
 
 
@@ -183,18 +244,34 @@ async def _archive(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _show(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.identity import get_project
+
+    async with workspace_session() as ws:
+        project = await get_project(ws.db, await _project_id(ws, args.project))
+        current = ws.project_id
+    _emit(project, current, args.json)
+    return 0
+
+
 async def _set(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
     from storage import projects
+    from storage.project_pr_settings import update_pr_settings
 
+    pr_values = _pr_values(args)
     async with workspace_session() as ws:
         project_id = await _project_id(ws, args.project)
         values = await _values(ws, project_id, args)
-        if not values:
+        if not values and not pr_values:
             raise UserError(
                 "nothing to change; give at least one option (see 'project set --help')"
             )
-        project = await projects.set_project(ws.db, project_id, **values)
+        if values:
+            project = await projects.set_project(ws.db, project_id, **values)
+        if pr_values:
+            project = await update_pr_settings(ws.db, project_id, **pr_values)
         current = ws.project_id
     _emit(project, current, args.json)
     return 0

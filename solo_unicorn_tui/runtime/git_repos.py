@@ -19,6 +19,7 @@ class RepoInfo:
     path: Path
     name: str
     default_branch: str
+    origin_url: str | None = None
 
 
 def require_git() -> str:
@@ -88,4 +89,10 @@ def inspect_repository(path: Path | str) -> RepoInfo:
         raise UserError(
             f"{root} has no commits yet; make a first commit so worktrees have a base"
         ) from None
-    return RepoInfo(path=root, name=root.name, default_branch=detect_default_branch(repo))
+    origin = next((r for r in repo.remotes if r.name == "origin"), None)
+    return RepoInfo(
+        path=root,
+        name=root.name,
+        default_branch=detect_default_branch(repo),
+        origin_url=next(iter(origin.urls), None) if origin is not None else None,
+    )

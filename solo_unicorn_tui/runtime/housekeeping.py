@@ -161,7 +161,7 @@ class Housekeeping:
     # --- pull requests -----------------------------------------------------------------------
 
     async def refresh_pull_requests_if_due(self, every: timedelta = timedelta(minutes=5)) -> int:
-        """Refresh the state of open pull requests (merged, closed) at most once per ``every``.
+        """Refresh open pull requests (state, reviews, comments) at most once per ``every``.
 
         Nothing happens without open pull requests; a missing token or an unreachable GitHub is
         logged and tried again next time. Returns how many were refreshed.
@@ -172,9 +172,12 @@ class Housekeeping:
         self._last_pr_refresh = now
         try:
             # GitPython fails at import without a git binary; import it only where it is used.
-            from solo_unicorn_tui.runtime.github.pr_mode import refresh_open_pull_requests
+            from solo_unicorn_tui.runtime.github.pr_refresh import refresh_open_pull_requests
 
-            return await refresh_open_pull_requests(self.db, self._github)
+            report = await refresh_open_pull_requests(self.db, self._github)
+            if report.rate_limited:
+                log.warning("pull request refresh stopped: %s", report.rate_limited)
+            return report.refreshed
         except UserError as error:
             log.warning("pull request refresh skipped: %s", error)
         except Exception:

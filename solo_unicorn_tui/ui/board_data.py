@@ -32,6 +32,8 @@ if TYPE_CHECKING:
         Actor,
         CodeAgentSession,
         Flow,
+        GithubPrComment,
+        GithubPullRequest,
         Mission,
         MissionEvent,
         MissionFallbackItem,
@@ -111,6 +113,10 @@ class Review:
     target: str = "main"
     log_path: str | None = None
     """The newest session log of the mission on this workstation."""
+    pull_request: GithubPullRequest | None = None
+    """The mission's newest pull request, as the last refresh saw it."""
+    comments: list[GithubPrComment] = field(default_factory=list)
+    """Its review comments, review bodies and conversation comments, oldest first."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +301,8 @@ class BoardData:
     async def review(self, mission_id: str) -> Review:
         """The mission's documents, its branch's diff and its newest session log (capped)."""
         from solo_unicorn_tui.runtime.review_material import gather_review
+        from storage.pr_comments import list_comments
+        from storage.pull_requests import pull_request_for_mission
         from storage.sessions import list_sessions
         from storage.worktrees import mission_worktree
 
@@ -312,12 +320,35 @@ class BoardData:
             base_branch=tree.base_branch if tree else None,
         )
         target = material.mission.target_branch or (tree and tree.base_branch) or "main"
+        pr = await pull_request_for_mission(db, mission_id)
         return Review(
             material,
             branch=tree.branch if tree else None,
             target=target,
             log_path=log_path,
+            pull_request=pr,
+            comments=await list_comments(db, pr.id) if pr else [],
         )
+
+    async def github_feedback(self, mission_id: str) -> str | None:
+        """Rejection feedback quoting the GitHub comments since the last review decision."""
+        from solo_unicorn_tui.runtime.github.pr_refresh import github_feedback
+
+        return await github_feedback(await self._db(), mission_id)
+
+    def _github_api_url(self) -> str:
+        writer = self._writer
+        settings = writer.settings if writer is not None else None
+        return str(getattr(settings, "github_api_url", None) or "https://api.github.com")
+
+    async def merge_pull_request(self, mission_id: str) -> GithubPullRequest:
+        """Merge the mission's pull request the project's way; merged → the mission is Done."""
+        from solo_unicorn_tui.runtime.github.client import client_from_settings
+        from solo_unicorn_tui.runtime.github.pr_refresh import merge_pull_request
+
+        db = await self._db()
+        async with client_from_settings(self._github_api_url()) as client:
+            return await merge_pull_request(db, mission_id, client)
 
     async def blockers(self, mission_id: str) -> list[tuple[str, str, str]]:
         """(id, title, list) of every mission this one waits on, finished or not."""

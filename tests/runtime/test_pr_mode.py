@@ -10,7 +10,7 @@ import git
 import pytest
 
 from solo_unicorn_tui.runtime.github import client as github_client
-from solo_unicorn_tui.runtime.github import pr_mode
+from solo_unicorn_tui.runtime.github import pr_mode, pr_refresh
 from solo_unicorn_tui.runtime.github.client import GitHubClient, GitHubError
 from solo_unicorn_tui.runtime.github.push import PushError, parse_github_remote, push_branch
 from solo_unicorn_tui.secrets import GITHUB_TOKEN, set_secret
@@ -78,8 +78,8 @@ async def test_push_and_open_pull_request(workspace: Workspace, tmp_path: Path) 
     worktree, bare = _repo_with_remote(tmp_path)
     mission_id = await _mission_in_review(workspace)
     mission = await get_mission(workspace.db, mission_id)
-    assert pr_mode.wants_pull_request(mission, "code")
-    assert not pr_mode.wants_pull_request(mission, "plan")
+    assert pr_mode.wants_pull_request(mission, True)
+    assert not pr_mode.wants_pull_request(mission, False)
 
     with fake_github() as server:
         async with GitHubClient(server.token, server.url) as client:
@@ -101,6 +101,12 @@ async def test_push_and_open_pull_request(workspace: Workspace, tmp_path: Path) 
             assert (mission.list, mission.github_pr_number) == ("review", 7)
             assert mission.github_pr_url == "https://github.example/acme/widgets/pull/7"
 
+            pushed = await pr_mode.open_pull_request(workspace.db, mission_id, worktree, client)
+            assert pushed.error is None and pushed.pull_request is not None
+            assert pushed.pull_request.id == pr.id
+            assert len(server.requests) == 1  # the push alone updated the open pull request
+
+            await pull_requests.update_pull_request_status(workspace.db, pr.id, status="closed")
             again = await pr_mode.open_pull_request(workspace.db, mission_id, worktree, client)
             assert again.pull_request is None
             assert again.error is not None and "422" in again.error
@@ -111,13 +117,13 @@ async def test_push_and_open_pull_request(workspace: Workspace, tmp_path: Path) 
 
             server.pulls[7]["merged"] = True
             server.pulls[7]["state"] = "closed"
-            refreshed = await pr_mode.refresh_pull_request(
+            refreshed = await pr_refresh.refresh_pull_request(
                 workspace.db, pr, client, "acme", "widgets"
             )
             assert refreshed.status == "merged"
             assert await pull_requests.open_pull_requests(workspace.db) == []
     kinds = [e.kind for e in await list_events(workspace.db, mission_id)]
-    assert kinds[-3:] == ["pr_opened", "pr_failed", "pr_status"]
+    assert kinds[-5:] == ["pr_opened", "pr_pushed", "pr_status", "pr_failed", "pr_merged"]
 
 
 async def test_api_errors_are_one_line(workspace: Workspace) -> None:
@@ -211,10 +217,10 @@ async def test_github_pr_command_and_refresh(home, cli, tmp_path: Path) -> None:
         assert [(p["number"], p["status"]) for p in json.loads(refreshed.stdout)] == [(7, "closed")]
         ws = await open_workspace(home)
         try:
-            nothing_open = pr_mode.refresh_open_pull_requests(
+            nothing_open = pr_refresh.refresh_open_pull_requests(
                 ws.db, lambda: GitHubClient("good-token", server.url)
             )
-            assert await nothing_open == 0
+            assert (await nothing_open).refreshed == 0
             pr = await pull_requests.pull_request_for_mission(ws.db, mission_id)
             assert pr is not None and pr.status == "closed"
         finally:

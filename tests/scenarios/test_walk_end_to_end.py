@@ -9,6 +9,7 @@ through the CLI, writes the mission documents and commits.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import git
@@ -20,7 +21,7 @@ from solo_unicorn_tui.workspace import Workspace
 from storage import review
 from storage.changes import ChangeWriter
 from storage.dependencies import add_dependency
-from storage.flows import add_flow
+from storage.flows import add_flow, parse_stage_spec
 from storage.missions import MissionDraft, create_mission, get_mission, list_events
 from storage.models import ProjectRepository
 from storage.repositories import link_repository
@@ -194,3 +195,60 @@ async def test_dependency_chain_runs_in_order(workspace: Workspace, tmp_path: Pa
     assert all(e.status == "completed" for e in ended)
     for mission_id in ids.values():
         assert (await get_mission(workspace.db, mission_id)).list == "done"
+
+
+async def test_github_review_comes_back_as_feedback_and_the_merge_finishes(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Done-when of issue 16: PR mode from the project default, an opened PR, GitHub review
+    comments as the next session's feedback (in its prompt file), the merge moves it to Done."""
+    from solo_unicorn_tui.runtime.github import pr_refresh
+    from solo_unicorn_tui.runtime.github.client import client_from_settings
+    from storage.project_pr_settings import update_pr_settings
+    from storage.pull_requests import pull_request_for_mission
+
+    bare = tmp_path / "remote.git"
+    git.Repo.init(bare, bare=True, initial_branch="main")
+    main = make_repo(tmp_path / "main")
+    git.Repo(main).create_remote("origin", str(bare)).push("main")
+    await update_pr_settings(workspace.db, workspace.project_id, pr_mode_default="auto")
+    with fake_github() as server:
+        set_secret(GITHUB_TOKEN, server.token)
+        runtime, repo_id = await _runtime(workspace, main, _stage_agent(), server.url)
+        flow = await add_flow(
+            workspace.db, workspace.project_id, "ship", parse_stage_spec("build!+")
+        )
+        mission = await create_mission(
+            workspace.db,
+            workspace.project_id,
+            MissionDraft("Add search", ready=True, repository_id=repo_id, flow_id=flow.id),
+        )
+        assert mission.pr_mode == "auto"
+        await runtime.run_once()
+        m = await get_mission(workspace.db, mission.id)
+        assert (m.list, m.github_pr_number, m.last_error) == ("review", 7, None)
+
+        server.review(7, "carol", "CHANGES_REQUESTED", "Handle empty queries.")
+        server.file_comment(7, "carol", "search.py", 2, "Return a list of matches.")
+        assert await runtime.refresh_pull_requests_if_due(every=timedelta(0)) == 1
+        pr = await pull_request_for_mission(workspace.db, mission.id)
+        assert pr is not None and pr.review_status == "changes_requested"
+        feedback = await pr_refresh.github_feedback(workspace.db, mission.id)
+        assert feedback is not None
+        await review.reject_mission(workspace.db, mission.id, feedback)
+
+        await runtime.run_once()
+        prompts = await _prompts(workspace, mission.id)
+        assert len(prompts) == 2
+        assert "search.py:2 (carol):\n> Return a list of matches." in prompts[1]
+        m = await get_mission(workspace.db, mission.id)
+        assert (m.list, m.github_pr_number, m.last_error) == ("review", 7, None)
+        assert len([r for r in server.requests if r["method"] == "POST"]) == 1
+        assert "# review addressed" in git.Repo(bare).git.show(f"{pr.source_branch}:search.py")
+
+        async with client_from_settings(server.url) as client:
+            await pr_refresh.merge_pull_request(workspace.db, mission.id, client)
+    done = await get_mission(workspace.db, mission.id)
+    assert done.list == "done"
+    kinds = [e.kind for e in await list_events(workspace.db, mission.id)]
+    assert "pr_pushed" in kinds and kinds[-1] == "pr_merged"

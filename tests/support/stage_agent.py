@@ -37,8 +37,9 @@ elif stage == "plan":
         (docs / "tasks" / f"{n}.md").write_text(f"# {title}\n")
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "commit", "-qm", "plan"], check=True)
-elif stage == "code":
-    Path("search.py").write_text("def search(q):\n    return [q]\n")
+elif stage in ("code", "build"):
+    addressed = "# review addressed\n" if "Reviewers asked for changes" in prompt else ""
+    Path("search.py").write_text("def search(q):\n    return [q]\n" + addressed)
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "commit", "-qm", "code"], check=True)
 print(f"did {stage}")

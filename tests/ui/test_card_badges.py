@@ -35,6 +35,17 @@ async def test_pr_badge_shows_merged_and_stays_quiet_while_open(tmp_path: Path) 
                 target_branch="main",
                 title=title,
             )
+            if number == 7:
+                await pull_requests.record_refresh(
+                    db,
+                    pr.id,
+                    pull_requests.PrState(
+                        "open",
+                        review_status="approved",
+                        approved_reviews_count=2,
+                        checks_status="failure",
+                    ),
+                )
         await pull_requests.update_pull_request_status(db, pr.id, status="merged")
 
         app = app_on_db(db, identity)
@@ -43,11 +54,14 @@ async def test_pr_badge_shows_merged_and_stays_quiet_while_open(tmp_path: Path) 
             screen = app.board
             assert isinstance(screen, BoardScreen)
             rows = {row.title: row for row in screen.list_for("review").rows}
-            assert (rows["Open PR"].pr_status, rows["Merged PR"].pr_status) == ("open", "merged")
+            assert (rows["Open PR"].pr_status, rows["Merged PR"].pr_status) == (
+                "open ✓2 CI✗",
+                "merged",
+            )
             texts = [_card_text(screen, "review", i) for i in range(2)]
             merged = next(t for t in texts if "Merged PR" in t)
             still_open = next(t for t in texts if "Open PR" in t)
             assert "PR #8 merged" in merged
-            assert "PR #7" in still_open and "PR #7 open" not in still_open
+            assert "PR #7 ✓2 CI✗" in still_open and "PR #7 open" not in still_open
     finally:
         await db.close()

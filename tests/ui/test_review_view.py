@@ -102,8 +102,11 @@ async def test_v_shows_solution_tasks_diff_and_log(replica: Replica) -> None:
         assert "session.log" in shown(app, "#review-log-note")
 
         await pilot.press("tab")
+        assert screen.query_one("#review-tabs").active == "pr"
+        assert "No pull request for this mission" in shown(app, "#review-pr")
+        await pilot.press("tab")
         assert screen.query_one("#review-tabs").active == "solution"
-        await pilot.press("shift+tab")
+        await pilot.press("shift+tab", "shift+tab")
         assert screen.query_one("#review-tabs").active == "log"
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 PROJECT_DEFAULT = ""
 #: The form's choice fields → the mission column each sets.
 CHOICE_FIELDS = {"flow": "flow_id", "actor": "actor_id", "agent": "agent_name"}
+PR_MODES = (
+    ("off", "disabled"),
+    ("open one after the PR stage", "enabled"),
+    ("auto: when on GitHub with a token", "auto"),
+)
 
 
 class MissionFormScreen(ModalScreen[Any]):
@@ -70,6 +75,15 @@ class MissionFormScreen(ModalScreen[Any]):
                     compact=True,
                 )
                 yield Checkbox("Ready", m.ready if m else False, id="form-ready", compact=True)
+            with Horizontal(classes="form-row compact-row"):
+                yield Label("Pull request ")
+                yield Select(
+                    list(PR_MODES) if m else [("project default", PROJECT_DEFAULT), *PR_MODES],
+                    value=m.pr_mode if m else PROJECT_DEFAULT,
+                    allow_blank=False,
+                    id="form-pr-mode",
+                    compact=True,
+                )
             if self._load_choices is not None:
                 with Horizontal(classes="form-row compact-row choice-row"):
                     yield Label("Flow ")
@@ -145,6 +159,7 @@ class MissionFormScreen(ModalScreen[Any]):
             "description": self.query_one("#form-description", TextArea).text,
             "priority": self.query_one("#form-priority", Select).value,
             "ready": self.query_one("#form-ready", Checkbox).value,
+            "pr_mode": self.query_one("#form-pr-mode", Select).value,
         }
         if self._load_choices is not None:
             for field, column in CHOICE_FIELDS.items():
@@ -209,6 +224,7 @@ class MissionFormScreen(ModalScreen[Any]):
                     description=description,
                     priority=int(values["priority"]),
                     ready=bool(values["ready"]),
+                    pr_mode=str(values["pr_mode"]) or None,
                     **chosen,
                 )
             )
@@ -218,6 +234,7 @@ class MissionFormScreen(ModalScreen[Any]):
             "description": description,
             "priority": int(values["priority"]),
             "ready": bool(values["ready"]),
+            "pr_mode": str(values["pr_mode"]),
             **chosen,
         }
         m = self.mission

@@ -1,8 +1,11 @@
-"""What the agent produced for a mission: solution, tasks, its branch's diff and the session log.
+"""What the agent produced for a mission: solution, tasks, its branch's diff, the session log
+and its pull request (state, reviews, checks and the comments left on GitHub).
 
 Opened from the board (``v``, or ``enter`` on a card in Review) and from the mission screen.
 Approving or rejecting closes the view with a :class:`ReviewDecision`; whoever opened it hands
-the decision to the board, which writes it the same way as its own ``a``/``x`` keys.
+the decision to the board, which writes it the same way as its own ``a``/``x`` keys. ``g``
+rejects with the GitHub review comments (quoted with their file and line) as the feedback, so
+the next session addresses them; ``m`` merges the pull request the project's way.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from solo_unicorn_tui.ui.widgets.diff_view import DiffView
 from solo_unicorn_tui.ui.widgets.session_log_view import SessionLogView
 from storage.ids import short_id
 
-TABS = ("solution", "tasks", "diff", "log")
+TABS = ("solution", "tasks", "diff", "log", "pr")
 TASK_PREVIEW_LINES = 12
 TASK_PREVIEW_CHARS = 1_500
 _KEEP = {"\n", "\t"}
@@ -72,11 +75,60 @@ def render_head(review: Review) -> str:
         head += f"[dim]branch[/] {escape(review.branch)} [dim]→[/] {escape(review.target)}\n"
     else:
         head += "[dim]No worktree for this mission on this workstation.[/]\n"
+    if review.pull_request is not None:
+        head += render_pull_request(review) + "\n"
     # Kept from a rejection until the stage is approved: what this attempt had to address.
     if m.review_feedback:
         feedback = _first_line(_printable(m.review_feedback))
         head += f"[b $warning]Previous feedback:[/] {escape(feedback)}\n"
     return head.rstrip("\n")
+
+
+def render_pull_request(review: Review) -> str:
+    """One line on the pull request: state, review decision, approvals, checks, last sync."""
+    pr = review.pull_request
+    if pr is None:
+        return ""
+    parts = [f"PR #{pr.github_pr_number} {pr.status}"]
+    if pr.review_status and pr.review_status != "pending":
+        parts.append(pr.review_status.replace("_", " "))
+    if pr.approved_reviews_count:
+        parts.append(f"{pr.approved_reviews_count} approved")
+    if pr.checks_status:
+        parts.append(f"checks {pr.checks_status}")
+    if pr.mergeable_state and pr.status in ("open", "draft"):
+        parts.append(pr.mergeable_state)
+    if pr.last_synced_at:
+        parts.append(f"synced {pr.last_synced_at:%Y-%m-%d %H:%M} UTC")
+    line = f"[b]{escape(' · '.join(parts))}[/b]"
+    if pr.sync_error:
+        line += f"  [$error]{escape(_first_line(pr.sync_error, 200))}[/]"
+    return line
+
+
+def render_comments(review: Review) -> str:
+    """The pull request's link and every comment left on GitHub, oldest first."""
+    pr = review.pull_request
+    if pr is None:
+        return "[dim]No pull request for this mission (PR mode opens one after its PR stage).[/]"
+    out = [render_pull_request(review), escape(pr.github_pr_url), ""]
+    if not review.comments:
+        out.append("[dim]No comments on GitHub yet (as of the last refresh).[/]")
+    for comment in review.comments:
+        who = escape(comment.author or "someone")
+        if comment.kind == "review_comment" and comment.path:
+            where = f"{comment.path}:{comment.line}" if comment.line else comment.path
+            out.append(f"[b]{escape(where)}[/b] [dim]{who}[/dim]")
+        elif comment.kind == "review":
+            state = (comment.review_state or "").replace("_", " ").lower()
+            out.append(f"[b]{who}[/b] [dim]review {escape(state)}[/dim]")
+        else:
+            out.append(f"[b]{who}[/b]")
+        out.extend(f"  {escape(line)}" for line in _printable(comment.body).splitlines())
+        out.append("")
+    if review.comments:
+        out.append("[dim]g: send the mission back with these comments as the feedback[/]")
+    return "\n".join(out).rstrip()
 
 
 def render_solution(review: Review) -> str:
@@ -169,6 +221,9 @@ class ReviewScreen(Screen[ReviewDecision | None]):
         Binding(
             "left_square_bracket", "step_file(-1)", "Prev file", show=False, id="review_prev_file"
         ),
+        Binding("5", "show_tab('pr')", "Pull request", show=False, id="review_pr"),
+        Binding("g", "github_feedback", "GitHub feedback", id="review_github_feedback"),
+        Binding("m", "merge_pr", "Merge PR", id="review_merge_pr"),
         Binding("tab", "step_tab(1)", "Next tab", show=False, id="review_next_tab"),
         Binding("shift+tab", "step_tab(-1)", "Previous tab", show=False, id="review_prev_tab"),
         Binding("escape,q", "close", "Close", id="review_close"),
@@ -200,6 +255,8 @@ class ReviewScreen(Screen[ReviewDecision | None]):
             with TabPane("4 Log", id="log"):
                 yield Static("Loading…", id="review-log-note", classes="review-note")
                 yield SessionLogView(id="review-log", max_lines=5_000)
+            with TabPane("5 PR", id="pr"), VerticalScroll(id="review-pr-scroll"):
+                yield Static("Loading…", id="review-pr")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -228,6 +285,7 @@ class ReviewScreen(Screen[ReviewDecision | None]):
             files.display = bool(view.files)
             files.border_title = f"{len(view.files)} files"
         self.query_one("#review-log-note", Static).update(log_note(review))
+        self.query_one("#review-pr", Static).update(render_comments(review))
         log = review.material.log
         if log:
             self.query_one(SessionLogView).append_lines(log.removesuffix("\n").split("\n"))
@@ -240,7 +298,7 @@ class ReviewScreen(Screen[ReviewDecision | None]):
     def _show_failure(self, error: str) -> None:
         message = f"Cannot load the review: {error}"
         self.query_one("#review-head", Static).update(f"[$error]{escape(message)}[/]")
-        for note in ("#review-tasks", "#review-diff-note", "#review-log-note"):
+        for note in ("#review-tasks", "#review-diff-note", "#review-log-note", "#review-pr"):
             self.query_one(note, Static).update("")
 
     # --- tabs --------------------------------------------------------------------------------
@@ -251,6 +309,7 @@ class ReviewScreen(Screen[ReviewDecision | None]):
             "tasks": "#review-tasks-scroll",
             "diff": "#review-diff",
             "log": "#review-log",
+            "pr": "#review-pr-scroll",
         }[tab]
 
     def _show(self, tab: str) -> None:
@@ -335,6 +394,39 @@ class ReviewScreen(Screen[ReviewDecision | None]):
                 self.dismiss(ReviewDecision(mission.id, mission.title, feedback))
 
         self.app.push_screen(FeedbackScreen(mission.title), given)
+
+    @work(exclusive=True, group="review-github")
+    async def action_github_feedback(self) -> None:
+        """Reject with the GitHub comments since the last review decision as the feedback."""
+        review = self._reviewable("sent back")
+        if review is None:
+            return
+        mission = review.material.mission
+        with report_failure(self) as failed:
+            feedback = await self.data.github_feedback(mission.id)
+        if failed:
+            return
+        if feedback is None:
+            self.notify(
+                "No new GitHub review comments since the last decision (refresh runs every "
+                "5 minutes, or 'solo-unicorn github refresh').",
+                severity="warning",
+            )
+            return
+        self.dismiss(ReviewDecision(mission.id, mission.title, feedback))
+
+    @work(exclusive=True, group="review-github")
+    async def action_merge_pr(self) -> None:
+        review = self.review
+        if review is None or review.pull_request is None:
+            self.notify("This mission has no pull request to merge.", severity="warning")
+            return
+        with report_failure(self) as failed:
+            merged = await self.data.merge_pull_request(review.material.mission.id)
+        if failed:
+            return
+        self.notify(f"Pull request #{merged.github_pr_number} {merged.status}.")
+        self._load()
 
     def action_close(self) -> None:
         self.dismiss(None)

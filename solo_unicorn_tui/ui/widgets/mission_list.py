@@ -366,8 +366,10 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 segments.append(Segment(" ? question", base + self._style("blocked")))
             if row.github_pr_number:
                 pr = f" PR #{row.github_pr_number}"
-                if row.pr_status and row.pr_status != "open":
-                    pr += f" {row.pr_status}"
+                # "open" goes without saying; its review and checks marks do not
+                shown = (row.pr_status or "").removeprefix("open").strip()
+                if shown:
+                    pr += f" {shown}"
                 segments.append(Segment(pr, base + self._style("badge")))
             if activity:
                 # the running session's latest activity stands in for its "▶ running" mark

@@ -19,7 +19,7 @@ from alembic import op
 import storage.types
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
