@@ -25,7 +25,7 @@ PR_MODES_HELP = "disabled|enabled|auto"
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("project", help="add, list, rename, archive and set up projects")
+    parser = sub.add_parser("project", help="add, list, show, rename, archive and set up projects")
     commands = parser.add_subparsers(dest="project_command", metavar="ACTION", required=True)
 
     listing = add_action(commands, "list", "list the organization's projects", _list)
