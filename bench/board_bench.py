@@ -191,7 +191,7 @@ def child(path: str, mode: str, spawned_at: float) -> None:
                 await super().run_async(headless=True, size=SIZE)
 
         async def run() -> None:
-            await run_board(Home(Path(path).parent), seed_if_empty=False, app_class=Captured)
+            await run_board(Home(Path(path).parent), app_class=Captured)
 
         if mode == "cli":
             # Exactly what `solo-unicorn board` runs: the CLI parser, then the board command.
