@@ -319,6 +319,7 @@ class BoardScreen(Screen[None]):
             changed = self.data is not None and await self.data.changed_elsewhere()
             if changed and self.runtime_host is not None:
                 self.runtime_host.refollow()  # a session may have started in another process
+                await self.runtime_host.refresh_limit()  # a repository may have been linked
             if changed and not self.pending_writes:
                 self.reload_all()
         except NoMatches:
@@ -705,7 +706,7 @@ class BoardScreen(Screen[None]):
         self.reload_all()
         if self.runtime_host is not None:
             self.runtime_host.refollow()
-            self.runtime_host.post_status()
+            self.run_worker(self.runtime_host.refresh_limit(), group="status")
             self.run_worker(self.runtime_host.refresh_panel(), group="panel")
 
     def on_runtime_status_changed(self, message: RuntimeStatusChanged) -> None:
