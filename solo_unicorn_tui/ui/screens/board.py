@@ -146,7 +146,6 @@ class BoardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield BoardHeader(id="board-header", demo=self.demo)
         yield FilterBar(id="filter-bar")
-        yield WorkstationSidebar(id="workstation-panel")
         with Vertical(id="bottom-bar"):
             yield MissionLogPane(id="log-pane", max_lines=2000)
             yield StatusLine(id="status-line")
@@ -156,6 +155,7 @@ class BoardScreen(Screen[None]):
             for name in MISSION_LISTS:
                 extra = (FallbackPanel(id="fallback-area"),) if name == "todo" else ()
                 yield BoardColumn(name, *extra)
+            yield WorkstationSidebar(id="workstation-panel")
 
     # --- start-up ---------------------------------------------------------------------------
 
