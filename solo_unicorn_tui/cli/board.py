@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
     board.set_defaults(handler=_board)
     demo = sub.add_parser(
         "demo",
-        help="a tour: the board on a throwaway replica of sample missions (never saved or synced)",
+        help="open the board on a throwaway replica filled with sample missions",
     )
     demo.set_defaults(handler=_demo)
 
