@@ -1,6 +1,8 @@
 """Board benchmark: cold start and key→frame latency at 1k / 10k / 100k missions.
 
 Run: ``.venv/bin/python bench/board_bench.py`` (``--sizes 1000,10000`` to choose sizes).
+``--first-run`` instead times ``solo-unicorn`` on a fresh home, from spawning it in a tmux pane to
+the welcome board on screen (read with ``tmux capture-pane``), next to a minimal Textual app.
 
 For each size it builds a replica (missions bulk-inserted in one transaction: this measures
 reading, not the write path), then starts fresh processes:
@@ -206,7 +208,7 @@ def child(path: str, mode: str, spawned_at: float) -> None:
                 await super().run_async(headless=True, size=SIZE)
 
         async def run() -> None:
-            await run_board(Home(Path(path).parent), seed_if_empty=False, app_class=Captured)
+            await run_board(Home(Path(path).parent), app_class=Captured)
 
         if mode == "cli":
             # Exactly what `solo-unicorn board` runs: the CLI parser, then the board command.
@@ -285,8 +287,84 @@ def ms(value: float) -> str:
     return f"{value * 1000:7.1f}"
 
 
+# --- first run, from outside: tmux capture-pane ------------------------------------------------
+
+#: A minimal Textual app, started the same way as the board, for the first-run comparison.
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Footer, Static
+class Minimal(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Static("minimal textual app ready")
+        yield Footer()
+Minimal().run()
+"""
+
+
+def first_frame_seconds(argv: list[str], marker: str, env: dict[str, str]) -> float:
+    """Wall time from spawning ``argv`` in a fresh tmux pane until the pane shows ``marker``."""
+    import shlex
+
+    # A tmux server of its own each time: a new session must not meet one shutting down.
+    socket = f"su-bench-{os.getpid()}-{time.monotonic_ns()}"
+    session = "bench"
+    command = " ".join(shlex.quote(part) for part in argv)
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            socket,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "160",
+            "-y",
+            "48",
+            f"env {exports} {command}",
+        ],
+        check=True,
+    )
+    try:
+        while time.perf_counter() - started < 60:
+            pane = subprocess.run(
+                ["tmux", "-L", socket, "capture-pane", "-p", "-t", session],
+                capture_output=True,
+                text=True,
+            ).stdout
+            if marker in pane:
+                return time.perf_counter() - started
+            time.sleep(0.01)
+        raise RuntimeError(f"{argv[0]} showed no {marker!r} within 60 s:\n{pane}")
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+def first_run(runs: int) -> None:
+    """``solo-unicorn`` on a fresh home (the welcome board, replica created) vs a minimal app."""
+    cli = str(Path(sys.executable).with_name("solo-unicorn"))
+    board, minimal = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="su-first-run-") as home:
+            env = {"SOLO_UNICORN_HOME": home}
+            board.append(first_frame_seconds([cli], "Three steps to a first run", env))
+            minimal.append(
+                first_frame_seconds([sys.executable, "-c", MINIMAL_APP], "minimal textual", {})
+            )
+    print(f"first interactive frame, fresh home, tmux 160x48, median (best) of {runs}:")
+    for name, times in (("solo-unicorn (welcome board)", board), ("minimal Textual app", minimal)):
+        print(f"  {name:30} {statistics.median(times):.3f} s ({min(times):.3f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--first-run", action="store_true", help="only: spawn to first frame on a fresh home"
+    )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3, help="cold starts per size (median)")
     parser.add_argument("--child")
@@ -295,6 +373,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(args.child, args.mode, args.spawned)
+        return
+    if args.first_run:
+        first_run(args.runs)
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="su-bench-") as tmp:

@@ -8,6 +8,7 @@ Secrets never live here: the server password and GitHub token are in the OS keyr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,20 @@ def load_settings(home: Home) -> Settings:
 
 def save_settings(home: Home, updates: dict[str, Any]) -> None:
     """Write keys into config.json, keeping the others as they are."""
-    current = _read_config_file(home.config_file)
+    _write_config_file(home.config_file, updates)
+
+
+def save_config_value(config_file: Path, key: str, value: Any) -> None:
+    """Remember one setting chosen on the board (the theme, the project) in ``config_file``."""
+    _write_config_file(config_file, {key: value})
+
+
+def _write_config_file(path: Path, updates: dict[str, Any]) -> None:
+    """Validate, then replace the file atomically: a crash never leaves half a config.json."""
+    current = _read_config_file(path)
     current.update(updates)
     Settings.model_validate(current)
-    home.config_file.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

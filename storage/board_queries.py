@@ -56,17 +56,24 @@ def sqlalchemy_runner(conn: AsyncConnection) -> Runner:
 
 @dataclass(frozen=True)
 class BoardFilter:
-    """What the board shows: every field narrows; the default shows everything."""
+    """What the board shows: every field narrows; the default shows everything.
+
+    ``text`` matches a mission's title, its description or the tail of its id; each word of it
+    must match (in any of the three).
+    """
 
     text: str = ""
     priority: int | None = None
     stage: str | None = None
     ready: bool | None = None
+    agent: str | None = None
+    """The mission's agent profile, or the agent of its latest session."""
+    blocked: bool | None = None
 
     @property
     def active(self) -> bool:
         return bool(self.text) or any(
-            v is not None for v in (self.priority, self.stage, self.ready)
+            v is not None for v in (self.priority, self.stage, self.ready, self.agent, self.blocked)
         )
 
     def describe(self) -> str:
@@ -77,9 +84,34 @@ class BoardFilter:
             parts.append(f"P{self.priority}")
         if self.stage:
             parts.append(f"stage {self.stage}")
+        if self.agent:
+            parts.append(f"agent {self.agent}")
+        if self.blocked is not None:
+            parts.append("blocked" if self.blocked else "not blocked")
         if self.ready is not None:
             parts.append("ready" if self.ready else "not ready")
         return ", ".join(parts)
+
+
+def parse_filter(query: str) -> BoardFilter:
+    """The filter a typed query means: ``stage:code``, ``agent:claude``, ``blocked``,
+    ``ready``, ``p4`` are tokens; every other word is searched in title, description and id."""
+    words: list[str] = []
+    fields: dict[str, Any] = {}
+    for word in query.split():
+        key, _, value = word.partition(":")
+        lowered = key.lower()
+        if value and lowered in ("stage", "agent"):
+            fields[lowered] = value
+        elif not value and lowered in ("blocked", "ready"):
+            fields[lowered] = True
+        elif not value and lowered in ("!blocked", "!ready"):
+            fields[lowered[1:]] = False
+        elif not value and len(word) == 2 and lowered[0] == "p" and word[1] in "12345":
+            fields["priority"] = int(word[1])
+        else:
+            words.append(word)
+    return BoardFilter(text=" ".join(words), **fields)
 
 
 @dataclass
@@ -117,9 +149,21 @@ def _escape_like(value: str) -> str:
 def _where(project_id: str, flt: BoardFilter) -> tuple[str, dict[str, Any]]:
     clauses = ["m.project_id = :project_id", "m.deleted = 0"]
     params: dict[str, Any] = {"project_id": project_id}
-    if flt.text:
-        clauses.append("m.title LIKE :text ESCAPE '\\'")
-        params["text"] = f"%{_escape_like(flt.text)}%"
+    for number, word in enumerate(flt.text.split()):
+        clauses.append(
+            f"(m.title LIKE :text{number} ESCAPE '\\' OR m.description LIKE :text{number} "
+            f"ESCAPE '\\' OR m.id LIKE :tail{number} ESCAPE '\\')"
+        )
+        params[f"text{number}"] = f"%{_escape_like(word)}%"
+        params[f"tail{number}"] = f"%{_escape_like(word.lower())}"
+    if flt.agent:
+        clauses.append(
+            "(m.code_agent_name = :agent OR EXISTS (SELECT 1 FROM code_agent_sessions s "
+            "WHERE s.id = m.last_code_agent_session_id AND s.code_agent_name = :agent))"
+        )
+        params["agent"] = flt.agent
+    if flt.blocked is not None:
+        clauses.append(_BLOCKED if flt.blocked else f"NOT {_BLOCKED}")
     if flt.priority is not None:
         clauses.append("m.priority = :priority")
         params["priority"] = flt.priority
@@ -206,6 +250,29 @@ async def position_of(
         {**params, "list": list_name, "order": order, "id": mission_id},
     )
     return list_name, int(before[0][0])
+
+
+async def missions_by_id_tail(run: Runner, project_id: str, tail: str) -> list[str]:
+    """Ids of this project's missions whose id ends with ``tail`` (at most two: one is a hit)."""
+    rows = await run(
+        "SELECT m.id FROM missions m WHERE m.project_id = :p AND m.deleted = 0 "
+        "AND m.id LIKE :tail ESCAPE '\\' ORDER BY m.id LIMIT 2",
+        {"p": project_id, "tail": f"%{_escape_like(tail.strip().lower())}"},
+    )
+    return [row[0] for row in rows]
+
+
+async def linked_repositories(
+    run: Runner, project_id: str, workstation_id: str | None
+) -> list[str]:
+    """Names of this project's repositories that have a checkout on this workstation."""
+    rows = await run(
+        "SELECT r.name FROM project_repositories r JOIN workstation_repositories w "
+        "ON w.project_repository_id = r.id WHERE r.project_id = :p AND r.deleted = 0 "
+        "AND w.deleted = 0 AND w.workstation_id = :w ORDER BY r.name",
+        {"p": project_id, "w": workstation_id or ""},
+    )
+    return [row[0] for row in rows]
 
 
 async def board_header(run: Runner, project_id: str, workstation_id: str | None) -> BoardHeaderData:

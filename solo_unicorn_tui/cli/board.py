@@ -1,5 +1,9 @@
 """``solo-unicorn board`` (the default command) and ``solo-unicorn demo``.
 
+A home without missions opens on the welcome board (the first-run steps); sample missions exist
+only in ``demo``, which runs on a throwaway home of its own: it never reads or writes the user's
+replica or config, and never syncs (no server, whatever the environment says).
+
 The board starts on a read-only view of the replica (no SQLAlchemy, no Alembic) when the replica
 already exists at the current schema, and opens the full workspace for writing in the
 background; a new or outdated replica is opened (and migrated) first.
@@ -9,27 +13,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from solo_unicorn_tui.home import Home
+from solo_unicorn_tui.home import HOME_ENV, Home
+
+#: Variables that would point the demo at the user's replica, project or server.
+DEMO_CLEARED_ENV = (
+    "SOLO_UNICORN_SERVER_URL",
+    "SOLO_UNICORN_PROJECT_ID",
+    "SOLO_UNICORN_WORKSPACE_DIR",
+)
 
 
 def register(sub: Any) -> None:
     board = sub.add_parser("board", help="open the board on the local replica (the default)")
-    board.add_argument(
-        "--demo-if-empty",
-        action="store_true",
-        help="fill the replica with sample missions first if it has none",
-    )
     board.set_defaults(handler=_board)
     demo = sub.add_parser(
-        "demo", help="open the board on a throwaway replica filled with sample missions"
+        "demo",
+        help="open the board on a throwaway replica filled with sample missions",
     )
     demo.set_defaults(handler=_demo)
 
@@ -49,7 +58,7 @@ def _quick_config(home: Home) -> dict[str, Any]:
     return data
 
 
-async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
+async def _open_writer(home: Home, demo: bool) -> Any:
     from solo_unicorn_tui.ui.board_data import Writer
 
     # The heavy imports (SQLAlchemy, Alembic, pydantic) happen off the UI loop's thread.
@@ -58,12 +67,13 @@ async def _open_writer(home: Home, seed_if_empty: bool) -> Any:
 
     ws = await open_workspace(home)
     project_id = ws.project_id
-    from storage.missions import has_missions
-
-    if seed_if_empty and not await has_missions(ws.db):
+    if demo:
         from solo_unicorn_tui.cli.demo import seed_demo
 
-        project_id = await seed_demo(ws.db, ws.identity)
+        project_id = await seed_demo(ws.db, ws.identity, home_root=home.root)
+        ws.settings = ws.settings.model_copy(
+            update={"server_url": None, "project_id": project_id, "dispatch_on_start": False}
+        )
     return Writer(
         ws.db, ws.identity.organization_id, project_id, ws.settings, ws.db.close, workspace=ws
     )
@@ -100,34 +110,41 @@ async def _open_reader_fast(home: Home, config: dict[str, Any]) -> Any | None:
     )
 
 
-def board_app(home: Home, *, seed_if_empty: bool, app_class: type[Any] | None = None) -> Any:
-    """The board app on ``home``'s replica, as the ``board`` and ``demo`` commands run it."""
+def board_app(home: Home, *, demo: bool = False, app_class: type[Any] | None = None) -> Any:
+    """The board app on ``home``'s replica, as the ``board`` and ``demo`` commands run it
+    (``demo``: ``home`` is a throwaway one, filled with sample missions first)."""
     from solo_unicorn_tui.ui.app import SoloUnicornApp
     from solo_unicorn_tui.ui.board_data import BoardData
 
     config = _quick_config(home)
 
     async def open_data() -> BoardData:
-        if not seed_if_empty:
+        if not demo:
             fast = await _open_reader_fast(home, config)
             if fast is not None:
                 return fast
-        return await BoardData.for_writer(await _open_writer(home, seed_if_empty))
+        return await BoardData.for_writer(await _open_writer(home, demo))
 
     keymap = config.get("keymap") if isinstance(config.get("keymap"), dict) else None
     theme = config.get("theme") if isinstance(config.get("theme"), str) else None
-    return (app_class or SoloUnicornApp)(open_data, keymap=keymap, theme=theme)
+    return (app_class or SoloUnicornApp)(
+        open_data,
+        keymap=keymap,
+        theme=theme,
+        demo=demo,
+        config_file=None if demo else home.config_file,
+    )
 
 
 async def run_board(
     home: Home,
     *,
-    seed_if_empty: bool,
+    demo: bool = False,
     app_class: type[Any] | None = None,
     headless_size: tuple[int, int] | None = None,
 ) -> int:
     """Run the board (``app_class``/``headless_size``: for the benchmark)."""
-    app = board_app(home, seed_if_empty=seed_if_empty, app_class=app_class)
+    app = board_app(home, demo=demo, app_class=app_class)
     if headless_size is not None:
         await app.run_async(headless=True, size=headless_size)
     else:
@@ -136,9 +153,30 @@ async def run_board(
 
 
 async def _board(args: argparse.Namespace) -> int:
-    return await run_board(Home.locate(), seed_if_empty=args.demo_if_empty)
+    return await run_board(Home.locate())
+
+
+@contextlib.contextmanager
+def demo_environment(root: Path) -> Iterator[Home]:
+    """A throwaway home for the demo, and an environment (for this process and every agent or
+    ``solo-unicorn`` it starts) that names that home and no server, project or workspace."""
+    saved = {name: os.environ.get(name) for name in (HOME_ENV, *DEMO_CLEARED_ENV)}
+    os.environ[HOME_ENV] = str(root)
+    for name in DEMO_CLEARED_ENV:
+        os.environ.pop(name, None)
+    try:
+        yield Home(root)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory(prefix="solo-unicorn-demo-") as root:
-        return await run_board(Home(Path(root)), seed_if_empty=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="solo-unicorn-demo-") as root,
+        demo_environment(Path(root)) as home,
+    ):
+        return await run_board(home, demo=True)

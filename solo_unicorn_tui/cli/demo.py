@@ -1,9 +1,18 @@
-"""Sample missions for ``solo-unicorn demo``, written through the domain operations."""
+"""Sample missions for ``solo-unicorn demo``, written through the domain operations.
+
+The samples agree with themselves: a card that says an agent ran has that session (with its log
+file) behind it, and a card with a PR number has that pull request recorded, so the log pane, the
+session list and the review view show what the card promises. They go into the demo's own
+throwaway replica only (:func:`solo_unicorn_tui.cli.board.run_demo`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import random
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from storage import missions as ops
@@ -12,6 +21,9 @@ from storage.dependencies import add_dependency
 from storage.errors import ConflictError
 from storage.fallback import TemplateDraft, add_template
 from storage.identity import Identity, create_project
+from storage.pull_requests import record_pull_request
+from storage.repositories import link_repository
+from storage.samples import SampleSession, record_sample_session
 
 PROJECTS: dict[str, list[str]] = {
     "Solo Unicorn": [
@@ -59,15 +71,65 @@ TEMPLATES = [
 ]
 STAGES = ["clarify", "plan", "code"]
 LISTS = ["todo", "todo", "todo", "doing", "review", "done"]
+AGENTS = [("claude", "claude"), ("codex", "codex"), ("aider", "aider")]
+#: (status, the end of the log) of a finished sample session
+OUTCOMES = {
+    "completed": "✓ tests pass; committed 2 files",
+    "failed": "✗ the test suite failed: 1 error in test_checkout.py (exit code 1)",
+}
+DEMO_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-async def seed_demo(db: Database, identity: Identity, *, seed: int = 7) -> str:
-    """Fill the replica with a few projects of sample missions; return the first project's id."""
+def _sample_repository(root: Path) -> Path:
+    """An empty git repository in the demo's home for the sample projects to link."""
+    path = root / "sample-repo"
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["git", "init", "--quiet", "--initial-branch", "main", str(path)],
+        check=False,
+        capture_output=True,
+    )
+    return path
+
+
+def _write_log(path: Path, title: str, stage: str, agent: str, status: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"[demo] {agent} on stage {stage}: {title}",
+        "reading the mission and the project memory…",
+        "planning: 3 steps",
+        "editing src/app.py",
+        "running the tests",
+        OUTCOMES.get(status, status),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def seed_demo(
+    db: Database, identity: Identity, *, home_root: Path | None = None, seed: int = 7
+) -> str:
+    """Fill the replica with a few projects of sample missions; return the first project's id.
+
+    With ``home_root`` (the demo's home) the sessions' logs go to its ``sessions`` folder and a
+    sample repository is linked, so the PRs the cards show exist; without, cards claim neither.
+    """
     rng = random.Random(seed)
     first_project = ""
+    clock = iter(DEMO_NOW - timedelta(minutes=17 * n) for n in range(1, 10_000))
     for name, titles in PROJECTS.items():
         project = await create_project(db, identity.organization_id, name)
         first_project = first_project or project.id
+        repository_id = None
+        if home_root is not None:
+            link = await link_repository(
+                db,
+                project.id,
+                identity.workstation_id,
+                name=f"{name.lower().replace(' ', '-')}",
+                main_path=str(_sample_repository(home_root)),
+                default_branch="main",
+            )
+            repository_id = link.id
         created: list[Any] = []
         for title in titles:
             list_name = rng.choice(LISTS)
@@ -83,21 +145,59 @@ async def seed_demo(db: Database, identity: Identity, *, seed: int = 7) -> str:
                 ),
             )
             fields: dict[str, Any] = {"stage": rng.choice(STAGES)}
+            outcome = None
             if list_name == "review":
                 fields.update(stage=rng.choice(["plan", "code"]), review_status="pending")
-                fields["agent_session_status"] = "completed"
+                outcome = "completed"
             elif list_name == "doing":
-                fields["agent_session_status"] = rng.choice(["active", "inactive", "failed"])
+                outcome = rng.choice(["completed", "failed"])
             elif list_name == "done":
                 fields["stage"] = "code"
-                fields["agent_session_status"] = "completed"
-            if list_name in ("review", "done") and rng.random() < 0.5:
-                fields["github_pr_number"] = rng.randint(10, 400)
-            created.append(await ops.update_mission(db, mission.id, **fields))
+                outcome = "completed"
+            mission = await ops.update_mission(db, mission.id, **fields)
+            if home_root is not None and outcome is not None:
+                await _sample_session(db, mission, home_root, outcome, rng, next(clock))
+                pr = list_name in ("review", "done") and rng.random() < 0.5
+                if pr and repository_id is not None:
+                    number = rng.randint(10, 400)
+                    await record_pull_request(
+                        db,
+                        mission.id,
+                        repository_id=repository_id,
+                        number=number,
+                        url=f"https://github.com/example/{project.id[-6:]}/pull/{number}",
+                        source_branch=f"mission/{mission.id[-8:]}",
+                        target_branch="main",
+                        title=title,
+                        status="merged" if list_name == "done" else "open",
+                    )
+            created.append(await ops.get_mission(db, mission.id))
         await _block_some(db, rng, created)
         if project.id == first_project:
             await _templates(db, project.id)
     return first_project
+
+
+async def _sample_session(
+    db: Database, mission: Any, home_root: Path, status: str, rng: random.Random, ended: datetime
+) -> None:
+    agent_type, agent_name = rng.choice(AGENTS)
+    log_path = home_root / "sessions" / f"demo-{mission.id[-12:]}.log"
+    _write_log(log_path, mission.title, mission.stage, agent_name, status)
+    sample = SampleSession(
+        agent_type=agent_type,
+        agent_name=agent_name,
+        stage=mission.stage,
+        status=status,
+        log_path=str(log_path),
+        started_at=ended - timedelta(minutes=rng.randint(3, 40)),
+        ended_at=ended,
+        input_tokens=rng.randint(8_000, 90_000),
+        output_tokens=rng.randint(500, 6_000),
+        cost_usd=round(rng.uniform(0.02, 0.9), 2),
+        summary=OUTCOMES[status],
+    )
+    await record_sample_session(db, mission, sample)
 
 
 async def _block_some(db: Database, rng: random.Random, created: list[Any]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from textual.app import App  # noqa: E402
+from textual.theme import Theme  # noqa: E402
 
 from solo_unicorn_tui.ui.board_data import BoardData  # noqa: E402
 from solo_unicorn_tui.ui.commands import BoardCommands  # noqa: E402
@@ -37,9 +38,15 @@ class SoloUnicornApp(App[None]):
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         started: float | None = None,
+        demo: bool = False,
+        config_file: Path | None = None,
     ) -> None:
+        """``config_file``: where a theme or project chosen on the board is remembered (None:
+        nowhere, as in the demo and the tests); ``demo`` says DEMO in the header."""
         super().__init__()
         self._open_data = open_data
+        self.demo = demo
+        self.config_file = config_file
         self._keymap_overrides = keymap or {}
         self._theme_name = theme
         self.started = started if started is not None else STARTED
@@ -51,8 +58,32 @@ class SoloUnicornApp(App[None]):
             self.theme = self._theme_name
         if self._keymap_overrides:
             self.set_keymap(self._keymap_overrides)
-        self.board = BoardScreen(self._open_data)
+        self._remembered_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
+        self.board = BoardScreen(self._open_data, demo=self.demo)
         self.push_screen(self.board)
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        if theme.name != self._remembered_theme:
+            self._remembered_theme = theme.name
+            self.remember_setting("theme", theme.name)
+
+    def remember_setting(self, key: str, value: str) -> None:
+        """Save one choice made on the board into config.json (atomically, in a thread)."""
+        if self.config_file is None:
+            return
+        self.run_worker(self._save_setting(self.config_file, key, value), group="settings")
+
+    async def _save_setting(self, config_file: Path, key: str, value: str) -> None:
+        import asyncio
+
+        from solo_unicorn_tui.config import save_config_value
+
+        try:
+            await asyncio.to_thread(save_config_value, config_file, key, value)
+        except Exception as error:  # a config.json that is not valid JSON, an unwritable home
+            log.warning("could not remember %s: %s", key, error)
+            self.notify(f"Could not save {key} to {config_file}: {error}", severity="warning")
 
     def on_ready(self) -> None:
         log.info("first frame %.3f s after import", time.perf_counter() - self.started)
@@ -65,6 +96,7 @@ class SoloUnicornApp(App[None]):
         """Theme and key map from the validated settings (they arrive once the replica opens)."""
         theme = getattr(settings, "theme", None)
         if theme and theme in self.available_themes and theme != self.theme:
+            self._remembered_theme = theme
             self.theme = theme
         keymap = getattr(settings, "keymap", None)
         if keymap:

@@ -163,6 +163,20 @@ class SessionEntry:
         return f"{tokens} · {cost}"
 
 
+@dataclass(frozen=True)
+class WelcomeState:
+    """What the welcome board shows: how far this machine is on the way to a first run."""
+
+    repositories: list[str]
+    """This project's repositories with a checkout here."""
+    agents: list[tuple[str, str]]
+    """(profile name, program path) of every agent profile whose program is on this machine."""
+    default_agent: str | None
+    agents_known: bool = True
+    """False while the replica is still opening (the agent profiles are read after)."""
+    agents_error: str = ""
+
+
 @dataclass
 class WindowRequest:
     list_name: str
@@ -262,6 +276,24 @@ class BoardData:
 
     async def header(self) -> BoardHeaderData:
         return await q.board_header(self.reader.run, self.project_id, self.workstation_id)
+
+    async def welcome(self) -> WelcomeState:
+        """The first-run steps' state: repositories linked here, agent CLIs found on PATH."""
+        repos = await q.linked_repositories(self.reader.run, self.project_id, self.workstation_id)
+        workspace = self._writer.workspace if self._writer is not None else None
+        if workspace is None:
+            return WelcomeState(repos, [], None, agents_known=False)
+        agents, default, error = await asyncio.to_thread(_detected_agents, workspace.home)
+        return WelcomeState(repos, agents, default, agents_error=error)
+
+    async def mission_by_id_tail(self, tail: str) -> str | None:
+        """The one mission of this project whose id ends with ``tail`` (None: none or several)."""
+        found = await q.missions_by_id_tail(self.reader.run, self.project_id, tail)
+        return found[0] if len(found) == 1 else None
+
+    async def position(self, mission_id: str) -> tuple[str, int] | None:
+        """The list a mission is in and its index there, under the board's filter."""
+        return await q.position_of(self.reader.run, self.project_id, mission_id, self.filter)
 
     async def stages(self) -> list[str]:
         return await q.flow_stage_names(self.reader.run, self.project_id)
@@ -633,6 +665,20 @@ class BoardData:
             self._connecting.cancel()
         if self._writer is not None and self._writer.close is not None:
             await self._writer.close()
+
+
+def _detected_agents(home: Any) -> tuple[list[tuple[str, str]], str | None, str]:
+    """(name, path) of the profiles whose program is installed, the default, and any error."""
+    from solo_unicorn_tui.errors import UserError
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+
+    try:
+        profiles = AgentProfiles.load(home)
+    except UserError as error:
+        return [], None, str(error)
+    found = [(p.name, path) for p in profiles.all() if (path := p.resolve_executable())]
+    default = profiles.default()
+    return found, default.name if default is not None and default.available else None, ""
 
 
 async def _add_usage(db: Database, detail: MissionDetail) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -65,6 +65,25 @@ class FollowedSessionChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FollowedSessionChanged)
+
+
+@dataclass
+class RuntimeStatusChanged(Message):
+    """What the status line says about the runtime: dispatcher on/off, sessions and limit."""
+
+    dispatcher: bool
+    running: int
+    limit: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RuntimeStatusChanged)
+
+
+@dataclass
+class SettingsChanged(Message):
+    """config.json was edited while the board runs: theme, key map and the rest, validated."""
+
+    settings: Any
 
 
 @dataclass

@@ -15,13 +15,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from solo_unicorn_tui.config import load_settings
+from solo_unicorn_tui.errors import UserError
+from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+from solo_unicorn_tui.runtime.config_watch import ConfigWatch
 from solo_unicorn_tui.runtime.core import Runtime
 from solo_unicorn_tui.runtime.notifications import Notification
 from solo_unicorn_tui.ui.errors import report_failure
-from solo_unicorn_tui.ui.messages import FollowedSessionChanged, WorkstationSnapshotChanged
+from solo_unicorn_tui.ui.messages import (
+    FollowedSessionChanged,
+    RuntimeStatusChanged,
+    SettingsChanged,
+    WorkstationSnapshotChanged,
+)
 from solo_unicorn_tui.ui.runtime_bridge import RuntimeBridge
 from solo_unicorn_tui.workspace import Workspace
 from storage.errors import StorageError
+from storage.repositories import list_repositories
 from storage.sessions import list_sessions
 from sync.errors import OfflineRunRefusedError
 
@@ -38,6 +48,16 @@ PANEL_SECONDS = 1.0
 FOLLOW_SECONDS = 0.3
 #: How often the board asks whether the automatic worktree cleanup is due (it runs hourly).
 CLEANUP_CHECK_SECONDS = 600.0
+#: How often code-agents.json and config.json are checked for edits (two ``stat`` calls).
+CONFIG_CHECK_SECONDS = 2.0
+#: How the log pane's caption names a session's state.
+SESSION_STATES = {
+    "starting": "starting…",
+    "active": "running",
+    "completed": "ended",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
 SEVERITY: dict[str, SeverityLevel] = {
     "session_failed": "error",
     "needs_review": "warning",
@@ -65,6 +85,9 @@ class RuntimeHost:
         self.stop_on_exit = False
         self.bridge: RuntimeBridge | None = None
         self._followed_mission: str | None = None
+        self._config = ConfigWatch(workspace.home.agents_file, workspace.home.config_file)
+        self._limit = 0
+        self._status: tuple[bool, int, int] | None = None
 
     async def start(self) -> None:
         recovered = await self.runtime.recover()
@@ -76,12 +99,48 @@ class RuntimeHost:
             log.exception("announcing the workstation failed")
         self.bridge = RuntimeBridge(self.runtime, self.screen)
         self.runtime.notifier.subscribe(self._notified)
-        self.screen.set_interval(PANEL_SECONDS, self.refresh_panel)
+        self.screen.set_interval(PANEL_SECONDS, self._tick)
+        self.screen.set_interval(CONFIG_CHECK_SECONDS, self.reload_changed_files)
         self.screen.set_interval(FOLLOW_SECONDS, self._follow_selection)
         self.screen.set_interval(CLEANUP_CHECK_SECONDS, self.runtime.clean_if_due)
         if self.workspace.settings.dispatch_on_start:
             self.runtime.start_dispatcher()
+        await self.refresh_limit()
         await self.refresh_panel()
+
+    async def _tick(self) -> None:
+        self.post_status()
+        await self.refresh_panel()
+
+    async def refresh_limit(self) -> None:
+        """How many sessions may run here: the linked repositories' limits, summed."""
+        runtime = self.runtime
+        links = await list_repositories(runtime.db, runtime.project_id, runtime.workstation_id)
+        self._limit = sum(link.repository.max_concurrent_missions or 1 for link in links)
+        self.post_status()
+
+    def post_status(self) -> None:
+        """The status line's runtime part, posted only when it changed (it is read from memory)."""
+        status = (self.runtime.dispatcher_running, len(self.runtime.running()), self._limit)
+        if status != self._status:
+            self._status = status
+            self.screen.post_message(RuntimeStatusChanged(*status))
+
+    async def reload_changed_files(self) -> None:
+        """Take in edits of code-agents.json and config.json made while the board runs."""
+        home = self.workspace.home
+        for path in self._config.changed():
+            try:
+                if path == home.agents_file:
+                    self.runtime.profiles = AgentProfiles.load(home)
+                    self.screen.notify("Agent profiles reloaded from code-agents.json")
+                else:
+                    settings = load_settings(home)
+                    self.workspace.settings = settings
+                    self.runtime.notifier.hook = settings.notifications.hook
+                    self.screen.post_message(SettingsChanged(settings))
+            except UserError as error:
+                self.screen.notify(str(error), title="Not reloaded", severity="error")
 
     def _notified(self, notification: Notification) -> None:
         settings = self.workspace.settings.notifications
@@ -164,6 +223,7 @@ class RuntimeHost:
         else:
             self.runtime.start_dispatcher()
             self.screen.notify("Dispatcher on: ready missions run by priority.")
+        self.post_status()
         await self.refresh_panel()
 
     def refollow(self) -> None:
@@ -182,7 +242,8 @@ class RuntimeHost:
             caption = f"{card.title} — no agent session yet (r runs it)"
             self.screen.post_message(FollowedSessionChanged(caption))
             return
-        caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {session.status}"
+        state = SESSION_STATES.get(session.status, session.status)
+        caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {state}"
         self.screen.post_message(
             FollowedSessionChanged(caption, session.id, Path(session.log_path))
         )

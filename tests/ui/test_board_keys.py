@@ -11,6 +11,7 @@ from solo_unicorn_tui.ui.dialogs.mission_form import MissionFormScreen
 from solo_unicorn_tui.ui.screens.board import BoardScreen
 from solo_unicorn_tui.ui.screens.mission import MissionScreen
 from storage import missions as ops
+from storage.board_queries import LISTS
 from storage.database import Database
 from storage.errors import NotFoundError
 from tests.support.board import app_on_db, settle
@@ -321,20 +322,32 @@ async def test_filter_by_text_then_escape_clears(replica) -> None:
         assert board(app).list_for("todo").count == 3
 
 
-async def test_filter_by_ready(replica) -> None:
-    db, identity, _ids = replica
+async def test_filter_narrows_as_you_type_and_jump_finds_an_id_tail(replica) -> None:
+    db, identity, ids = replica
     app = app_on_db(db, identity)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash")
+
+        async def counts() -> dict[str, int]:
+            await settle(pilot)
+            return {name: board(app).list_for(name).count for name in LISTS}
+
+        await pilot.press("slash", *"ready p3")
+        assert await counts() == {"todo": 1, "doing": 0, "review": 1, "done": 0}
+        await pilot.press(*["backspace"] * 8, *"blocked")
+        assert await counts() == {"todo": 1, "doing": 0, "review": 0, "done": 0}
+        await pilot.press(*["backspace"] * 7, *"stage:plan")
+        assert await counts() == {"todo": 1, "doing": 0, "review": 1, "done": 0}
+        # description words ("About fix login timeout.") and the tail of an id match too
+        await pilot.press(*["backspace"] * 10, *"about timeout")
+        assert await counts() == {"todo": 1, "doing": 0, "review": 0, "done": 0}
+        await pilot.press(*["backspace"] * 13, *ids["Ship v0.1"][-6:], "enter")
+        assert await counts() == {"todo": 0, "doing": 0, "review": 0, "done": 1}
+        await pilot.press("escape")
+        assert (await counts())["todo"] == 3
+        await pilot.press("number_sign", *ids["Refactor the dispatcher"][-5:], "enter")
         await settle(pilot)
-        app.screen.query_one("#filter-ready").value = True
-        app.screen.query_one("#filter-priority").value = 3
-        await pilot.press("enter")
-        await settle(pilot)
-        assert board(app).list_for("todo").count == 1
-        assert board(app).list_for("review").count == 1
-        assert board(app).list_for("doing").count == 0
+        assert selected_title(app) == "Refactor the dispatcher"
 
 
 async def test_project_switcher(replica) -> None:
@@ -458,7 +471,7 @@ async def test_header_counts_missions_waiting_for_review(replica) -> None:
     app = app_on_db(db, identity)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        review = app.screen.query_one("#header-review", Static)
+        review = app.screen.query_one("#status-review", Static)
         assert str(review.render()) == "⚑ 1 to review"
         await ops.move_mission(db, ids["Write the README"], "review")
         for _ in range(40):

@@ -269,8 +269,9 @@ async def test_the_card_shows_the_running_agents_latest_activity_until_it_ends(
         (line,) = [line for line in _card_lines(board) if "▸ agent: sl" in line]
         # the column is narrower than the whole text: cut with an ellipsis, never wrapped
         assert "▸ agent: sleeping" in line or line.rstrip().endswith("…")
-        await pilot.press("l")
-        await _until(pilot, lambda: _true(board.current.selected_card is not None))
+        # the selection went along with the card it ran, into Doing (c acts on it)
+        selected = board.current.selected_card
+        assert board.current.list_name == "doing" and selected and selected.id == mission.id
         await pilot.press("c")
         await _until(pilot, lambda: _true(isinstance(app.screen, ConfirmScreen)))
         await pilot.press("y")

@@ -37,7 +37,7 @@ def test_the_app_imports_without_sqlalchemy() -> None:
 
 async def test_board_opens_read_only_then_writes_once_connected(home: Home) -> None:
     ids = await build_replica(home.replica)
-    app = board_app(home, seed_if_empty=False)
+    app = board_app(home)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         data = app.board.data
@@ -54,7 +54,7 @@ async def test_board_opens_read_only_then_writes_once_connected(home: Home) -> N
 
 
 async def test_board_on_a_new_home_creates_the_replica(home: Home) -> None:
-    app = board_app(home, seed_if_empty=False)
+    app = board_app(home)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.board.data.connected
@@ -62,14 +62,30 @@ async def test_board_on_a_new_home_creates_the_replica(home: Home) -> None:
     assert home.replica.exists()
 
 
-async def test_demo_data_has_projects_blocked_and_review(workspace) -> None:
-    project_id = await seed_demo(workspace.db, workspace.identity)
+async def test_demo_data_is_consistent(workspace) -> None:
+    """Projects, blocked and review cards; every session, log and PR a card claims exists."""
+    from storage.pull_requests import pull_request_for_mission
+    from storage.sessions import list_sessions
+
+    project_id = await seed_demo(workspace.db, workspace.identity, home_root=workspace.home.root)
     missions = await ops.list_missions(workspace.db)
     assert len({m.project_id for m in missions}) >= 3
     first = [m for m in missions if m.project_id == project_id]
     assert {m.list for m in missions} == set(LISTS)
     assert any(m.ready for m in first) and any(not m.ready for m in first)
     assert any(m.github_pr_number for m in missions)
+    for mission in missions:
+        sessions = await list_sessions(workspace.db, mission_id=mission.id)
+        if mission.agent_session_status != "inactive":
+            (session,) = sessions
+            assert session.status == mission.agent_session_status != "active"
+            assert mission.last_code_agent_session_id == session.id
+            assert Path(session.log_path or "").read_text().startswith("[demo]")
+        else:
+            assert sessions == [] and mission.list == "todo"
+        if mission.github_pr_number:
+            pr = await pull_request_for_mission(workspace.db, mission.id)
+            assert pr is not None and pr.github_pr_number == mission.github_pr_number
     from storage.board_queries import card_window, sqlalchemy_runner
 
     async with workspace.db.read() as conn:
@@ -82,7 +98,7 @@ async def test_demo_data_has_projects_blocked_and_review(workspace) -> None:
 
 def test_board_command_is_registered(cli) -> None:
     done = cli("board", "--help")
-    assert done.returncode == 0 and "--demo-if-empty" in done.stdout
+    assert done.returncode == 0 and "--demo-if-empty" not in done.stdout
     done = cli("demo", "--help")
     assert done.returncode == 0
 
@@ -90,7 +106,7 @@ def test_board_command_is_registered(cli) -> None:
 def test_opening_the_board_from_the_cli_loads_no_other_command_group() -> None:
     code = (
         "import sys; from solo_unicorn_tui.cli import main;"
-        "assert main._command_of([]) == main._command_of(['--demo-if-empty']) == 'board';"
+        "assert main._command_of([]) == 'board';"
         "assert main._command_of(['demo']) == 'demo';"
         "assert main._command_of(['mission', 'list']) == 'mission';"
         "assert main._command_of(['--help']) is None;"

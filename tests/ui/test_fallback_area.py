@@ -105,6 +105,14 @@ async def test_f_enters_and_leaves_the_area(replica) -> None:
         assert selected(app) == ("proposal", "Raise test coverage")
         await press(pilot, "k", "up")
         assert selected(app) == ("template", "Tidy docs")
+        # The card behind the area is out of reach: d and space do nothing to it, and the
+        # footer offers the area's keys, not the card keys.
+        card = board(app).current.selected_card
+        ready = card.ready
+        await press(pilot, "d", "space")
+        assert app.screen is board(app) and board(app).current.selected_card.ready == ready
+        footer = {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
+        assert {"Discard", "Help", "Quit"} <= footer and not {"Run", "Move"} & footer
         await press(pilot, "escape")
         assert app.focused is None and area.outer_size.height == compact
         assert rows(app).virtual_size.height == rows(app).option_count  # one line a row again

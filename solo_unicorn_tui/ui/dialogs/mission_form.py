@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
@@ -54,7 +54,8 @@ class MissionFormScreen(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         m = self.mission
-        with Vertical(classes="dialog form-dialog"):
+        # It scrolls: on a small terminal (80x24) Tab brings every field into view.
+        with VerticalScroll(classes="dialog form-dialog"):
             yield Static("Edit mission" if m else "New mission", classes="dialog-title")
             yield Label("Title")
             yield Input(m.title if m else "", placeholder="what should be done", id="form-title")

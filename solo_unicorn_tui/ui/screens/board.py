@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -27,7 +27,9 @@ from solo_unicorn_tui.ui.messages import (
     BoardReady,
     FollowedSessionChanged,
     RuntimeEventMessage,
+    RuntimeStatusChanged,
     SessionActivityChanged,
+    SettingsChanged,
     SyncStatusChanged,
     WorkstationSnapshotChanged,
 )
@@ -35,12 +37,16 @@ from solo_unicorn_tui.ui.undo import UndoStack
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
 from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
+from solo_unicorn_tui.ui.widgets.filter_bar import FilterBar
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
 from solo_unicorn_tui.ui.widgets.mission_log_pane import MissionLogPane
+from solo_unicorn_tui.ui.widgets.status_line import StatusLine
 from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
+from solo_unicorn_tui.ui.widgets.welcome_panel import WelcomePanel
 from solo_unicorn_tui.ui.widgets.workstation_panel import WorkstationPanel
 from solo_unicorn_tui.ui.widgets.workstation_sidebar import WorkstationSidebar
 from storage.board_queries import LISTS as MISSION_LISTS
+from storage.board_queries import BoardFilter, parse_filter
 
 if TYPE_CHECKING:
     # The runtime and sync pull in SQLAlchemy: imported once the replica is open, not before
@@ -68,19 +74,19 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("L,shift+right", "move_next", "Move the card to the next list", "Move"),
     ("K,shift+up", "reorder_up", "Move the card up in its list", ""),
     ("J,shift+down", "reorder_down", "Move the card down in its list", ""),
-    ("enter", "open_mission", "Open the mission (in Review: what the agent produced)", "Open"),
+    ("enter", "open_mission", "Open the mission (in Review: what the agent produced)", ""),
     ("e", "edit_mission", "Edit the mission", ""),
-    ("v", "review_mission", "Review what the agent produced", ""),
+    ("v", "review_mission", "Review what the agent produced", "Review"),
     ("b", "blockers", "Blocked by…: the missions this one waits for", ""),
     ("n", "new_mission", "New mission", "New"),
-    ("d", "delete_mission", "Delete the mission (asks first)", "Delete"),
-    ("space", "toggle_ready", "Toggle ready (only ready missions are run)", "Ready"),
+    ("d", "delete_mission", "Delete the mission (asks first)", ""),
+    ("space", "toggle_ready", "Toggle ready (only ready missions are run)", ""),
     ("plus,+", "priority_up", "Raise priority", ""),
     ("minus,-", "priority_down", "Lower priority", ""),
-    ("a", "approve", "Approve a mission in Review (next stage or done)", "Approve"),
-    ("x", "reject", "Reject a mission in Review, with feedback", "Reject"),
+    ("a", "approve", "Approve a mission in Review (next stage or done)", ""),
+    ("x", "reject", "Reject a mission in Review, with feedback", ""),
     ("t", "thread", "Thread: the agent's questions; answer one", ""),
-    ("r", "run_mission", "Run the selected mission now", ""),
+    ("r", "run_mission", "Run the selected mission now", "Run"),
     ("c", "cancel_session", "Cancel its running session (asks first)", ""),
     ("z", "undo", "Undo the last move, reorder, ready, priority, review or delete", ""),
     ("m", "finish_mission", "Finish: merge into the target, push, open the PR, clean up", ""),
@@ -88,35 +94,57 @@ BOARD_KEYS: list[tuple[str, str, str, str]] = [
     ("E", "open_editor", "Take over: $EDITOR on the mission's worktree", ""),
     ("f", "fallback", "Fallback area: launch templates, accept proposals", ""),
     ("g", "session_logs", "Session logs", ""),
-    ("D", "toggle_dispatcher", "Start or stop the background dispatcher", ""),
+    ("D", "toggle_dispatcher", "Start or stop the background dispatcher", "Dispatch"),
     ("R", "repo_settings", "Repository worktree set-up (files to copy, scripts)", ""),
     ("S", "project_settings", "Project settings: flows, actors, memory", ""),
     ("M", "metrics", "Project metrics per day: missions, sessions, failures, cost, backlog", ""),
     ("s", "sync_now", "Sync now", ""),
-    ("w", "toggle_workstation", "Show or hide the workstation panel", ""),
-    ("slash", "filter", "Filter the board (text, priority, stage, ready)", "Filter"),
+    ("w", "toggle_workstation", "Show or hide the workstation panel", "Panel"),
+    ("o", "toggle_log", "Collapse or expand the log pane", ""),
+    (
+        "slash",
+        "filter",
+        "Filter as you type: words, p1–p5, stage:NAME, agent:NAME, blocked, ready",
+        "Filter",
+    ),
+    ("colon,number_sign", "jump", "Jump to a mission by the end of its id", ""),
     ("escape", "clear_filter", "Clear the filter", ""),
-    ("p", "switch_project", "Switch project", "Project"),
+    ("p", "switch_project", "Switch project", ""),
     ("question_mark", "help", "Help: all keys", "Help"),
     ("q", "quit", "Quit", "Quit"),
 ]
 
 
+#: What stays usable while the Fallback area has the focus: it has its own keys for the rest,
+#: and the board's card keys must not act on the card hidden behind it.
+FALLBACK_KEEPS = {"help", "quit", "toggle_workstation", "toggle_log", "sync_now"}
+BOARD_ACTIONS = {action for _keys, action, _text, _label in BOARD_KEYS}
+
+
 class BoardScreen(Screen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
+    AUTO_FOCUS = ""  # the cards take the keys; the query line is focused only by / : #
     BINDINGS = [
         Binding(keys, action, label or text, show=bool(label), id=action, tooltip=text)
         for keys, action, text, label in BOARD_KEYS
     ]
 
-    def __init__(self, open_data: Callable[[], Awaitable[BoardData]]) -> None:
+    def __init__(
+        self, open_data: Callable[[], Awaitable[BoardData]], *, demo: bool = False
+    ) -> None:
         super().__init__(id="board")
+        self.demo = demo
+        #: The card the user last acted on (run, approve, reject, move): reloads keep it selected,
+        #: in whichever list it is now, until the user moves the selection.
+        self.acted_on: str | None = None
+        self._log_collapsed: bool | None = None
         self._open_data = open_data
         self.data: BoardData | None = None
         self.column = 0
         self._column_cache: list[BoardColumn] = []
         #: Writes shown on screen but not yet committed (tests and the benchmark wait on it).
         self.pending_writes = 0
+        self._filter_query = ""
         self._polling = False
         self._ready_sent = False
         self.runtime_host: RuntimeHost | None = None
@@ -124,14 +152,18 @@ class BoardScreen(Screen[None]):
         self.undo_stack = UndoStack()
 
     def compose(self) -> ComposeResult:
-        yield BoardHeader(id="board-header")
-        yield WorkstationSidebar(id="workstation-panel")
-        yield MissionLogPane(id="log-pane", max_lines=2000)
+        yield BoardHeader(id="board-header", demo=self.demo)
+        yield FilterBar(id="filter-bar")
+        with Vertical(id="bottom-bar"):
+            yield MissionLogPane(id="log-pane", max_lines=2000)
+            yield StatusLine(id="status-line")
+            yield Footer(compact=True, show_command_palette=False)
+        yield WelcomePanel(id="welcome")
         with Horizontal(id="columns"):
             for name in MISSION_LISTS:
                 extra = (FallbackPanel(id="fallback-area"),) if name == "todo" else ()
                 yield BoardColumn(name, *extra)
-        yield Footer()
+            yield WorkstationSidebar(id="workstation-panel")
 
     # --- start-up ---------------------------------------------------------------------------
 
@@ -169,6 +201,8 @@ class BoardScreen(Screen[None]):
         self._reload_fallback(data)
         if writer.workspace is not None:
             await self._start_runtime(writer.workspace)
+        if self.query_one(WelcomePanel).has_class("-shown"):
+            self.reload_all()  # the welcome board lists the agents found, now that it can
 
     @work(group="header")
     async def _load_header(self) -> None:
@@ -179,6 +213,14 @@ class BoardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.height < 30, "-short")
+        self.set_class(self.size.width < 120, "-narrow")
+        collapsed = self.size.height < 30 if self._log_collapsed is None else self._log_collapsed
+        self.query_one(MissionLogPane).set_class(collapsed, "-collapsed")
+
+    def action_toggle_log(self) -> None:
+        pane = self.query_one(MissionLogPane)
+        self._log_collapsed = not pane.has_class("-collapsed")
+        pane.set_class(self._log_collapsed, "-collapsed")
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -210,16 +252,31 @@ class BoardScreen(Screen[None]):
     @work(exclusive=True, group="reload")
     async def _reload(self, data: BoardData) -> None:
         lists = [c.mission_list for c in self._columns()]
+        landed = None
+        if self.acted_on is not None:
+            position = await data.position(self.acted_on)
+            if position is not None:
+                landed = MISSION_LISTS.index(position[0])
+                lists[landed].follow_id = self.acted_on
         windows = await data.windows([m.window_request() for m in lists])
         if self.pending_writes:
             return  # a change shown meanwhile is not committed yet; its write reloads after
         for mission_list in lists:
             mission_list.apply_window(windows[mission_list.list_name])
+        if landed is not None and landed != self.column:
+            self._focus_column(landed)
         if not data.filter.active:
             review = next(m for m in lists if m.list_name == "review")
-            # query, not query_one: a reload that ends while the app shuts down finds no header
-            for header in self.query(BoardHeader):
-                header.show_review(review.count)
+            # query, not query_one: a reload that ends while the app shuts down finds no line
+            for line in self.query(StatusLine):
+                line.show_review(review.count)
+            empty = not any(m.count for m in lists)
+            for welcome in self.query(WelcomePanel):
+                if empty != welcome.has_class("-shown"):
+                    welcome.set_class(empty, "-shown")
+                    self.query_one("#columns").display = not empty
+                if empty:
+                    welcome.show(await data.welcome())
 
     @work(exclusive=True, group="fallback")
     async def _reload_fallback(self, data: BoardData) -> None:
@@ -251,6 +308,7 @@ class BoardScreen(Screen[None]):
 
     @on(MissionList.Clicked)
     def _clicked(self, message: MissionList.Clicked) -> None:
+        self.acted_on = None
         self._focus_column(MISSION_LISTS.index(message.mission_list.list_name))
         message.mission_list.select(message.index)
 
@@ -269,6 +327,7 @@ class BoardScreen(Screen[None]):
             changed = self.data is not None and await self.data.changed_elsewhere()
             if changed and self.runtime_host is not None:
                 self.runtime_host.refollow()  # a session may have started in another process
+                await self.runtime_host.refresh_limit()  # a repository may have been linked
             if changed and not self.pending_writes:
                 self.reload_all()
         except NoMatches:
@@ -346,27 +405,35 @@ class BoardScreen(Screen[None]):
     # --- navigation ---------------------------------------------------------------------------
 
     def action_cursor_left(self) -> None:
+        self.acted_on = None
         self._focus_column(self.column - 1)
 
     def action_cursor_right(self) -> None:
+        self.acted_on = None
         self._focus_column(self.column + 1)
 
     def action_cursor_up(self) -> None:
+        self.acted_on = None
         self.current.select(self.current.selected - 1)
 
     def action_cursor_down(self) -> None:
+        self.acted_on = None
         self.current.select(self.current.selected + 1)
 
     def action_cursor_first(self) -> None:
+        self.acted_on = None
         self.current.select(0)
 
     def action_cursor_last(self) -> None:
+        self.acted_on = None
         self.current.select(self.current.count - 1)
 
     def action_page_up(self) -> None:
+        self.acted_on = None
         self.current.select(self.current.selected - self.current.visible_cards)
 
     def action_page_down(self) -> None:
+        self.acted_on = None
         self.current.select(self.current.selected + self.current.visible_cards)
 
     # --- triage -------------------------------------------------------------------------------
@@ -376,6 +443,7 @@ class BoardScreen(Screen[None]):
         card = self._selected()
         if card is None or not 0 <= target < len(MISSION_LISTS) or self.data is None:
             return
+        self.acted_on = card.id
         source = self.current
         source.remove_selected()
         self._columns()[target].mission_list.append(card)
@@ -530,6 +598,7 @@ class BoardScreen(Screen[None]):
         return card
 
     def approve_mission(self, mission_id: str, title: str, *, land: bool = False) -> None:
+        self.acted_on = mission_id
         if self.data is not None:
             data = self.data
             self._write(
@@ -541,6 +610,7 @@ class BoardScreen(Screen[None]):
     def reject_mission(
         self, mission_id: str, title: str, feedback: str, *, land: bool = False
     ) -> None:
+        self.acted_on = mission_id
         if self.data is not None:
             data = self.data
             self._write(
@@ -592,6 +662,7 @@ class BoardScreen(Screen[None]):
         host = self._runtime("running a mission")
         card = self.current.selected_card
         if host is not None and card is not None:
+            self.acted_on = card.id
             self.run_worker(self._run_mission(host, card.id), group="runtime")
 
     async def _run_mission(self, host: RuntimeHost, mission_id: str) -> None:
@@ -828,7 +899,17 @@ class BoardScreen(Screen[None]):
         self.reload_all()
         if self.runtime_host is not None:
             self.runtime_host.refollow()
+            self.run_worker(self.runtime_host.refresh_limit(), group="status")
             self.run_worker(self.runtime_host.refresh_panel(), group="panel")
+
+    def on_runtime_status_changed(self, message: RuntimeStatusChanged) -> None:
+        for line in self.query(StatusLine):
+            line.show_runtime(message.dispatcher, message.running, message.limit)
+
+    def on_settings_changed(self, message: SettingsChanged) -> None:
+        apply = getattr(self.app, "apply_settings", None)
+        if apply is not None:
+            apply(message.settings)
 
     def on_session_activity_changed(self, message: SessionActivityChanged) -> None:
         for column in self._columns():
@@ -885,14 +966,41 @@ class BoardScreen(Screen[None]):
     # --- filter, projects, help -------------------------------------------------------------
 
     def action_filter(self) -> None:
-        from solo_unicorn_tui.ui.dialogs.filter import FilterScreen
+        if self.data is not None:
+            self.query_one(FilterBar).open("filter", self._filter_query)
 
+    def action_jump(self) -> None:
+        if self.data is not None:
+            self.query_one(FilterBar).open("jump")
+
+    @on(FilterBar.QueryChanged)
+    def _query_changed(self, message: FilterBar.QueryChanged) -> None:
+        if message.mode == "filter":
+            self._filter_query = message.value
+            self._apply_filter(parse_filter(message.value))
+
+    @on(FilterBar.QueryDone)
+    def _query_done(self, message: FilterBar.QueryDone) -> None:
+        if message.mode == "jump" and not message.cancelled and message.value.strip():
+            self._jump(message.value.strip())
+        elif message.mode == "filter" and message.cancelled:
+            self.action_clear_filter()
+
+    @work(group="jump")
+    async def _jump(self, tail: str) -> None:
         if self.data is None:
             return
-        self.app.push_screen(FilterScreen(self.data.filter, self.data), self._apply_filter)
+        mission_id = await self.data.mission_by_id_tail(tail)
+        if mission_id is None:
+            self.notify(f"No single mission's id ends with “{tail}”.", severity="warning")
+            return
+        if self.data.filter.active:
+            self.action_clear_filter()
+        self.acted_on = mission_id
+        self.reload_all(mission_id)
 
-    def _apply_filter(self, flt: Any) -> None:
-        if flt is None or self.data is None:
+    def _apply_filter(self, flt: BoardFilter) -> None:
+        if self.data is None or flt == self.data.filter:
             return
         self.data.filter = flt
         self.query_one(BoardHeader).show_filter(flt.describe())
@@ -902,8 +1010,7 @@ class BoardScreen(Screen[None]):
         self.reload_all()
 
     def action_clear_filter(self) -> None:
-        from storage.board_queries import BoardFilter
-
+        self._filter_query = ""
         if self.data is not None and self.data.filter.active:
             self._apply_filter(BoardFilter())
 
@@ -917,6 +1024,9 @@ class BoardScreen(Screen[None]):
         def chosen(project_id: str | None) -> None:
             if project_id and project_id != data.project_id:
                 data.project_id = project_id
+                remember = getattr(self.app, "remember_setting", None)
+                if remember is not None:
+                    remember("project_id", project_id)
                 for column in self._columns():
                     column.mission_list.selected = 0
                     column.mission_list.scroll_to(y=0, animate=False)
@@ -930,13 +1040,27 @@ class BoardScreen(Screen[None]):
 
         texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
         rows: dict[str, list[str]] = {action: [] for action in texts}
-        for bindings in self._bindings.key_to_bindings.values():
+        in_force = self._bindings.copy()
+        if self.app._keymap:  # the keys after ``keymap`` in config.json, as the board reads them
+            in_force.apply_keymap(self.app._keymap)
+        for bindings in in_force.key_to_bindings.values():
             for binding in bindings:
                 shown = self.app.get_key_display(binding)
                 if binding.action in rows and shown not in rows[binding.action]:
                     rows[binding.action].append(shown)
         help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
         self.app.push_screen(HelpScreen(help_rows))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Card keys are off (and out of the footer) while the Fallback area has the focus."""
+        card_key = action in BOARD_ACTIONS and action not in FALLBACK_KEEPS
+        return not (card_key and self._in_fallback())
+
+    def _in_fallback(self) -> bool:
+        focused = self.focused
+        return focused is not None and any(
+            isinstance(node, FallbackPanel) for node in focused.ancestors_with_self
+        )
 
     def action_quit(self) -> None:
         from solo_unicorn_tui.ui.dialogs.quit import QuitScreen

@@ -1,4 +1,5 @@
-"""The board's top line: app name, project, workstation, filter and the sync state."""
+"""The board's top line: app name (and DEMO on the demo's throwaway board), project,
+workstation and the filter. What runs and the sync state are on the status line."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from solo_unicorn_tui.ui.widgets.sync_status_label import SyncStatusLabel
-
 
 class BoardHeader(Horizontal):
     DEFAULT_CSS = """
@@ -16,16 +15,21 @@ class BoardHeader(Horizontal):
     BoardHeader #header-title { width: auto; text-style: bold; color: $accent; padding: 0 1; }
     BoardHeader #header-place { width: 1fr; color: $foreground; }
     BoardHeader #header-filter { width: auto; color: $warning; padding: 0 1; }
-    BoardHeader #header-review { width: auto; color: $warning; text-style: bold; padding: 0 1; }
-    BoardHeader SyncStatusLabel { width: auto; color: $text-muted; padding: 0 1; }
+    BoardHeader #header-demo {
+        width: auto; background: $warning; color: $background; text-style: bold; padding: 0 1;
+    }
     """
+
+    def __init__(self, *, demo: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.demo = demo
 
     def compose(self) -> ComposeResult:
         yield Static("🦄 Solo Unicorn", id="header-title")
+        if self.demo:
+            yield Static("DEMO · sample data, never saved or synced", id="header-demo")
         yield Static("opening the replica…", id="header-place")
         yield Static("", id="header-filter")
-        yield Static("", id="header-review")
-        yield SyncStatusLabel(id="sync-status")
 
     def _show(self, part: str, text: str) -> None:
         # query, not query_one: a reload that ends while the app shuts down finds no children
@@ -36,10 +40,6 @@ class BoardHeader(Horizontal):
         self._show(
             "header-place", f"[dim]project[/] {escape(project)}  [dim]on[/] {escape(workstation)}"
         )
-
-    def show_review(self, waiting: int) -> None:
-        """How many missions wait for a person in Review (0 shows nothing)."""
-        self._show("header-review", f"⚑ {waiting} to review" if waiting else "")
 
     def show_filter(self, description: str) -> None:
         self._show("header-filter", f"filter: {description} (esc clears)" if description else "")

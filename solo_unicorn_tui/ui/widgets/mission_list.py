@@ -349,7 +349,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         dim = base + self._style("dim")
         priority = base + self._style(f"p{row.priority}")
         if part == 0:
-            segments = [Segment("▌", priority), Segment(row.title, base)]
+            segments = [Segment("▌", priority), Segment(fit(row.title, width - 2), base)]
         else:
             segments = [Segment(f"  P{row.priority}", priority), Segment(f" {row.stage}", dim)]
             if row.ready:
@@ -378,13 +378,35 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
                 segments.append(
                     Segment(text or f" {SESSION_MARKS['active']}", base + self._style("badge"))
                 )
-        strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
-        return strip
+        strip = Strip(fit_segments(segments, width)).extend_cell_length(width, base)
+        return strip.crop(0, width)
 
     def on_click(self, event: events.Click) -> None:
         index = (int(self.scroll_offset.y) + event.y) // CARD_HEIGHT
         if 0 <= index < self.count:
             self.post_message(self.Clicked(self, index))
+
+
+def fit_segments(segments: list[Segment], width: int) -> list[Segment]:
+    """``segments`` cut to ``width`` cells; the last one kept ends in … when anything was cut."""
+    out: list[Segment] = []
+    used = 0
+    for segment in segments:
+        size = cell_len(segment.text)
+        if used + size <= width:
+            out.append(segment)
+            used += size
+            continue
+        room = width - used
+        cut = fit(segment.text, room) if room >= 4 else ""
+        if cut:
+            out.append(Segment(cut, segment.style))
+        elif out:
+            last = out.pop()
+            allowed = cell_len(last.text) + room
+            out.append(Segment(fit(last.text + "…", allowed) or "…", last.style))
+        break
+    return out
 
 
 def fit(text: str, width: int) -> str:

@@ -1,4 +1,7 @@
-"""The board's log pane: a one-line caption over a :class:`SessionLogView` of one session."""
+"""The board's log pane: a one-line caption over a :class:`SessionLogView` of one session.
+
+Collapsed (``o``, and by default on a short terminal) it is the caption line alone.
+"""
 
 from __future__ import annotations
 
