@@ -7,3 +7,5 @@ CURSOR_KEY = "sync_cursor"
 LAST_SYNC_KEY = "sync_last_at"
 LAST_ERROR_KEY = "sync_last_error"
 REJECTED_KEY = "sync_rejected_count"
+#: The last change the server refused for good: "table row_id: reason" (its row was taken back).
+LAST_REJECTION_KEY = "sync_last_rejection"
