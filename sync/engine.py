@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, func, select, update
 
+from storage import merge_invariants
 from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, Actor, Flow, Mission, Organization, Project
 from sync import replica, server
@@ -42,6 +44,8 @@ class SyncReport:
     cursor: int = 0
     joined: str | None = None
     rejections: list[Rejection] = field(default_factory=list)
+    folded: dict[str, Any] = field(default_factory=dict)
+    """What :func:`storage.merge_invariants.enforce` fixed after the pull (pushed next round)."""
 
 
 async def organization_of(db: Database) -> str:
@@ -289,5 +293,7 @@ async def sync_round(
     await confirm(db, conn)
     await push(db, conn, report)
     await pull(db, conn, report, progress)
+    if report.pulled:
+        report.folded = await merge_invariants.enforce(db)
     await replica.record_sync(db)
     return report

@@ -77,9 +77,7 @@ def _install(skew_check: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_BODY.replace("{SKEW_CHECK}", skew_check))
-    op.execute(
-        "REVOKE ALL ON FUNCTION su_change_reason(varchar, jsonb, text) FROM PUBLIC"
-    )
+    op.execute("REVOKE ALL ON FUNCTION su_change_reason(varchar, jsonb, text) FROM PUBLIC")
 
 
 def upgrade() -> None:
