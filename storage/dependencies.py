@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import ConflictError, ValidationError
-from storage.ids import short_id
+from storage.ids import derived_id, short_id
 from storage.missions import Origin, apply_update, as_mission, fetch_mission
 from storage.models import Mission, MissionDependency
 
@@ -114,10 +114,23 @@ async def _existing(conn: AsyncConnection, mission_id: str, on_id: str) -> dict[
     return dict(row) if row else None
 
 
+async def _live_rows(conn: AsyncConnection, mission_id: str, on_id: str) -> list[str]:
+    query = select(deps.c.id).where(
+        deps.c.mission_id == mission_id,
+        deps.c.depends_on_mission_id == on_id,
+        deps.c.deleted.is_(False),
+    )
+    return sorted((await conn.execute(query)).scalars())
+
+
 async def add_dependency(
     db: Database, mission_id: str, on_id: str, *, origin: Origin = "user"
 ) -> Mission:
-    """Make ``mission_id`` wait for ``on_id``; a cycle is refused, a repeat is a no-op."""
+    """Make ``mission_id`` wait for ``on_id``; a cycle is refused, a repeat is a no-op.
+
+    The row's id is derived from the pair, so the same dependency added on two replicas is one
+    row after the merge (and one ``--remove`` removes it everywhere).
+    """
     if mission_id == on_id:
         raise ConflictError(f"mission {mission_id} cannot depend on itself")
     async with db.write() as conn:
@@ -146,6 +159,7 @@ async def add_dependency(
             await writer.insert(
                 deps,
                 {
+                    "id": derived_id(deps.name, mission_id, on_id, BLOCKS),
                     "organization_id": mission["organization_id"],
                     "mission_id": mission_id,
                     "depends_on_mission_id": on_id,
@@ -163,10 +177,11 @@ async def remove_dependency(
     async with db.write() as conn:
         mission = await fetch_mission(conn, mission_id)
         blocker = await fetch_mission(conn, on_id)
-        existing = await _existing(conn, mission_id, on_id)
-        if existing and not existing["deleted"]:
+        live = await _live_rows(conn, mission_id, on_id)
+        if live:
             writer = ChangeWriter(db, conn)
-            await writer.tombstone(deps, existing["id"])
+            for row_id in live:  # more than one only from replicas older than derived ids
+                await writer.tombstone(deps, row_id)
             await _after_change(writer, mission, blocker, added=False, origin=origin)
         return as_mission(await fetch_mission(conn, mission_id))
 

@@ -6,6 +6,8 @@ collide across replicas; the prefix makes a bare id readable (``mission_01J…``
 
 from __future__ import annotations
 
+import hashlib
+
 from ulid import ULID
 
 PREFIXES = {
@@ -44,3 +46,10 @@ def new_id_for(table: str) -> str:
 def short_id(full_id: str) -> str:
     """The last 6 characters of the ULID: unique enough for branch names and display."""
     return full_id.rsplit("_", 1)[-1][-6:].lower()
+
+
+def derived_id(table: str, *key: str) -> str:
+    """The id of the one row for ``key`` (say a dependency's two missions): the same on every
+    replica, so two replicas adding it offline add one row that merges, never two."""
+    digest = hashlib.sha256("\x1f".join((table, *key)).encode()).digest()
+    return f"{PREFIXES[table]}_{ULID.from_bytes(digest[:16])}"

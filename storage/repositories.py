@@ -17,6 +17,7 @@ from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
+from storage.ids import derived_id
 from storage.models import Project, ProjectRepository, WorkstationRepository
 from storage.rows import fetch_row
 
@@ -79,11 +80,15 @@ async def link_repository(
         existing = (
             (
                 await conn.execute(
-                    select(project_repos).where(
+                    select(project_repos)
+                    .where(
                         project_repos.c.project_id == project_id,
                         project_repos.c.name == name,
                         project_repos.c.deleted.is_(False),
                     )
+                    # Duplicates from an unfolded merge: the one the fold keeps (lowest id).
+                    .order_by(project_repos.c.id)
+                    .limit(1)
                 )
             )
             .mappings()
@@ -95,17 +100,24 @@ async def link_repository(
                 raise ValidationError("max concurrent missions", "must be 1 or more")
             repo_values["max_concurrent_missions"] = max_concurrent_missions
         if existing is None:
-            repo_id = (
+            # Derived from (project, name): two replicas linking one name make one row.
+            repo_id = derived_id(project_repos.name, project_id, name)
+            buried = (
+                await conn.execute(select(project_repos.c.id).where(project_repos.c.id == repo_id))
+            ).scalar_one_or_none()
+            if buried is not None:  # the same name linked, removed, and now linked again
+                await writer.update(project_repos, repo_id, {**repo_values, "deleted": False})
+            else:
                 await writer.insert(
                     project_repos,
                     {
+                        "id": repo_id,
                         "organization_id": project["organization_id"],
                         "project_id": project_id,
                         "name": name,
                         **repo_values,
                     },
                 )
-            )["id"]
         else:
             repo_id = existing["id"]
             await writer.update(project_repos, repo_id, repo_values)

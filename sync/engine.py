@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, func, select, update
 
+from storage import merge_invariants
 from storage.database import Database, get_meta, set_meta
 from storage.models import REPLICATED_TABLES, Actor, Flow, Mission, Organization, Project
 from sync import replica, server
@@ -42,6 +44,8 @@ class SyncReport:
     cursor: int = 0
     joined: str | None = None
     rejections: list[Rejection] = field(default_factory=list)
+    folded: dict[str, Any] = field(default_factory=dict)
+    """What :func:`storage.merge_invariants.enforce` fixed after the pull (pushed next round)."""
 
 
 async def organization_of(db: Database) -> str:
@@ -205,9 +209,34 @@ async def push(db: Database, conn: asyncpg.Connection, report: SyncReport) -> No
                 rejection.reason,
             )
         if result.rejections:
+            last = result.rejections[-1]
             async with db.write() as sconn:
                 before = int(await get_meta(sconn, replica.REJECTED_KEY) or 0)
                 await set_meta(sconn, replica.REJECTED_KEY, str(before + len(result.rejections)))
+                await set_meta(
+                    sconn,
+                    replica.LAST_REJECTION_KEY,
+                    f"{last.table_name} {last.row_id}: {last.reason}",
+                )
+            await take_back_rejected(db, conn, result.rejections)
+
+
+async def take_back_rejected(
+    db: Database, conn: asyncpg.Connection, rejections: list[Rejection]
+) -> None:
+    """Rows whose change the server refused for good take the server's version back.
+
+    The refused values (and their clocks) exist only on this replica; left alone they would
+    win every later merge here and this replica would disagree with everyone else for good.
+    The reason stays in ``sync_rejections`` on the server and in :data:`LAST_REJECTION_KEY`.
+    """
+    by_table: dict[str, set[str]] = {}
+    for rejection in rejections:
+        if rejection.table_name in REPLICATED_TABLES:
+            by_table.setdefault(rejection.table_name, set()).add(rejection.row_id)
+    for table_name, ids in sorted(by_table.items()):
+        rows = await server.rows_by_id(conn, table_name, sorted(ids))
+        await replica.take_server_rows(db, table_name, sorted(ids), rows)
 
 
 async def _push_one_by_one(
@@ -264,5 +293,7 @@ async def sync_round(
     await confirm(db, conn)
     await push(db, conn, report)
     await pull(db, conn, report, progress)
+    if report.pulled:
+        report.folded = await merge_invariants.enforce(db)
     await replica.record_sync(db)
     return report

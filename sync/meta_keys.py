@@ -8,3 +8,5 @@ LAST_SYNC_KEY = "sync_last_at"
 LAST_ERROR_KEY = "sync_last_error"
 LAST_ERROR_AT_KEY = "sync_last_error_at"
 REJECTED_KEY = "sync_rejected_count"
+#: The last change the server refused for good: "table row_id: reason" (its row was taken back).
+LAST_REJECTION_KEY = "sync_last_rejection"

@@ -18,6 +18,7 @@ from sync.merge import merge_columns, row_stamp
 from sync.meta_keys import CURSOR_KEY as CURSOR_KEY
 from sync.meta_keys import LAST_ERROR_AT_KEY as LAST_ERROR_AT_KEY
 from sync.meta_keys import LAST_ERROR_KEY as LAST_ERROR_KEY
+from sync.meta_keys import LAST_REJECTION_KEY as LAST_REJECTION_KEY
 from sync.meta_keys import LAST_SYNC_KEY as LAST_SYNC_KEY
 from sync.meta_keys import REJECTED_KEY as REJECTED_KEY
 from sync.protocol import Change, PullBatch
@@ -117,6 +118,29 @@ async def apply_batch(db: Database, batch: PullBatch) -> int:
             db.hlc.observe(newest)
         await set_meta(conn, CURSOR_KEY, str(batch.cursor))
     return changed
+
+
+async def take_server_rows(
+    db: Database, table_name: str, row_ids: Iterable[str], server_rows: list[dict[str, Any]]
+) -> int:
+    """Replace this replica's rows ``row_ids`` with the server's (values and clocks alike).
+
+    For changes the server refused for good: the local row holds values (and clocks) no other
+    replica will ever see, so merging by clock would keep them here forever. A row the server
+    does not hold at all is deleted (it was never anyone else's). Returns the rows replaced.
+    """
+    table = REPLICATED_TABLES[table_name]
+    names = [c.name for c in table.columns]
+    held = {row["id"]: row for row in server_rows}
+    async with db.write() as conn:
+        for row_id in row_ids:
+            await conn.execute(delete(table).where(table.c.id == row_id))
+            if row_id in held:
+                await conn.execute(table.insert().values({n: held[row_id].get(n) for n in names}))
+        for row in server_rows:
+            if row["hlc"]:
+                db.hlc.observe(row["hlc"])
+    return len(held)
 
 
 async def record_sync(db: Database, error: str | None = None) -> None:

@@ -180,6 +180,19 @@ async def fetch_changes(conn: asyncpg.Connection, cursor: int, limit: int) -> Pu
         return PullBatch(rows, int(window["upto"]))
 
 
+async def rows_by_id(
+    conn: asyncpg.Connection, table_name: str, row_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The server's current rows of ``table_name`` with these ids (row-level security keeps
+    them to this organization); an id the server does not hold is simply absent."""
+    if table_name not in REPLICATED_TABLES:
+        return []
+    records = await _call(
+        conn, "fetch", f"SELECT * FROM {q(table_name)} WHERE id = ANY($1::text[])", list(row_ids)
+    )
+    return [dict(r) for r in records]
+
+
 async def remaining_changes(conn: asyncpg.Connection, cursor: int) -> int:
     return await _call(conn, "fetchval", "SELECT su_pending($1)", cursor)
 

@@ -152,6 +152,7 @@ def _status(args: argparse.Namespace) -> int:
             "last_error": meta.get(keys.LAST_ERROR_KEY) or None,
             "last_error_at": meta.get(keys.LAST_ERROR_AT_KEY) or None,
             "rejected": int(meta.get(keys.REJECTED_KEY) or 0),
+            "last_rejection": meta.get(keys.LAST_REJECTION_KEY) or None,
         }
     if args.json:
         print_json(data)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from storage import missions as ops
 from storage.database import Database
-from storage.hlc import wall_clock_ms
+from storage.hlc import MAX_CLOCK_AHEAD_MS, wall_clock_ms
 from storage.missions import MissionDraft
 from storage.models import MissionEvent
 from sync import engine, replica
@@ -195,13 +195,22 @@ async def test_connection_terminated_mid_pull_then_resumes(
 async def test_clock_skew_of_an_hour_still_converges_in_hlc_order(
     pair, pg_database: str, skew_ms: int
 ) -> None:  # type: ignore[no-untyped-def]
+    """An hour behind: B's edits merge in HLC order. An hour ahead (past the 5-minute bound):
+    the server refuses B's edits with the reason, and B takes the server's row back."""
     a, b, ida, _ = pair
     b.hlc._wall = lambda: wall_clock_ms() + skew_ms  # type: ignore[method-assign]
     mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="start"))
     await sync(a, pg_database)
     await sync(b, pg_database)
     await ops.update_mission(b, mission.id, title="B, skewed")
-    await sync(b, pg_database)
+    report = await sync(b, pg_database)
+    ahead = skew_ms > MAX_CLOCK_AHEAD_MS
+    assert bool(report.rejections) == ahead
+    if ahead:
+        assert "ms ahead of the server's time" in report.rejections[0].reason
+        assert (await ops.get_mission(b, mission.id)).title == "start"
+        last = await replica.read_meta(b, replica.LAST_REJECTION_KEY)
+        assert last is not None and "ms ahead of the server's time" in last
     await sync(a, pg_database)
     # A's edit comes after it saw B's: it must win, even though B's wall clock may be ahead.
     await ops.update_mission(a, mission.id, title="A, after seeing B")
@@ -212,5 +221,33 @@ async def test_clock_skew_of_an_hour_still_converges_in_hlc_order(
     await sync(a, pg_database)
     for db in (a, b):
         got = await ops.get_mission(db, mission.id)
-        assert (got.title, got.priority) == ("A, after seeing B", 5)
+        assert (got.title, got.priority) == ("A, after seeing B", mission.priority if ahead else 5)
+    await assert_converged(pg_database, ida.organization_id, a, b)
+
+
+async def test_a_replica_a_day_ahead_cannot_freeze_a_column_for_everyone(
+    pair, pg_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    """B's clock runs a day ahead: its title edit is refused (recorded); every later edit by A
+    wins everywhere, and B shows what everyone else shows."""
+    a, b, ida, _ = pair
+    mission = await ops.create_mission(a, ida.project_id, MissionDraft(title="start"))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    b.hlc._wall = lambda: wall_clock_ms() + 86_400_000  # type: ignore[method-assign]
+    await ops.update_mission(b, mission.id, title="from tomorrow")
+    report = await sync(b, pg_database)
+    assert mission.id in [r.row_id for r in report.rejections]
+    conn = await connect_as(b, pg_database)
+    try:
+        recorded = await srv.rejections_for(conn, b.site_id)
+    finally:
+        await conn.close()
+    assert any("ahead of the server's time" in r["reason"] for r in recorded)
+    for n in range(3):
+        await ops.update_mission(a, mission.id, title=f"A edit {n}")
+        await sync(a, pg_database)
+        await sync(b, pg_database)
+        for db in (a, b):
+            assert (await ops.get_mission(db, mission.id)).title == f"A edit {n}"
     await assert_converged(pg_database, ida.organization_id, a, b)
