@@ -24,7 +24,7 @@ from alembic import op
 import storage.types
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
