@@ -7,6 +7,7 @@ on every table, the sync functions called with forged arguments, claims, LISTEN.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -178,7 +179,9 @@ async def test_forged_pushes_cannot_change_the_other_organizations_rows(
         )
     )
     sites_before = await admin.fetch("SELECT * FROM sync_sites ORDER BY site_id")
-    later = "999999999999999:000000:site_attacker"
+    # A minute ahead: the latest clock the server still takes (further ahead is refused as skew,
+    # before any organization check), so each refusal below is the organization's.
+    later = f"{int(time.time() * 1000) + 60_000:015d}:000000:site_attacker"
 
     def change(n: int, table: str, row: str, org: str, values: dict) -> Change:  # type: ignore[type-arg]
         return Change(n, table, row, org, later, values)

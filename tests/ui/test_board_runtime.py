@@ -70,7 +70,13 @@ async def test_r_runs_the_selected_mission_and_the_log_pane_follows_it(
 
         await _until(pilot, ran)
         assert (await ops.get_mission(workspace.db, mission.id)).stage == "plan"
-        await pilot.press("l")  # the mission moved to Doing: follow it there
+
+        def followed() -> bool:
+            # The selection stays on the card that was run, in whichever list it landed.
+            card = board.current.selected_card
+            return card is not None and card.id == mission.id
+
+        await _until(pilot, lambda: _true(followed()))
         pane = app.screen.query_one(MissionLogPane)
         await _until(pilot, lambda: _true(pane.session_id is not None))
         await _until(pilot, lambda: _true(any("agent: done" in x for x in pane.view.lines())))
