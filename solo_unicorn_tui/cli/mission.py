@@ -81,9 +81,7 @@ def register(sub: Any) -> None:
         _reject,
         takes_id=True,
     )
-    feedback = reject.add_mutually_exclusive_group(required=True)
-    feedback.add_argument("--feedback", help="what to change (goes into the next prompt)")
-    feedback.add_argument("--feedback-file", metavar="FILE", help="read the feedback from FILE")
+    _add_text_option(reject, "feedback", "what to change (goes into the next prompt)")
 
     ask = add_action(
         commands,
@@ -92,9 +90,7 @@ def register(sub: Any) -> None:
         _ask,
         takes_id=True,
     )
-    question = ask.add_mutually_exclusive_group(required=True)
-    question.add_argument("--question", help="the question")
-    question.add_argument("--question-file", metavar="FILE", help="read the question from FILE")
+    _add_text_option(ask, "question", "the question")
 
     answer = add_action(
         commands,
@@ -103,9 +99,7 @@ def register(sub: Any) -> None:
         _answer,
         takes_id=True,
     )
-    text = answer.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the answer (goes into the next prompt)")
-    text.add_argument("--text-file", metavar="FILE", help="read the answer from FILE")
+    _add_text_option(answer, "text", "the answer (goes into the next prompt)", what="answer")
 
     add_action(commands, "thread", "show a mission's questions and answers", _thread, takes_id=True)
 
@@ -434,12 +428,10 @@ async def _approve(args: argparse.Namespace) -> int:
 
 async def _reject(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
-    from storage import documents, review
     from storage import missions as ops
+    from storage import review
 
-    feedback = args.feedback
-    if args.feedback_file is not None:
-        feedback = documents.read_text_file(args.feedback_file, "--feedback-file")
+    feedback = _text_option(args, "feedback")
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         mission = await review.reject_mission(ws.db, mission_id, feedback)
@@ -469,6 +461,15 @@ async def _depend(args: argparse.Namespace) -> int:
         for blocker in waiting_on:
             print(f"  blocked by {blocker.id}  [{blocker.list}] {blocker.title[:60]}")
     return 0
+
+
+def _add_text_option(
+    parser: argparse.ArgumentParser, name: str, help: str, *, what: str | None = None
+) -> None:
+    """``--NAME TEXT`` or ``--NAME-file FILE``, one required (read back by :func:`_text_option`)."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(f"--{name}", help=help)
+    group.add_argument(f"--{name}-file", metavar="FILE", help=f"read the {what or name} from FILE")
 
 
 def _text_option(args: argparse.Namespace, name: str) -> str:
