@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
     )
     agent_stats.add_argument("--all-projects", action="store_true", help="not only this project")
     add_json_flag(agent_stats)
-    agent_stats.set_defaults(handler=stats.run)
+    agent_stats.set_defaults(handler=stats.run_agents)
 
 
 async def _list(args: argparse.Namespace) -> int:

@@ -72,11 +72,16 @@ async def _daily(args: argparse.Namespace) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from storage.agent_stats import agent_stats
-
+    """``stats``: per day with ``--daily``, else per agent (as ``agent stats``)."""
     if args.daily:
         return await _daily(args)
+    return await run_agents(args)
+
+
+async def run_agents(args: argparse.Namespace) -> int:
+    """``agent stats`` (and ``stats`` without ``--daily``): per agent profile."""
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.agent_stats import agent_stats
 
     async with workspace_session() as ws:
         stats = await agent_stats(ws.db, None if args.all_projects else ws.project_id)

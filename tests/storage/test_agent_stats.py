@@ -99,3 +99,7 @@ async def test_stats_command(home: Home, cli) -> None:
     table = cli("stats")
     assert "unknown" in table.stdout and "33%" in table.stdout and "$0.50" in table.stdout
     assert "CACHED" in table.stdout and "1,400" in table.stdout
+    # `agent stats` is the same table (it once crashed: its parser has no --daily).
+    again = cli("agent", "stats", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == data
