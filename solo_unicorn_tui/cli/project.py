@@ -11,7 +11,6 @@ and branch deletion are what ``github merge`` and the review view's "merge PR" u
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
@@ -97,12 +96,11 @@ def _pr_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _template(path: str) -> str | None:
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read --pr-template {path}: {error}") from None
+    """The ``--pr-template`` file's text ('' clears the template)."""
+    from storage.documents import read_text_file
+    from storage.project_pr_settings import TEMPLATE_MAX
+
+    return read_text_file(path, "--pr-template", TEMPLATE_MAX) if path else None
 
 
 def _to_json(project: Project, current_id: str) -> dict[str, Any]:
