@@ -99,19 +99,34 @@ def thread_text(messages: tuple[MissionMessage, ...] | list[MissionMessage]) -> 
     return "\n\n".join(parts)
 
 
+def commit_note(leftovers_committed: bool) -> str:
+    """How the agent's work gets committed (agents in safe modes may not run git)."""
+    if leftovers_committed:
+        return "uncommitted work is committed for you when the session ends"
+    return "commit your work here"
+
+
 def prompt_sections(
-    context: MissionContext, *, branch: str | None = None, tools_note: str | None = None
+    context: MissionContext,
+    *,
+    branch: str | None = None,
+    tools_note: str | None = None,
+    leftovers_committed: bool = True,
 ) -> list[tuple[str, str]]:
     """Ordered ``(heading, markdown)`` sections; empty ones are left out.
 
     ``branch`` is the worktree's branch when the runtime writes the prompt for a session.
     ``tools_note`` (``solo_unicorn_tui.mcp.wiring.tools_prompt``) replaces the line telling
     the agent to report through the shell, for sessions that have the MCP server.
+    ``leftovers_committed`` is the profile's ``commit_leftovers``: the runner commits what the
+    agent leaves uncommitted, so the prompt does not ask for git (a safe mode may forbid it).
     """
     mission = context.mission
     where = [f"Mission id: {mission.id}", f"Stage: {mission.stage}"]
     if branch:
-        where.append(f"Branch: {branch} (you are in its worktree; commit your work here)")
+        where.append(
+            f"Branch: {branch} (you are in its worktree; {commit_note(leftovers_committed)})"
+        )
     sections: list[tuple[str, str]] = [("Session", "\n".join(where))]
     if context.actor is not None:
         actor = context.actor
@@ -181,7 +196,13 @@ def prompt_sections(
 
 
 def render_prompt(
-    context: MissionContext, *, branch: str | None = None, tools_note: str | None = None
+    context: MissionContext,
+    *,
+    branch: str | None = None,
+    tools_note: str | None = None,
+    leftovers_committed: bool = True,
 ) -> str:
-    sections = prompt_sections(context, branch=branch, tools_note=tools_note)
+    sections = prompt_sections(
+        context, branch=branch, tools_note=tools_note, leftovers_committed=leftovers_committed
+    )
     return "\n\n".join(f"## {heading}\n\n{body}" for heading, body in sections) + "\n"

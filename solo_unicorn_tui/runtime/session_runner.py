@@ -72,7 +72,7 @@ from storage.database import Database
 from storage.documents import sync_documents_from_worktree
 from storage.errors import ConflictError
 from storage.ids import new_id
-from storage.mission_context import mission_context, render_prompt
+from storage.mission_context import commit_note, mission_context, render_prompt
 from storage.models import CodeAgentSession, Mission
 from storage.questions import ANSWERED, QUESTION, ask_from_document
 from storage.repositories import RepositoryLink
@@ -213,8 +213,9 @@ def resume_plan(
         return Resume(
             previous.agent_session_id,
             f"A reviewer sent your work on the {mission.stage} stage back with this feedback:"
-            f"\n\n{mission.review_feedback}\n\nAddress it in this worktree, commit your changes, "
-            "and record the results the same way as before.",
+            f"\n\n{mission.review_feedback}\n\nAddress it in this worktree "
+            f"({commit_note(profile.commit_leftovers)}), and record the results the same way "
+            "as before.",
             "rejected with feedback",
         )
     if previous.status in ("failed", "timeout", session_ops.RATE_LIMITED):
@@ -222,8 +223,8 @@ def resume_plan(
         return Resume(
             previous.agent_session_id,
             f"Your previous run on the {mission.stage} stage did not finish ({why[:1000]}). "
-            "Continue from where you stopped, commit your work, and record the results the same "
-            "way as before.",
+            f"Continue from where you stopped ({commit_note(profile.commit_leftovers)}), and "
+            "record the results the same way as before.",
             f"retry after {previous.status}",
         )
     return None
@@ -538,6 +539,7 @@ class SessionRunner:
                 await mission_context(self.db, mission.id),
                 branch=info.branch,
                 tools_note=tools_prompt() if profile.gets_mcp else None,
+                leftovers_committed=profile.commit_leftovers,
             )
         _write_private(prompt_file, prompt)
         await session_ops.create_session(

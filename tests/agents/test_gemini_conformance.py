@@ -2,8 +2,10 @@
 
 The API key comes from ``agent login gemini`` (the keyring) and reaches only that process;
 gemini gets its own settings folder under ``sessions/`` (API-key auth, telemetry off), never
-the user's ``~/.gemini``. A prompt of over 300 KB arrives intact on standard input; the model's
-tool calls write a file and commit it; usage (its router's request included) and the session
+the user's ``~/.gemini``. Gemini runs in ``--approval-mode auto_edit``: no request offers the
+shell tool. A prompt of over 300 KB arrives intact on standard input; the model's tool calls
+write a file and edit it (``write_file``, ``replace``, no prompt), and the runner commits what it
+left; usage (its router's request included) and the session
 id are recorded; the readable log shows the tool calls; a rejected stage resumes the session.
 There the model reports by our MCP tools (``mcp_solo-unicorn_TOOL``, as gemini names them; no
 shell command) and then meets a 429: the solution and the proposed mission are on the board,
@@ -49,8 +51,13 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
         Turn(
             tool_calls=[
                 (
-                    "run_shell_command",
-                    {"command": "git add hello.txt && git commit -m 'add hello'"},
+                    "replace",
+                    {
+                        "file_path": "hello.txt",
+                        "instruction": "Greet the world, not just anyone.",
+                        "old_string": "hi\n",
+                        "new_string": "hi world\n",
+                    },
                 )
             ],
             input_tokens=120,
@@ -74,6 +81,9 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
         requests = agent_requests(standin.requests)
         assert len(requests) == 3
         assert all(r.headers.get("x-goog-api-key") == "g-standin-key" for r in requests)
+        offered = gemini.offered_tools(requests[0].body)
+        assert {"write_file", "replace", "mcp_solo-unicorn_report_solution"} <= set(offered)
+        assert "run_shell_command" not in offered, offered
         prompt = gemini.user_texts(requests[0].body)
         assert any(holds_big_prompt(text) for text in prompt)
 
@@ -86,11 +96,16 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
         assert session["cost_usd"] is None  # gemini reports no cost
         assert session["agent_session_id"]
         branch = box.git("branch", "--list", "solo-unicorn/*", "--format=%(refname:short)")
-        assert box.git("log", "--format=%s", branch).splitlines()[0] == "add hello"
-        assert box.git("show", f"{branch}:hello.txt") == "hi"
+        subject = box.git("log", "--format=%s", branch).splitlines()[0]
+        assert subject == "Say hello: work left uncommitted by gemini"
+        assert box.git("show", f"{branch}:hello.txt") == "hi world"
         readable = readable_log(session)
         assert "▸ write_file hello.txt" in readable
-        assert "▸ run_shell_command git add hello.txt && git commit -m 'add hello'" in readable
+        assert "▸ replace hello.txt" in readable
+        assert "run_shell_command" not in readable
+        assert "committed 1 file(s) the agent left uncommitted" in Path(
+            session["log_path"]
+        ).read_text(encoding="utf-8")
         assert "All done." in readable and '{"type"' not in readable
         settings = Path(session["log_path"]).parent / "agent-config" / mission["id"] / "gemini"
         assert (settings / ".gemini" / "settings.json").exists()
@@ -125,5 +140,6 @@ def test_gemini_mission_commits_records_usage_and_resumes(tmp_path: Path, gemini
     assert "▸ solo-unicorn.report_solution" in readable, readable
     assert "▸ solo-unicorn.propose_mission" in readable
     assert "run_shell_command" not in readable and "rate limited" in readable
+    assert all("run_shell_command" not in gemini.offered_tools(r.body) for r in requests)
     limit = box.assert_rate_limited(mission["id"], "gemini")
     assert "Resource has been exhausted" in limit["rate_limit_reason"]

@@ -48,9 +48,13 @@ async def test_feedback_and_actor_reach_the_prompt(workspace: Workspace) -> None
     assert f"solo-unicorn-docs/missions/{mission.id}/solution.md" in prompt
     assert "Focus areas: edge cases" in prompt
     assert "Branch:" not in prompt and f"Mission id: {mission.id}" in prompt
-    assert "Branch: solo-unicorn/x-add-search" in render_prompt(
-        context, branch="solo-unicorn/x-add-search"
-    )
+    on_branch = render_prompt(context, branch="solo-unicorn/x-add-search")
+    assert "Branch: solo-unicorn/x-add-search" in on_branch
+    # The runner commits the leftovers, so the agent is not asked to run git (unless the
+    # profile opted out of that).
+    assert "uncommitted work is committed for you" in on_branch
+    own = render_prompt(context, branch="solo-unicorn/x", leftovers_committed=False)
+    assert "commit your work here" in own and "committed for you" not in own
     await update_mission(db, mission.id, last_error="timed out after 60 s")
     failed = render_prompt(await mission_context(db, mission.id))
     assert "## The previous attempt failed with\n\ntimed out after 60 s" in failed

@@ -62,7 +62,17 @@ GEMINI = AgentProfile(
     name="gemini",
     type="gemini",
     # Without a terminal on stdin gemini runs headless and reads the prompt from it.
-    argv=["gemini", "--skip-trust", "--yolo", "--output-format", "stream-json", RESUME],
+    # ``auto_edit`` allows its file tools (write_file, replace) and does not offer the shell
+    # tool at all; our MCP server is trusted in its settings, and the runner commits the work.
+    argv=[
+        "gemini",
+        "--skip-trust",
+        "--approval-mode",
+        "auto_edit",
+        "--output-format",
+        "stream-json",
+        RESUME,
+    ],
     prompt_stdin=True,
     resume_args=["--resume", "{agent_session_id}"],
     env={"GEMINI_TELEMETRY_ENABLED": "false"},

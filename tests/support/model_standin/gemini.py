@@ -58,6 +58,17 @@ def user_texts(body: dict[str, Any]) -> list[str]:
     ]
 
 
+def offered_tools(body: dict[str, Any]) -> list[str]:
+    """The names of the functions a request offers the model (its ``functionDeclarations``)."""
+    return [
+        declaration["name"]
+        for tool in body.get("tools") or []
+        if isinstance(tool, dict)
+        for declaration in tool.get("functionDeclarations") or []
+        if isinstance(declaration, dict) and isinstance(declaration.get("name"), str)
+    ]
+
+
 def _usage(turn: Turn) -> dict[str, int]:
     usage = {
         "promptTokenCount": turn.input_tokens,
