@@ -10,7 +10,8 @@ the CLI at it, with our tools allowed without a prompt:
   and the model does not see our tools, which it names ``mcp__solo_unicorn__TOOL``)
 - gemini: ``mcpServers`` (with ``trust``) in ``.gemini/settings.json`` of its isolated home
   (``GEMINI_CLI_HOME``: the profile's folder, or one in the session folder)
-- opencode: ``OPENCODE_CONFIG`` → a config file with ``mcp`` (merged over the user's)
+- opencode: ``OPENCODE_CONFIG`` → a config file with ``mcp`` and ``permission``
+  ``solo-unicorn_*`` allowed (merged over the user's)
 
 Verified against claude 2.1.197, codex 0.171.0, gemini 0.61.0 and opencode 1.18.33. Nothing
 here imports the MCP SDK.
@@ -180,6 +181,7 @@ def write_session_mcp_config(
                 "timeout": STARTUP_TIMEOUT_SECONDS * 1000,
             }
         },
+        "permission": {f"{SERVER_NAME}_*": "allow"},
     }
     path = _private(session_dir / "opencode.json", json.dumps(config, indent=2) + "\n")
     return SessionMcp([], {"OPENCODE_CONFIG": str(path)}, [path])

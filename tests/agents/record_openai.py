@@ -4,7 +4,8 @@
 
 Each recording is what the CLI printed (stdout and stderr merged, as the runner reads it); the
 parser tests replay them. The scenarios are the ones the parser tests expect: a turn with
-reasoning tokens whose tool call writes and commits a file, and rate limits.
+reasoning tokens whose tool call writes and commits a file (opencode: writes it with
+``apply_patch``, its shell being denied), and rate limits.
 """
 
 from __future__ import annotations
@@ -48,17 +49,21 @@ def codex_turns(worktree: Path) -> list[Turn]:
     ]
 
 
+#: How GPT-5 models edit in opencode (it offers ``apply_patch`` to them, not edit/write).
+ADD_HELLO = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch"
+
+
 def opencode_turns() -> list[Turn]:
     return [
         Turn(
             text="Writing hello.txt.",
-            tool_calls=[("bash", {"command": COMMIT, "description": "write and commit"})],
+            tool_calls=[("apply_patch", {"patchText": ADD_HELLO})],
             input_tokens=1000,
             cached_tokens=100,
             output_tokens=60,
             reasoning_tokens=20,
         ),
-        Turn(text="Done: hello.txt is committed.", input_tokens=1100, output_tokens=30),
+        Turn(text="Done: hello.txt is written.", input_tokens=1100, output_tokens=30),
     ]
 
 
@@ -134,7 +139,7 @@ def main() -> int:
                     checkout,
                     base / name / "session",
                     base_url=standin.url,
-                    prompt="Write hello.txt and commit it.",
+                    prompt="Write hello.txt.",
                 )
                 code, lines = run_launch(launch, checkout.worktree)
             record(name, lines, code)

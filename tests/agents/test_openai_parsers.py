@@ -119,11 +119,11 @@ def test_opencode_tools_text_and_usage():
     (session,) = of(AgentSessionId, events)
     assert session.session_id.startswith("ses_")
     (call,) = of(ToolCall, events)
-    assert call.name == "bash" and call.summary.startswith("printf 'hello\\n' > hello.txt")
+    assert (call.name, call.summary) == ("apply_patch", "add hello.txt")  # its shell is denied
     assert of(ToolResult, events) == [ToolResult(True, "", call.call_id)]
     assert [e.text for e in of(AssistantText, events)] == [
         "Writing hello.txt.",
-        "Done: hello.txt is committed.",
+        "Done: hello.txt is written.",
     ]
 
 

@@ -1,18 +1,23 @@
 """opencode 1.18.33, for real (the built-in profile), against the Chat Completions stand-in,
 through ``solo-unicorn work --once``.
 
+The profile's permissions allow edits and our MCP tools and deny the shell: no request offers
+``bash``, and a ``bash`` call the model makes anyway is refused without running.
+
 One mission in two runs. In the first, a prompt of over 300 KB arrives intact; the model reports
 by our MCP tools (``solo-unicorn_TOOL``, as opencode names them; no shell command), then meets a
 429 naming a one-second reset (opencode's own retries are quick: ``retry-after-ms``), so the
 profile is rate-limited and the mission goes back to the queue without using a recovery attempt.
 After the reset the next run resumes the same opencode session (``--session``; the prompt is
-already in it), its bash call writes and commits a file, usage is recorded (reasoning and cache
-counted once), the readable log shows the call, and no title request is made.
+already in it), its refused bash call leaves nothing, its ``apply_patch`` call (how GPT-5 models
+edit in opencode) writes a file that the runner commits, usage is recorded (reasoning and cache
+counted once), the readable log shows the calls, and no title request is made.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.agents.harness import (
     PROPOSAL,
@@ -22,10 +27,15 @@ from tests.agents.harness import (
     openai_env,
     readable_log,
 )
+from tests.agents.record_openai import ADD_HELLO
 from tests.support.model_standin.chat_completions import chat_routes, rate_limit_body
 from tests.support.model_standin.server import Script, Turn, serve
 
-COMMIT = "printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add hello'"
+SHELL = "printf 'ran\\n' > shell-ran.txt"
+
+
+def offered(body: dict[str, Any]) -> set[str]:
+    return {tool["function"]["name"] for tool in body.get("tools") or []}
 
 
 def test_opencode_rate_limited_then_resumes_commits_and_records_usage(
@@ -49,6 +59,9 @@ def test_opencode_rate_limited_then_resumes_commits_and_records_usage(
         first = box.cli("work", "--once")
         assert first.returncode == 1, first.stdout + first.stderr
         assert holds_big_prompt(str(standin.requests[0].body["messages"]))
+        tools = offered(standin.requests[0].body)
+        assert {"apply_patch", "solo-unicorn_report_solution"} <= tools
+        assert "bash" not in tools, tools
         (session,) = box.sessions()
         assert session["status"] == "rate_limited", session["error_message"]
         limit = box.assert_rate_limited(mission["id"], "opencode")
@@ -63,9 +76,10 @@ def test_opencode_rate_limited_then_resumes_commits_and_records_usage(
 
         del script.turns[script.position :]
         script.turns += [
+            Turn(tool_calls=[("bash", {"command": SHELL, "description": "try the shell"})]),
             Turn(
                 text="Writing hello.txt.",
-                tool_calls=[("bash", {"command": COMMIT, "description": "write and commit"})],
+                tool_calls=[("apply_patch", {"patchText": ADD_HELLO})],
                 input_tokens=1000,
                 cached_tokens=100,
                 output_tokens=60,
@@ -86,11 +100,19 @@ def test_opencode_rate_limited_then_resumes_commits_and_records_usage(
     assert done["status"] == "completed", done["error_message"]
     assert f"resumed agent session {session['agent_session_id']}" in done["start_reason"]
     assert done["agent_session_id"] == session["agent_session_id"]
-    # step 1: 1000 in (100 cached), 60 out (20 reasoning); step 2: 10 in, 5 out
-    assert (done["input_tokens"], done["output_tokens"]) == (1010, 65)
+    # bash: 10 in, 5 out; apply_patch: 1000 in (100 cached), 60 out (20 reasoning); 10 in, 5 out
+    assert (done["input_tokens"], done["output_tokens"]) == (1020, 70)
     assert done["cost_usd"] == 0.0
+    assert all("bash" not in offered(b) for b in bodies)
+    refusal = [m for m in bodies[1]["messages"] if m["role"] == "tool"][-1]
+    assert "unavailable tool 'bash'" in refusal["content"], refusal
     branch = box.branch()
-    assert box.git("log", "--format=%s", branch).splitlines()[0] == "add hello"
+    subject = box.git("log", "--format=%s", branch).splitlines()[0]
+    assert subject == "Say hello: work left uncommitted by opencode"
+    assert box.git("show", f"{branch}:hello.txt") == "hello"
+    assert "shell-ran.txt" not in box.git("ls-tree", "-r", "--name-only", branch)
     readable = readable_log(done)
-    assert "▸ bash " in readable and "git commit -q -m 'add hello'" in readable
+    assert "▸ apply_patch add hello.txt" in readable, readable
+    assert "▸ invalid bash" in readable and "▸ bash" not in readable  # refused, not run
+    assert "committed 1 file(s) the agent left uncommitted" in readable
     assert "All done." in readable and '{"type"' not in readable

@@ -149,6 +149,8 @@ def test_each_cli_gets_the_same_server_for_this_session_only(home: Home) -> None
     assert entry["type"] == "local" and entry["enabled"] is True
     assert entry["command"] == [server["command"], *server["args"]]
     assert entry["environment"] == server["env"]
+    permission = json.loads(opencode_file.read_text())["permission"]
+    assert permission == {f"{SERVER_NAME}_*": "allow"}  # the user's other rules are kept
 
     assert not supports_mcp("aider")
     assert write_session_mcp_config("aider", home, session, mission) == ([], {}, [])
@@ -272,3 +274,4 @@ def test_opencode_accepts_the_config(board: Board, tmp_path: Path) -> None:
     resolved = json.loads(out[out.index("{") :])
     expected = json.loads(made.files[0].read_text())["mcp"][SERVER_NAME]
     assert resolved["mcp"][SERVER_NAME] == expected
+    assert resolved["permission"][f"{SERVER_NAME}_*"] == "allow"

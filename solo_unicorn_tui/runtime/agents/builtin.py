@@ -96,6 +96,9 @@ DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 #: The provider name codex and opencode are configured with (``runtime.agents.launch``).
 CODEX_PROVIDER = "solo_unicorn"
 OPENCODE_MODEL = "gpt-5.1"
+#: opencode's permissions in its isolated config: file edits (``edit`` covers edit, write and
+#: apply_patch) and our MCP tools (``solo-unicorn_*``) without a prompt, no shell at all.
+OPENCODE_PERMISSION = {"edit": "allow", "bash": "deny", "solo-unicorn_*": "allow"}
 AIDER_MODEL = "openai/gpt-5.1"
 OPENAI_ENV = ["OPENAI_API_KEY", "OPENAI_BASE_URL"]
 

@@ -42,6 +42,7 @@ from solo_unicorn_tui.runtime.agents.builtin import (
     DEFAULT_OPENAI_BASE_URL,
     GEMINI_SETTINGS,
     OPENCODE_MODEL,
+    OPENCODE_PERMISSION,
 )
 from solo_unicorn_tui.runtime.agents.profile import AgentProfile
 
@@ -149,12 +150,19 @@ def add_session_mcp(
 
 
 def _merge_opencode(earlier: Path, ours: Path) -> None:
-    """OPENCODE_CONFIG names one file: the isolated config (its provider) plus our ``mcp``."""
+    """OPENCODE_CONFIG names one file: the isolated config (its provider and permissions) plus
+    our ``mcp`` and the permission for its tools."""
     try:
         base = json.loads(earlier.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise LaunchError(f"cannot read {earlier}: {error}") from None
-    base["mcp"] = json.loads(ours.read_text(encoding="utf-8"))["mcp"]
+    added = json.loads(ours.read_text(encoding="utf-8"))
+    base["mcp"] = added["mcp"]
+    permission = base.get("permission")
+    base["permission"] = {
+        **(permission if isinstance(permission, dict) else {}),
+        **added["permission"],
+    }
     _write_private(ours, json.dumps(base, indent=2) + "\n")
 
 
@@ -256,7 +264,7 @@ def _opencode_config(argv: list[str], env: Mapping[str, str], folder: Path) -> P
         # Its own undo snapshots (a git copy of the worktree per step) cost seconds per step;
         # the mission branch is the record here.
         "snapshot": False,
-        "permission": {"edit": "allow", "bash": "allow"},
+        "permission": OPENCODE_PERMISSION,
         "provider": {
             CODEX_PROVIDER: {
                 "npm": "@ai-sdk/openai-compatible",

@@ -51,9 +51,30 @@ _TOOL_ARGUMENT = {
 }
 
 
+_PATCH_OPERATIONS = {
+    "*** Add File: ": "add",
+    "*** Update File: ": "update",
+    "*** Delete File: ": "delete",
+}
+
+
+def patch_summary(patch: str) -> str:
+    """``add a.py, update b.py`` from an ``apply_patch`` envelope (GPT-5 models edit with it)."""
+    done = []
+    for line in patch.splitlines():
+        for header, verb in _PATCH_OPERATIONS.items():
+            if line.startswith(header):
+                done.append(f"{verb} {line[len(header) :].strip()}")
+    return ", ".join(done)
+
+
 def tool_summary(tool: str, given: Any) -> str:
     if not isinstance(given, dict):
         return ""
+    if tool == "apply_patch" and isinstance(given.get("patchText"), str):
+        found = patch_summary(given["patchText"])
+        if found:
+            return short(found)
     key = _TOOL_ARGUMENT.get(tool)
     value = given.get(key) if key else None
     if value is None:
