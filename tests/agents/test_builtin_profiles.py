@@ -13,9 +13,15 @@ from solo_unicorn_tui.cli.doctor import check_agent_versions
 from solo_unicorn_tui.home import Home
 from solo_unicorn_tui.runtime.agent_profiles import BUILTIN_PROFILES, AgentProfiles
 from solo_unicorn_tui.runtime.agents import versions
-from solo_unicorn_tui.runtime.agents.launch import agent_config_dir, prepare_launch
+from solo_unicorn_tui.runtime.agents.launch import (
+    add_session_mcp,
+    agent_config_dir,
+    prepare_launch,
+)
+from solo_unicorn_tui.runtime.agents.profile import AgentProfile
 from tests.support.runtime_fixtures import git, make_repo
 
+BY_NAME = {p.name: p for p in BUILTIN_PROFILES}
 PINS = Path(__file__).resolve().parents[1] / "agent_clis"
 PROGRAMS = {
     "claude": "@anthropic-ai/claude-code",
@@ -118,6 +124,47 @@ def test_opencode_aider_and_gemini_configuration_stays_in_the_mission_folder(tmp
     )
     settings = Path(gemini_env["GEMINI_CLI_HOME"]) / ".gemini" / "settings.json"
     assert json.loads(settings.read_text())["telemetry"] == {"enabled": False}
+
+
+#: What would switch a CLI's permission checks off: claude's and codex's bypass flags, gemini's
+#: ``--yolo`` (and ``approval-mode yolo``), claude's bypass permission mode.
+UNSAFE = ("yolo", "dangerously", "danger-full-access", "bypasspermissions")
+
+
+def _launched(profile: AgentProfile, tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
+    """A profile's argv and environment as a session starts it (launch preparation and the
+    MCP server included), and the text of every configuration file written for it."""
+    repo = make_repo(tmp_path / profile.name / "repo")
+    home = Home(tmp_path / profile.name / "home")
+    config = agent_config_dir(home.sessions_dir, "m1", profile.type)
+    values = {"worktree": str(repo), "mission_id": "m1", "prompt_file": "/p.md"}
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-x"}
+    argv, env = prepare_launch(
+        profile, profile.render_argv(values), env, worktree=repo, config_dir=config
+    )
+    argv, env = add_session_mcp(
+        profile, argv, env, home=home, session_id="s1", mission_id="m1", config_dir=config
+    )
+    files = sorted(p for p in home.sessions_dir.rglob("*") if p.is_file())
+    return argv, env, "\n".join(p.read_text(encoding="utf-8") for p in files)
+
+
+def test_no_builtin_profile_switches_the_permission_checks_off(tmp_path: Path) -> None:
+    launched = {p.name: _launched(p, tmp_path) for p in BUILTIN_PROFILES}
+    for name, (argv, env, files) in launched.items():
+        everything = " ".join([*argv, *env.values(), files, *BY_NAME[name].env.values()])
+        for word in UNSAFE:
+            assert word not in everything.lower(), f"{name} has {word!r}"
+    # and each safe mode is the one meant (AGENT-CLIS.md)
+    gemini_argv = launched["gemini"][0]
+    assert gemini_argv[gemini_argv.index("--approval-mode") + 1] == "auto_edit"
+    codex_argv = launched["codex"][0]
+    assert codex_argv[codex_argv.index("--sandbox") + 1] == "workspace-write"
+    opencode = json.loads(Path(launched["opencode"][1]["OPENCODE_CONFIG"]).read_text())
+    assert opencode["permission"] == {"edit": "allow", "bash": "deny", "solo-unicorn_*": "allow"}
+    claude_argv = launched["claude"][0]
+    assert "--permission-mode" not in claude_argv  # its default: ask, i.e. deny in --print
+    assert not {"Bash", "Bash(*)"} & set(claude_argv)  # git and our CLI only
 
 
 @pytest.mark.parametrize(("installed", "warned"), [("0.170.9", "older"), ("0.171.4", None)])

@@ -50,10 +50,10 @@ class AgentProfile(BaseModel):
     """Give the agent a configuration folder of its own under ``sessions/`` (one per mission)
     instead of the user's (gemini: ``GEMINI_CLI_HOME``)."""
     commit_leftovers: bool = True
+    """After the session, commit what the agent left uncommitted in the worktree."""
     mcp: bool = True
     """Start each session with the ``solo-unicorn`` MCP server (claude, codex, gemini and
     opencode; aider has no MCP support), so the agent reports by tool calls, not the shell."""
-    """After the session, commit what the agent left uncommitted in the worktree."""
     builtin: bool = Field(default=False, exclude=True)
     verified_version: str | None = Field(default=None, exclude=True)
     """The CLI version this built-in profile was verified against."""
