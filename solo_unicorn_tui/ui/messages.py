@@ -28,6 +28,11 @@ class BoardChanged(Message):
         self.follow = follow
 
 
+class ReplicaChanged(Message):
+    """Another process committed to the replica (the board noticed): a screen open over the
+    board reloads what it shows."""
+
+
 class BoardReady(Message):
     """The first cards are on screen: the board is interactive."""
 

@@ -26,6 +26,7 @@ from solo_unicorn_tui.ui.messages import (
     BoardChanged,
     BoardReady,
     FollowedSessionChanged,
+    ReplicaChanged,
     RuntimeEventMessage,
     RuntimeStatusChanged,
     SessionActivityChanged,
@@ -328,6 +329,10 @@ class BoardScreen(Screen[None]):
             if changed and self.runtime_host is not None:
                 self.runtime_host.refollow()  # a session may have started in another process
                 await self.runtime_host.refresh_limit()  # a repository may have been linked
+            if changed:
+                for screen in self.app.screen_stack:
+                    if screen is not self:
+                        screen.post_message(ReplicaChanged())
             if changed and not self.pending_writes:
                 self.reload_all()
         except NoMatches:

@@ -1,7 +1,9 @@
 """One mission in full: description, clarification, solution, tasks and the events timeline.
 
 ``v`` opens the review view; a decision made there closes this screen too and is handed to
-whoever opened it (the board writes it).
+whoever opened it (the board writes it). When another process changes the replica (an agent
+reporting through MCP) the board says so (:class:`~solo_unicorn_tui.ui.messages.ReplicaChanged`)
+and the screen reloads.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from textual.widgets import Footer, Static
 from solo_unicorn_tui.cli.safe_text import printable
 from solo_unicorn_tui.ui.board_data import BoardData, MissionDetail
 from solo_unicorn_tui.ui.errors import report_failure
-from solo_unicorn_tui.ui.messages import BoardChanged
+from solo_unicorn_tui.ui.messages import BoardChanged, ReplicaChanged
 from solo_unicorn_tui.ui.screens.review import ReviewDecision, ReviewScreen
 from storage.ids import short_id
 
@@ -150,6 +152,10 @@ class MissionScreen(Screen[ReviewDecision | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._load()
+
+    def on_replica_changed(self, _message: ReplicaChanged) -> None:
+        """An agent (another process) wrote to the replica: show the mission as it is now."""
         self._load()
 
     @work(exclusive=True, group="mission")
