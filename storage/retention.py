@@ -16,9 +16,11 @@ Tombstones themselves (rows of any replicated table marked deleted, last changed
 ``tombstones_days`` ago) are then removed from this replica for good, with the timeline events of
 a removed mission. That is local, not a replicated edit: every other replica keeps or removes
 its own copy. With a server (``require_pushed``) only a tombstone whose changes have all been
-pushed and confirmed (nothing of the row left in the outbox) goes, so the delete reaches the
-server first; a later pull of the row arrives deleted and is not stored again
-(:func:`sync.replica.apply_batch`). A solo replica removes by age alone.
+pushed and confirmed (nothing of the row left in the outbox) goes, so the server holds the
+delete first: should another replica edit the row later, the pull brings it back as the
+server's merged row, still deleted (its delete clock wins), and a later gc removes it again;
+only an explicit restore (``deleted`` false under a newer clock) makes it live. A solo replica
+removes by age alone.
 """
 
 from __future__ import annotations

@@ -93,11 +93,7 @@ async def apply_batch(db: Database, batch: PullBatch) -> int:
                 if row["hlc"] > newest:
                     newest = row["hlc"]
                 if row["id"] not in local:
-                    # A deleted row this replica does not hold (never had, or its old tombstone
-                    # was removed by gc) stays absent: the server's full row comes again if it
-                    # is ever restored.
-                    if not row.get("deleted"):
-                        inserts.append({name: row.get(name) for name in names})
+                    inserts.append({name: row.get(name) for name in names})
                     continue
                 wins, merged = merge_columns(local[row["id"]], row, clocks)
                 if not wins:
