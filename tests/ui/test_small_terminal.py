@@ -172,6 +172,8 @@ async def test_the_mission_screen_and_its_thread_fit(tmp_path: Path) -> None:
             db, identity.project_id, ops.MissionDraft(title="Dark mode", ready=True)
         )
         await questions.ask_question(db, mission.id, "Which palette: nord or solarized?")
+        await questions.answer_question(db, mission.id, "Nord, with the usual accents.")
+        await questions.ask_question(db, mission.id, "Dark by default, or follow the OS?")
         app = app_on_db(db, identity)
         async with app.run_test(size=SMALL) as pilot:
             await settle(pilot)
@@ -184,6 +186,8 @@ async def test_the_mission_screen_and_its_thread_fit(tmp_path: Path) -> None:
             thread = await _open(pilot, "t")
             assert isinstance(thread, ThreadScreen)
             assert_inside(thread, ".dialog")
+            scroll = thread.query_one("#thread-scroll")
+            assert scroll.max_scroll_y > 0 and scroll.scroll_y == scroll.max_scroll_y  # newest
             await tab_through(pilot)
     finally:
         await db.close()
@@ -280,3 +284,19 @@ async def test_the_edit_form_blockers_delete_and_reject_dialogs_fit(tmp_path: Pa
                 assert app.screen is app.board
     finally:
         await db.close()
+
+
+async def test_the_finish_dialog_fits(replica: Replica) -> None:
+    from solo_unicorn_tui.ui.dialogs.finish import FinishScreen
+
+    db, identity, _ids = replica
+    app = app_on_db(db, identity)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        branch = "solo-unicorn/000017-review-the-sync-protocol"
+        app.push_screen(FinishScreen("Review the sync protocol", branch, "main", "2 ahead"))
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, FinishScreen)
+        assert_inside(dialog, ".dialog")
+        await tab_through(pilot)

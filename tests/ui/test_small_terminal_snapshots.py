@@ -117,3 +117,14 @@ def test_session_logs_80x24(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(LogsHost(_entries(tmp_path)), terminal_size=SMALL, run_before=shown)
+
+
+def test_finish_dialog_80x24(snap_compare: Any, replica_path: Path) -> None:
+    from solo_unicorn_tui.ui.dialogs.finish import FinishScreen
+
+    async def finish(pilot: Pilot[Any]) -> None:
+        branch = "solo-unicorn/000017-review-the-sync-protocol"
+        pilot.app.push_screen(FinishScreen("Review the sync protocol", branch, "main", "2 ahead"))
+
+    app = app_on_path(replica_path)
+    assert snap_compare(app, terminal_size=SMALL, run_before=keys(after=finish))
