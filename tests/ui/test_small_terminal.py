@@ -55,6 +55,11 @@ async def test_the_board_keeps_help_and_quit_in_its_footer(replica: Replica) -> 
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         assert_footer_keeps(app.screen, "Help", "Quit")
+        await _open(pilot, "slash")  # the filter line, focused, is on screen
+        assert app.focused is not None
+        assert_shown(app.screen, app.focused)
+        await _open(pilot, "escape")  # while typing, ? and q are letters; after, keys again
+        assert_footer_keeps(app.screen, "Help", "Quit")
 
 
 async def test_the_project_switcher_and_its_dialogs_fit(replica: Replica) -> None:
@@ -103,6 +108,7 @@ async def test_the_flow_and_stage_dialogs_fit(replica: Replica) -> None:
     async with app.run_test(size=SMALL) as pilot:
         settings = await _open(pilot, "S")
         assert_footer_keeps(settings, "Back")
+        await tab_through(pilot)
         form = await _open(pilot, "n")
         assert isinstance(form, NewFlowScreen)
         assert_inside(form, ".dialog")
