@@ -43,6 +43,9 @@ class RetentionSettings(BaseModel):
     """Agent session logs (``sessions/{id}.log``) of Done missions, once ended this long ago."""
     fallback_runs_days: float = Field(default=180.0, gt=0)
     """Finished Mission Fallback runs and their items, once started this long ago."""
+    tombstones_days: float = Field(default=90.0, gt=0)
+    """Deleted rows (tombstones) removed from this replica once deleted this long ago; with a
+    server, only after the server confirmed the delete."""
     app_log_days: int = Field(default=DEFAULT_KEEP_DAYS, gt=0)
     """Daily app log files (``logs/``) kept."""
 

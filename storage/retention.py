@@ -11,6 +11,16 @@ Review stays with its log however old, and so does a run whose proposal became s
 A deleted mission counts as finished. Deletions are tombstones written through the one write
 path, so they sync like any other edit. :func:`plan_prune` only reads, so a dry run reports
 exactly what :func:`apply_prune` would then do.
+
+Tombstones themselves (rows of any replicated table marked deleted, last changed more than
+``tombstones_days`` ago) are then removed from this replica for good, with the timeline events of
+a removed mission. That is local, not a replicated edit: every other replica keeps or removes
+its own copy. With a server (``require_pushed``) only a tombstone whose changes have all been
+pushed and confirmed (nothing of the row left in the outbox) goes, so the server holds the
+delete first: should another replica edit the row later, the pull brings it back as the
+server's merged row, still deleted (its delete clock wins), and a later gc removes it again;
+only an explicit restore (``deleted`` false under a newer clock) makes it live. A solo replica
+removes by age alone.
 """
 
 from __future__ import annotations
@@ -19,17 +29,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Exists, Table, and_, delete, exists, func, not_, or_, select
 
 from storage.changes import ChangeWriter
 from storage.database import Database
-from storage.models import CodeAgentSession, Mission, MissionFallbackItem, MissionFallbackRun
+from storage.models import (
+    REPLICATED_TABLES,
+    CodeAgentSession,
+    Mission,
+    MissionEvent,
+    MissionFallbackItem,
+    MissionFallbackRun,
+    OutboxEntry,
+)
 from storage.sessions import ACTIVE_STATUSES
 
 sessions = CodeAgentSession.__table__
 missions = Mission.__table__
 runs = MissionFallbackRun.__table__
 items = MissionFallbackItem.__table__
+events = MissionEvent.__table__
+outbox = OutboxEntry.__table__
 FINISHED_RUNS = ("completed", "cancelled", "errored")
 BATCH = 100
 
@@ -39,6 +59,7 @@ class RetentionPolicy:
     sessions_days: float = 90.0
     logs_days: float = 30.0
     fallback_runs_days: float = 180.0
+    tombstones_days: float = 90.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +76,12 @@ class PrunePlan:
     """This workstation's session logs (and prompt files) to delete."""
     fallback_runs: list[str] = field(default_factory=list)
     fallback_items: list[str] = field(default_factory=list)
+    tombstones: dict[str, list[str]] = field(default_factory=dict)
+    """Deleted rows to remove from this replica, by table (a removed mission's events too)."""
+
+    @property
+    def tombstone_count(self) -> int:
+        return sum(len(ids) for ids in self.tombstones.values())
 
 
 def _open_mission(mission_id: ColumnElement[str]) -> Exists:
@@ -64,10 +91,44 @@ def _open_mission(mission_id: ColumnElement[str]) -> Exists:
     )
 
 
+def _pushed(table: Table) -> Exists:
+    """Something of this row still waits in the outbox (not yet confirmed by the server)."""
+    return exists().where(outbox.c.table_name == table.name, outbox.c.row_id == table.c.id)
+
+
+async def _old_tombstones(
+    conn: Any, cutoff: datetime, require_pushed: bool
+) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, table in REPLICATED_TABLES.items():
+        query = select(table.c.id).where(table.c.deleted.is_(True), table.c.updated_at < cutoff)
+        if require_pushed:
+            query = query.where(not_(_pushed(table)))
+        ids = list((await conn.execute(query.order_by(table.c.id))).scalars())
+        if ids:
+            found[name] = ids
+    mission_ids = found.get(missions.name, [])
+    if mission_ids:
+        timeline = select(events.c.id).where(
+            events.c.mission_id.in_(mission_ids), events.c.deleted.is_(False)
+        )
+        if require_pushed:
+            timeline = timeline.where(not_(_pushed(events)))
+        ids = list((await conn.execute(timeline.order_by(events.c.id))).scalars())
+        found[events.name] = sorted({*found.get(events.name, []), *ids})
+    return found
+
+
 async def plan_prune(
-    db: Database, workstation_id: str, policy: RetentionPolicy, now: datetime
+    db: Database,
+    workstation_id: str,
+    policy: RetentionPolicy,
+    now: datetime,
+    *,
+    require_pushed: bool = False,
 ) -> PrunePlan:
-    """What is old and finished at ``now`` (reads only)."""
+    """What is old and finished at ``now`` (reads only); ``require_pushed``: a server is
+    configured, so only tombstones the server has confirmed are removed."""
     ended = func.coalesce(sessions.c.ended_at, sessions.c.created_at)
     finished = and_(
         sessions.c.deleted.is_(False),
@@ -112,6 +173,9 @@ async def plan_prune(
                 for r in await conn.execute(old_logs.order_by(sessions.c.id))
             ],
             fallback_runs=list((await conn.execute(old_runs.order_by(runs.c.id))).scalars()),
+            tombstones=await _old_tombstones(
+                conn, now - timedelta(days=policy.tombstones_days), require_pushed
+            ),
         )
         if plan.fallback_runs:
             plan.fallback_items = list(
@@ -132,8 +196,13 @@ async def plan_prune(
 async def apply_prune(db: Database, plan: PrunePlan, *, batch: int = BATCH) -> None:
     """Tombstone the plan's rows and clear its log paths, ``batch`` rows per write transaction
     (a first prune of a long history must not hold the replica's write lock for long)."""
+    removed = set(plan.tombstones.get(sessions.name, []))
     steps: list[tuple[Any, str, dict[str, Any]]] = [
-        *((sessions, f.session_id, {"log_path": None, "prompt_path": None}) for f in plan.logs),
+        *(
+            (sessions, f.session_id, {"log_path": None, "prompt_path": None})
+            for f in plan.logs
+            if f.session_id not in removed
+        ),
         *((sessions, row_id, {"deleted": True}) for row_id in plan.sessions),
         *((items, row_id, {"deleted": True}) for row_id in plan.fallback_items),
         *((runs, row_id, {"deleted": True}) for row_id in plan.fallback_runs),
@@ -143,3 +212,9 @@ async def apply_prune(db: Database, plan: PrunePlan, *, batch: int = BATCH) -> N
             writer = ChangeWriter(db, conn)
             for table, row_id, values in steps[first : first + batch]:
                 await writer.update(table, row_id, values)
+    for name, ids in plan.tombstones.items():
+        table = REPLICATED_TABLES[name]
+        for first in range(0, len(ids), batch):
+            async with db.write() as conn:
+                # Local only (no ChangeWriter): every replica removes its own old tombstones.
+                await conn.execute(delete(table).where(table.c.id.in_(ids[first : first + batch])))

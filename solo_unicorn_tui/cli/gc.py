@@ -10,7 +10,10 @@ from solo_unicorn_tui.cli.output import add_action, print_json
 
 def register(sub: Any) -> None:
     parser = add_action(
-        sub, "gc", "prune old finished sessions, session logs, fallback runs and app logs", _gc
+        sub,
+        "gc",
+        "prune old finished sessions, session logs, fallback runs, deleted rows and app logs",
+        _gc,
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="report what would go; delete nothing"
@@ -35,7 +38,8 @@ async def _gc(args: argparse.Namespace) -> int:
         f"{verb}: {report.sessions} sessions (ended > {keep.sessions_days:g} days ago), "
         f"{report.session_logs} session logs (> {keep.logs_days:g} days), "
         f"{report.fallback_runs} fallback runs with {report.fallback_items} items "
-        f"(> {keep.fallback_runs_days:g} days), {report.app_logs} app logs "
+        f"(> {keep.fallback_runs_days:g} days), {report.tombstones} deleted rows "
+        f"(> {keep.tombstones_days:g} days), {report.app_logs} app logs "
         f"(> {keep.app_log_days} days); {human_size(report.bytes_freed)} freed"
     )
     return 0

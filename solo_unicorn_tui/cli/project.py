@@ -1,7 +1,8 @@
-"""``solo-unicorn project …``: the organization's projects (add, list, rename, archive, set).
+"""``solo-unicorn project …``: the organization's projects (add, list, use, rename, archive, set).
 
 A project is named by id, unique id suffix or name; ``show``, ``set`` and ``rename`` without one
-act on the current project (the one the other commands use).
+act on the current project (the one the other commands use, chosen with ``use`` or on the
+board). The current project and the last active one are not archived.
 
 Pull request settings: ``--pr-mode`` is what new missions get (``mission add --pr-mode``
 overrides it per mission); the template is added to every pull request body; the merge strategy
@@ -11,6 +12,7 @@ and branch deletion are what ``github merge`` and the review view's "merge PR" u
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from solo_unicorn_tui.cli.output import add_action, print_json, print_table
@@ -39,6 +41,11 @@ def register(sub: Any) -> None:
     rename = add_action(commands, "rename", "rename a project", _rename)
     rename.add_argument("project", nargs="?", help="project id or name (default: the current one)")
     rename.add_argument("--name", required=True, help="the new name")
+
+    use = add_action(
+        commands, "use", "make a project the current one (the board opens on it)", _use
+    )
+    use.add_argument("project", help="project id or name")
 
     archive = add_action(commands, "archive", "archive a project (hidden, kept)", _archive)
     archive.add_argument("project", help="project id or name")
@@ -230,12 +237,52 @@ async def _rename(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _use(args: argparse.Namespace) -> int:
+    from solo_unicorn_tui.config import save_settings
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage.identity import get_project
+
+    async with workspace_session() as ws:
+        project = await get_project(ws.db, await _project_id(ws, args.project))
+        if project.status == "archived":
+            raise UserError(
+                f"project {project.name!r} is archived; restore it first: "
+                f"solo-unicorn project archive {project.id} --restore"
+            )
+        save_settings(ws.home, {"project_id": project.id})
+    _emit(project, project.id, args.json)
+    return 0
+
+
+async def _refuse_archiving(ws: Workspace, project_id: str) -> None:
+    """The current project and the last active one are not archived (each says what to do)."""
+    from storage.projects import list_projects
+
+    active = await list_projects(ws.db, ws.identity.organization_id)
+    named = {p.id: p.name for p in active}
+    if project_id not in named:
+        return
+    if len(active) == 1:
+        raise UserError(
+            f"project {named[project_id]!r} is the only active project; add another first: "
+            "solo-unicorn project add --name NAME"
+        )
+    if project_id == ws.project_id:
+        other = next(p for p in active if p.id != project_id)
+        raise UserError(
+            f"project {named[project_id]!r} is the current project; switch first: "
+            f"solo-unicorn project use {shlex.quote(other.name)}"
+        )
+
+
 async def _archive(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
     from storage import projects
 
     async with workspace_session() as ws:
         project_id = await _project_id(ws, args.project)
+        if not args.restore:
+            await _refuse_archiving(ws, project_id)
         project = await projects.archive_project(ws.db, project_id, archived=not args.restore)
         current = ws.project_id
     _emit(project, current, args.json)

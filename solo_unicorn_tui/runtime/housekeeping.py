@@ -207,7 +207,13 @@ class Housekeeping:
         except Exception:
             log.exception("automatic pruning failed")
             return
-        if report.sessions or report.session_logs or report.fallback_runs or report.app_logs:
+        if (
+            report.sessions
+            or report.session_logs
+            or report.fallback_runs
+            or report.tombstones
+            or report.app_logs
+        ):
             log.info("pruned: %s", report.to_json())
 
     async def stop_pruning(self) -> None:

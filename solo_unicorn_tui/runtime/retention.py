@@ -1,5 +1,8 @@
 """``solo-unicorn gc`` and the dispatcher's pruning: rows by :mod:`storage.retention`, files here.
 
+Old tombstones are removed only once the server has confirmed them when a server is configured
+(``server_url``); a solo replica removes them by age.
+
 Session logs and prompt files are deleted only inside this home's ``sessions/`` folder (a synced
 row names a path, and a path from elsewhere is never trusted with a delete); app logs older than
 ``retention.app_log_days`` go from ``logs/``. A dry run reads the same plan and deletes nothing.
@@ -28,6 +31,7 @@ class GcReport:
     session_logs: int
     fallback_runs: int
     fallback_items: int
+    tombstones: int
     app_logs: int
     bytes_freed: int
 
@@ -37,7 +41,9 @@ class GcReport:
 
 def policy_of(settings: Settings) -> RetentionPolicy:
     keep = settings.retention
-    return RetentionPolicy(keep.sessions_days, keep.logs_days, keep.fallback_runs_days)
+    return RetentionPolicy(
+        keep.sessions_days, keep.logs_days, keep.fallback_runs_days, keep.tombstones_days
+    )
 
 
 def _inside(folder: Path, path: str) -> Path | None:
@@ -72,7 +78,9 @@ async def collect_garbage(
     now: datetime | None = None,
 ) -> GcReport:
     now = now or utcnow()
-    plan = await plan_prune(db, workstation_id, policy_of(settings), now)
+    plan = await plan_prune(
+        db, workstation_id, policy_of(settings), now, require_pushed=settings.server_url is not None
+    )
     files = [
         found
         for entry in plan.logs
@@ -89,6 +97,7 @@ async def collect_garbage(
         session_logs=len(plan.logs),
         fallback_runs=len(plan.fallback_runs),
         fallback_items=len(plan.fallback_items),
+        tombstones=plan.tombstone_count,
         app_logs=len(app_logs),
         bytes_freed=freed,
     )

@@ -90,6 +90,25 @@ class ProjectSettings:
 
 
 @dataclass
+class ProjectDefaults:
+    """A project's defaults as the project defaults dialog edits them (ids, not names)."""
+
+    project_id: str
+    name: str
+    default_flow_id: str | None
+    default_actor_id: str | None
+    default_agent_name: str | None
+    pr_mode_default: str
+    flows: list[tuple[str, str]] = field(default_factory=list)
+    """The flows the project may default to, as (id, name)."""
+    actors: list[tuple[str, str]] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    """The agent profiles of this workstation."""
+    workstation_agent: str | None = None
+    """What runs when the project names no agent: this workstation's default profile."""
+
+
+@dataclass
 class MissionChoices:
     """The flows and actors a mission may name, as (id, name), and the project's defaults."""
 
@@ -595,6 +614,42 @@ class BoardData:
             await memory.get_memory(db, self.project_id),
             project.name,
         )
+
+    async def project_defaults(self, project_id: str) -> ProjectDefaults:
+        """Any project's defaults, with the flows, actors and agent profiles it may choose."""
+        from storage import actors, flows
+        from storage.identity import get_project
+
+        writer = await self.connect()
+        db = writer.db
+        project = await get_project(db, project_id)
+        agents: list[str] = []
+        workstation_agent = None
+        if writer.workspace is not None:
+            from solo_unicorn_tui.runtime.agent_profiles import AgentProfiles
+
+            profiles = AgentProfiles.load(writer.workspace.home)
+            agents = [p.name for p in profiles.all()]
+            fallback = profiles.default()
+            workstation_agent = fallback.name if fallback else None
+        return ProjectDefaults(
+            project.id,
+            project.name,
+            project.default_flow_id,
+            project.default_actor_id,
+            project.default_agent_name,
+            project.pr_mode_default,
+            [(f.id, f.name) for f in await flows.list_flows(db, project_id)],
+            [(a.id, a.name) for a in await actors.list_actors(db, project_id)],
+            agents,
+            workstation_agent,
+        )
+
+    async def set_project_defaults(self, project_id: str, values: dict[str, Any]) -> None:
+        """Change a project's defaults: the write ``solo-unicorn project set`` makes."""
+        from storage import projects
+
+        await projects.set_project(await self._db(), project_id, **values)
 
     async def mission_choices(self) -> MissionChoices:
         settings = await self.project_settings()

@@ -16,7 +16,7 @@ from storage.models import CodeAgentSession, MissionFallbackItem, MissionFallbac
 from storage.rows import fetch_row
 from storage.types import utcnow
 from tests.support.cli_run import ok
-from tests.support.history import mission_at, session_at
+from tests.support.history import backdate, mission_at, session_at
 
 DAY = timedelta(days=1)
 
@@ -106,5 +106,49 @@ async def test_gc_prunes_only_old_finished_work_and_dry_run_only_counts(
         days = await daily_metrics(db, ws.project_id, days=366)
         assert sum(d.sessions for d in days) == 5
         assert sum(d.fallback_generated for d in days) == 3
+    finally:
+        await db.close()
+
+
+async def test_gc_removes_old_tombstones_of_a_solo_replica(workspace: Workspace, cli) -> None:  # type: ignore[no-untyped-def]
+    """No server: a row deleted longer ago than ``tombstones_days`` (90) leaves the replica,
+    with its mission's timeline; a younger tombstone and live rows stay."""
+    from sqlalchemy import select
+
+    from storage.database import Database, sqlite_url
+    from storage.models import Mission, MissionEvent
+
+    ws, now = workspace, utcnow()
+    old = await mission_ops.create_mission(ws.db, ws.project_id, mission_ops.MissionDraft("Old"))
+    young = await mission_ops.create_mission(
+        ws.db, ws.project_id, mission_ops.MissionDraft("Young")
+    )
+    kept = await mission_ops.create_mission(ws.db, ws.project_id, mission_ops.MissionDraft("Kept"))
+    for mission in (old, young):
+        await mission_ops.delete_mission(ws.db, mission.id)
+    await backdate(ws.db, Mission.__table__, old.id, updated_at=now - 91 * DAY)
+    events = MissionEvent.__table__
+    async with ws.db.read() as conn:
+        old_events = (
+            await conn.execute(select(events.c.id).where(events.c.mission_id == old.id))
+        ).all()
+    assert len(old_events) == 2  # created, deleted
+    await ws.db.close()
+
+    dry = json.loads(ok(cli("gc", "--dry-run", "--json")))
+    assert dry["tombstones"] == 3
+    done_run = json.loads(ok(cli("gc", "--json")))
+    assert done_run["tombstones"] == 3
+    assert json.loads(ok(cli("gc", "--json")))["tombstones"] == 0
+
+    db = await Database.open(sqlite_url(ws.home.replica))
+    try:
+        missions = Mission.__table__
+        async with db.read() as conn:
+            left = dict((await conn.execute(select(missions.c.title, missions.c.deleted))).all())
+            timeline = (
+                await conn.execute(select(events.c.mission_id).where(events.c.mission_id == old.id))
+            ).all()
+        assert left == {"Young": True, "Kept": False} and kept.id and timeline == []
     finally:
         await db.close()

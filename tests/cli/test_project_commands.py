@@ -83,6 +83,31 @@ def test_project_commands_round_trip(cli) -> None:  # type: ignore[no-untyped-de
     )
 
 
+def test_archive_refuses_the_current_and_the_last_active_project(cli) -> None:  # type: ignore[no-untyped-def]
+    current = _json(cli("project", "show", "--json"))
+    one_line_error(
+        cli("project", "archive", "My project"),
+        "the only active project",
+        "add another first: solo-unicorn project add --name NAME",
+    )
+    other = _json(cli("project", "add", "--name", "Web site", "--json"))
+    one_line_error(
+        cli("project", "archive", current["id"]),  # type: ignore[index]
+        "'My project' is the current project",
+        "switch first: solo-unicorn project use 'Web site'",
+    )
+    used = _json(cli("project", "use", "Web site", "--json"))
+    assert (used["id"], used["current"]) == (other["id"], True)  # type: ignore[index]
+    assert _json(cli("project", "show", "--json"))["id"] == other["id"]  # type: ignore[index]
+    archived = _json(cli("project", "archive", "My project", "--json"))
+    assert (archived["status"], archived["current"]) == ("archived", False)
+    one_line_error(cli("project", "use", "My project"), "is archived; restore it first")
+    one_line_error(cli("project", "archive", "Web site"), "the only active project")
+    assert _json(cli("project", "archive", "My project", "--restore", "--json"))["status"] == (
+        "active"
+    )
+
+
 @pytest.mark.postgres
 async def test_projects_and_a_thread_sync_between_replicas(
     pg_database: str, tmp_path: Path

@@ -1,4 +1,4 @@
-"""Pick the project the board shows; add, rename or archive projects from the same list."""
+"""Pick the project the board shows; add, rename, set up or archive projects from the same list."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ class ProjectSwitcher(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="projects_cancel"),
         Binding("n", "add", "New", id="projects_add"),
         Binding("r", "rename", "Rename", id="projects_rename"),
+        Binding("e", "edit", "Settings", id="projects_edit"),
         Binding("x", "archive", "Archive", id="projects_archive"),
     ]
 
@@ -64,7 +65,7 @@ class ProjectSwitcher(ModalScreen[str | None]):
             yield Static("Switch project", classes="dialog-title")
             yield OptionList(id="project-list")
             yield Static(
-                "enter switches · n new · r rename · x archive · esc cancels",
+                "enter switches · n new · r rename · e settings · x archive · esc cancels",
                 classes="dialog-detail",
             )
 
@@ -121,6 +122,31 @@ class ProjectSwitcher(ModalScreen[str | None]):
 
         title = f"Rename “{self.names.get(project_id, '')}”"
         self.app.push_screen(ProjectNameScreen(save, title, self.names.get(project_id, "")), saved)
+
+    def action_edit(self) -> None:
+        project_id = self._highlighted()
+        if project_id is not None:
+            self._edit(project_id)
+
+    @work(exclusive=True, group="projects-edit")
+    async def _edit(self, project_id: str) -> None:
+        """Open the project's defaults (flow, actor, agent, PR mode, name) once they are read."""
+        from solo_unicorn_tui.ui.dialogs.project_defaults import ProjectDefaultsScreen
+
+        with report_failure(self) as failed:
+            defaults = await self.data.project_defaults(project_id)
+        if failed:
+            return
+
+        async def save(values: dict[str, Any]) -> None:
+            if values:
+                await self.data.set_project_defaults(project_id, values)
+
+        def saved(ok: bool | None) -> None:
+            if ok:
+                self._load(project_id)
+
+        self.app.push_screen(ProjectDefaultsScreen(save, defaults), saved)
 
     def action_archive(self) -> None:
         from solo_unicorn_tui.ui.dialogs.confirm import ConfirmScreen

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -42,7 +42,8 @@ class RepoSettingsScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         repo = self.repo
-        with Vertical(classes="dialog"):
+        # It scrolls: on a small terminal (80x24) Tab brings every field into view.
+        with VerticalScroll(classes="dialog form-dialog"):
             yield Static(f"Worktree set-up for {repo.name}", classes="dialog-title")
             yield Label("Ignored files to copy into each new worktree (globs, space-separated)")
             yield Input(

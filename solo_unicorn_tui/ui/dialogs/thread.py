@@ -73,6 +73,8 @@ class ThreadScreen(ModalScreen[str | None]):
             self.dismiss(None)
             return
         self.query_one("#thread-messages", Static).update(render_thread(messages))
+        # The newest message (the open question) is the one to read first.
+        self.query_one("#thread-scroll", VerticalScroll).scroll_end(animate=False, immediate=False)
         self.waiting = bool(open_questions(messages))
         self.query_one("#thread-hint", Static).update(
             "Your answer goes into the agent's next prompt; the stage continues."
