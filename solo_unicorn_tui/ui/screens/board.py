@@ -328,6 +328,7 @@ class BoardScreen(Screen[None]):
             if changed and self.runtime_host is not None:
                 self.runtime_host.refollow()  # a session may have started in another process
                 await self.runtime_host.refresh_limit()  # a repository may have been linked
+                await self.runtime_host.refresh_panel()  # or another runner's session moved on
             if changed and not self.pending_writes:
                 self.reload_all()
         except NoMatches:
