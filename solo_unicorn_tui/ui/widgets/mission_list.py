@@ -259,10 +259,19 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         data = self.data
         if data is None:
             return
-        request = WindowRequest(self.list_name, max(0, around - MARGIN), WINDOW)
+        start = max(0, around - MARGIN)
+        request = WindowRequest(self.list_name, start, WINDOW, anchor=self._anchor(start))
         window = (await data.windows([request]))[self.list_name]
         window.selected = None
         self.apply_window(window)
+
+    def _anchor(self, start: int) -> tuple[int, tuple[float, str]] | None:
+        """The first held card inside the window starting at ``start``: its index and key."""
+        first = max(start, self.start)
+        if first >= min(start + WINDOW, self.start + len(self.rows)):
+            return None  # a jump past what is held: that window is read by OFFSET
+        card = self.rows[first - self.start]
+        return first, (card.list_order, card.id)
 
     def _want(self, index: int) -> None:
         if self._wanted is None:
