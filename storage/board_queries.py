@@ -340,7 +340,7 @@ async def missions_by_id_tail(run: Runner, project_id: str, tail: str) -> list[s
     if len(tail) >= ID_TAIL_INDEXED:
         rows = await run(
             "SELECT m.id FROM missions m WHERE m.project_id = :p AND m.deleted = 0 "
-            f"AND {id_tail_clause()} ORDER BY m.id LIMIT 2",
+            f"AND {id_tail_clause()} LIMIT 2",  # two ids: ambiguous, in any order
             {"p": project_id, **id_tail_params(tail)},
         )
         return [row[0] for row in rows]

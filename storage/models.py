@@ -356,6 +356,8 @@ class CodeAgentRateLimit(Replicated, Base):
 
 class GithubPullRequest(Replicated, Base):
     __tablename__ = "github_pull_requests"
+    #: A card's PR badge reads its mission's newest PR: a range of this index, no sort.
+    __table_args__ = (Index("ix_github_pull_requests_mission_created", "mission_id", "created_at"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     mission_id: Mapped[str] = mapped_column(String(40), index=True)
     project_repository_id: Mapped[str] = mapped_column(String(40))

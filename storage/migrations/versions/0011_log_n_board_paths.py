@@ -7,7 +7,8 @@ Create Date: 2026-12-03 06:50:00
 ``ix_missions_board`` gains ``id`` (ties in ``list_order`` are broken by id, so a window is a
 keyset range of the index with no sort). ``ix_missions_dispatch`` becomes (project, deleted,
 ready, list, priority, list_order, id): the dispatcher reads one equality range per list and
-priority, already in order. ``mission_list_counts``: the live missions per project and list, kept by triggers
+priority, already in order. ``ix_github_pull_requests_mission_created``: a card's PR badge
+reads its mission's newest PR without a sort. ``mission_list_counts``: the live missions per project and list, kept by triggers
 on the replica (the board's unfiltered counts read one row instead of counting an index
 range). On the replica (SQLite) only: the triggers, and an index on the id's last four
 characters, lowercased (``lower(substr(id, -4))``), which a lookup by id tail names exactly.
@@ -59,6 +60,11 @@ def upgrade() -> None:
         "missions",
         ["project_id", "deleted", "ready", "list", "priority", "list_order", "id"],
     )
+    op.create_index(
+        "ix_github_pull_requests_mission_created",
+        "github_pull_requests",
+        ["mission_id", "created_at"],
+    )
     op.create_table(
         "mission_list_counts",
         sa.Column("project_id", sa.String(), nullable=False),
@@ -83,6 +89,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name}")
         op.execute("DROP INDEX ix_missions_id_tail")
     op.drop_table("mission_list_counts")
+    op.drop_index("ix_github_pull_requests_mission_created", table_name="github_pull_requests")
     op.drop_index("ix_missions_dispatch", table_name="missions")
     op.drop_index("ix_missions_board", table_name="missions")
     op.create_index("ix_missions_dispatch", "missions", ["deleted", "ready", "list", "priority"])
