@@ -65,6 +65,7 @@ UNDO_PRESSES = 20
 
 async def build(path: Path, count: int) -> None:
     from sqlalchemy import insert
+    from ulid import ULID
 
     from storage.database import Database, sqlite_url
     from storage.identity import Machine, ensure_identity
@@ -82,7 +83,8 @@ async def build(path: Path, count: int) -> None:
         orders[list_name] += 1000.0
         rows.append(
             {
-                "id": f"mission_{number:026d}",
+                # ULIDs as the product mints them (random tails: id-tail lookups are real)
+                "id": f"mission_{ULID.from_bytes(rng.randbytes(16))}",
                 "organization_id": identity.organization_id,
                 "project_id": identity.project_id,
                 "title": f"{rng.choice(words).title()} {rng.choice(words)} #{number}",

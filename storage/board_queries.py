@@ -338,9 +338,10 @@ async def missions_by_id_tail(run: Runner, project_id: str, tail: str) -> list[s
     """
     tail = tail.strip().lower()
     if len(tail) >= ID_TAIL_INDEXED:
+        # INDEXED BY: without table statistics SQLite would rather walk the project's range
         rows = await run(
-            "SELECT m.id FROM missions m WHERE m.project_id = :p AND m.deleted = 0 "
-            f"AND {id_tail_clause()} LIMIT 2",  # two ids: ambiguous, in any order
+            "SELECT m.id FROM missions m INDEXED BY ix_missions_id_tail WHERE m.project_id = :p "
+            f"AND m.deleted = 0 AND {id_tail_clause()} LIMIT 2",  # two: ambiguous, any order
             {"p": project_id, **id_tail_params(tail)},
         )
         return [row[0] for row in rows]

@@ -85,6 +85,11 @@ async def test_board_windows_counts_positions_and_id_tails_are_index_searches(
         assert await q.missions_by_id_tail(recorder.run, project, tail) == [top[2].id]
         assert await q.missions_by_id_tail(recorder.run, project, tail.upper()) == [top[2].id]
         assert recorder.bad_steps() == []
+        tail_sql, tail_params = recorder.statements[-1]
+        assert any(
+            "ix_missions_id_tail" in step
+            for step in _plan(recorder.connection, tail_sql, tail_params)
+        )
         # the replica's own quick read (the CLI) takes the same index
         replica = sqlite3.connect(path)
         assert (
@@ -134,6 +139,9 @@ async def test_dispatch_pick_id_lookup_and_agent_stats_read_no_scan_of_missions(
         connection = sqlite3.connect(path)
         missions = [(sql, p) for sql, p in statements if "missions" in sql]
         assert missions
+        plans = [" / ".join(_plan(connection, sql, p)) for sql, p in missions]
+        assert any("ix_missions_dispatch" in plan for plan in plans)
+        assert any("ix_missions_id_tail" in plan for plan in plans)
         found = {
             sql: bad
             for sql, params in missions
