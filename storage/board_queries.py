@@ -281,6 +281,19 @@ async def cards_around(
     return [_card(row) for row in reversed(earlier)] + [_card(row) for row in later]
 
 
+async def last_cards(
+    run: Runner, project_id: str, list_name: str, limit: int, flt: BoardFilter = BoardFilter()
+) -> list[CardRow]:
+    """The last ``limit`` cards of one list, in board order (where a moved card lands)."""
+    where, params = _where(project_id, flt)
+    rows = await run(
+        f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
+        "ORDER BY m.list_order DESC, m.id DESC LIMIT :limit",
+        {**params, "list": list_name, "limit": limit},
+    )
+    return [_card(row) for row in reversed(rows)]
+
+
 async def position_of(
     run: Runner, project_id: str, mission_id: str, flt: BoardFilter = BoardFilter()
 ) -> tuple[str, int] | None:

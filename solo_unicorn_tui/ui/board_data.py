@@ -189,12 +189,19 @@ class WindowRequest:
     around it by keyset (no OFFSET) when it falls inside."""
 
 
+#: Cards at the end of a list read with each window that does not reach it: a card moved
+#: there lands among real cards at once (no lone card, then a load of its neighbours).
+TAIL = 30
+
+
 @dataclass
 class Window:
     count: int
     start: int
     rows: list[CardRow]
     selected: int | None = None
+    tail: list[CardRow] = field(default_factory=list)
+    """The list's last cards (at most :data:`TAIL`) when ``rows`` does not reach its end."""
 
 
 class BoardData:
@@ -275,7 +282,11 @@ class BoardData:
                     anchor = (selected, position[2])
             count = await q.list_count(run, self.project_id, request.list_name, self.filter)
             rows = await self._rows(request, anchor)
-            found[request.list_name] = Window(count, request.start, rows, selected)
+            tail = []
+            if request.start + len(rows) < count:
+                name = request.list_name
+                tail = await q.last_cards(run, self.project_id, name, TAIL, self.filter)
+            found[request.list_name] = Window(count, request.start, rows, selected, tail)
         return found
 
     async def _rows(
