@@ -386,7 +386,7 @@ def _json_row(figure: str, value: float, floor: float | None, target: float | No
 
 
 def json_rows(size: int, cold: Any, cli_cold: Any, base_cold: Any, *lists: Any) -> list[Any]:
-    select, base_select, shown, saved, undo = lists
+    select, base_select, shown, saved, undo = (list(values) for values in lists)
     at = f"{size:,} missions"
     s_med, s_p95 = _median_p95(select)
     b_med, b_p95 = _median_p95(base_select)

@@ -144,7 +144,8 @@ class Pane:
             if check(self.capture()):
                 return last if last is not None and last > since else time.perf_counter()
             with self._wrote:
-                self._wrote.wait_for(lambda seen=seen: len(self.writes) > seen, timeout=0.05)
+                if len(self.writes) == seen:
+                    self._wrote.wait(timeout=0.05)
         raise TimeoutError(
             f"{self.name}: the pane never showed what was expected:\n{self.capture()}"
         )

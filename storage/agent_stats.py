@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from storage.codec import encode_value
 from storage.database import Database
@@ -55,7 +55,7 @@ class AgentStats:
 async def agent_stats(db: Database, project_id: str | None = None) -> list[AgentStats]:
     """One row per agent profile, most recently used first."""
     agent = func.coalesce(sessions.c.code_agent_name, sessions.c.code_agent_type).label("agent")
-    in_project = [sessions.c.deleted.is_(False)]
+    in_project: list[ColumnElement[bool]] = [sessions.c.deleted.is_(False)]
     if project_id:
         # correlated, by the mission's primary key: per session, not a set of every mission
         in_project.append(
