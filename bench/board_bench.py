@@ -8,7 +8,11 @@ For each size it builds a replica (missions bulk-inserted in one transaction: th
 reading, not the write path), then starts fresh processes:
 
 * the board (``SoloUnicornApp``, exactly as ``solo-unicorn board`` builds it), and
-* a baseline: a plain Textual app with four ``OptionList``s filled with the same missions.
+* a baseline: a plain Textual app with four ``OptionList``s holding what the board holds, the
+  first 240 cards (the board's window) of each list.
+
+``--quick`` is 1k and 10k missions with one cold start each; ``--json`` prints only a JSON
+list of rows (``figure``, ``value``, ``floor``, ``ratio``, ``target``, ``pass``).
 
 Cold start is wall time from spawning the process to the first frame that shows cards
 (the board: all four columns loaded; the baseline: options added). Key latency is measured
@@ -56,6 +60,8 @@ WORDS = [
     "parser",
 ]
 SELECT_PRESSES = 120
+#: The board's window of one list (``solo_unicorn_tui.ui.widgets.mission_list.WINDOW``).
+BOARD_WINDOW = 240
 MOVE_PRESSES = 40
 UNDO_PRESSES = 20
 
@@ -65,6 +71,7 @@ UNDO_PRESSES = 20
 
 async def build(path: Path, count: int) -> None:
     from sqlalchemy import insert
+    from ulid import ULID
 
     from storage.database import Database, sqlite_url
     from storage.identity import Machine, ensure_identity
@@ -82,7 +89,8 @@ async def build(path: Path, count: int) -> None:
         orders[list_name] += 1000.0
         rows.append(
             {
-                "id": f"mission_{number:026d}",
+                # ULIDs as the product mints them (random tails: id-tail lookups are real)
+                "id": f"mission_{ULID.from_bytes(rng.randbytes(16))}",
                 "organization_id": identity.organization_id,
                 "project_id": identity.project_id,
                 "title": f"{rng.choice(words).title()} {rng.choice(words)} #{number}",
@@ -234,15 +242,19 @@ def child(path: str, mode: str, spawned_at: float) -> None:
                         yield OptionList(id=name)
 
             def on_mount(self) -> None:
+                # What the board holds: the first window (240 cards) of each list, not all
                 conn = sqlite3.connect(path)
-                rows = conn.execute(
-                    "SELECT list, title, priority, stage FROM missions WHERE deleted = 0 "
-                    "ORDER BY list, list_order"
-                ).fetchall()
+                grouped: dict[str, list[str]] = {}
+                for name in ("todo", "doing", "review", "done"):
+                    grouped[name] = [
+                        f"P{priority} {title}\n  {stage}"
+                        for title, priority, stage in conn.execute(
+                            "SELECT title, priority, stage FROM missions WHERE deleted = 0 "
+                            "AND list = ? ORDER BY list_order, id LIMIT ?",
+                            (name, BOARD_WINDOW),
+                        )
+                    ]
                 conn.close()
-                grouped: dict[str, list[str]] = {"todo": [], "doing": [], "review": [], "done": []}
-                for list_name, title, priority, stage in rows:
-                    grouped[list_name].append(f"P{priority} {title}\n  {stage}")
                 for name, options in grouped.items():
                     self.query_one(f"#{name}", OptionList).add_options(options)
                 self.query_one("#todo", OptionList).focus()
@@ -360,6 +372,40 @@ def first_run(runs: int) -> None:
         print(f"  {name:30} {statistics.median(times):.3f} s ({min(times):.3f} s)")
 
 
+def _json_row(figure: str, value: float, floor: float | None, target: float | None) -> Any:
+    """``target`` bounds the ratio to the floor (None: the figure is shown, not judged)."""
+    ratio = value / floor if floor else None
+    return {
+        "figure": figure,
+        "value": round(value, 4),
+        "floor": None if floor is None else round(floor, 4),
+        "ratio": None if ratio is None else round(ratio, 2),
+        "target": "" if target is None else f"≤ {target:g}× the floor",
+        "pass": None if target is None or ratio is None else ratio <= target,
+    }
+
+
+def json_rows(size: int, cold: Any, cli_cold: Any, base_cold: Any, *lists: Any) -> list[Any]:
+    select, base_select, shown, saved, undo = (list(values) for values in lists)
+    at = f"{size:,} missions"
+    s_med, s_p95 = _median_p95(select)
+    b_med, b_p95 = _median_p95(base_select)
+    m_med, m_p95 = _median_p95(shown)
+    v_med, _ = _median_p95(saved)
+    return [
+        _json_row(f"board cold start (s), inside, {at}", cold[0], base_cold[0], 2),
+        _json_row(f"`solo-unicorn board` cold start (s), {at}", cli_cold[0], base_cold[0], None),
+        _json_row(f"select j/k median (ms), inside, {at}", s_med * 1000, b_med * 1000, None),
+        _json_row(f"select j/k p95 (ms), inside, {at}", s_p95 * 1000, b_p95 * 1000, None),
+        _json_row(f"move L/H shown median (ms), inside, {at}", m_med * 1000, b_med * 1000, None),
+        _json_row(f"move L/H shown p95 (ms), inside, {at}", m_p95 * 1000, b_p95 * 1000, None),
+        _json_row(f"move L/H saved median (ms), inside, {at}", v_med * 1000, None, None),
+        _json_row(
+            f"undo z shown median (ms), inside, {at}", _median_p95(undo[0])[0] * 1000, None, None
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -370,7 +416,11 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--mode", default="board")
     parser.add_argument("--spawned", type=float, default=0.0)
+    parser.add_argument("--quick", action="store_true", help="1k and 10k, one cold start each")
+    parser.add_argument("--json", action="store_true", help="print only the rows, as JSON")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.runs = "1000,10000", 1
     if args.child:
         child(args.child, args.mode, args.spawned)
         return
@@ -384,7 +434,8 @@ def main() -> None:
             path = Path(tmp) / str(size) / "replica.db"
             started = time.perf_counter()
             asyncio.run(build(path, size))
-            print(f"built {size:,} missions in {time.perf_counter() - started:.1f} s", flush=True)
+            if not args.json:
+                print(f"built {size:,} missions in {time.perf_counter() - started:.1f} s")
             run_child(path, "board")  # warm-up: file cache and bytecode, not counted
             boards, bases, cli_runs = [], [], []
             for _ in range(args.runs):
@@ -410,6 +461,9 @@ def main() -> None:
             rows.append(
                 (size, cold, cli_cold, base["cold"], select, base["select"], shown, saved, undo)
             )
+    if args.json:
+        print(json.dumps([r for row in rows for r in json_rows(*row)]))
+        return
     print()
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(

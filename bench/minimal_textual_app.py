@@ -2,8 +2,9 @@
 
     python bench/minimal_textual_app.py REPLICA
 
-One OptionList of the first 2,000 Todo titles (standard-library sqlite3, the board's order)
-and a caption line naming the highlighted one, in the board's caption format; `j`/`k` move.
+One OptionList of the first Todo titles (standard-library sqlite3, the board's order), as
+many as the board holds of a list (its window, ``ui.widgets.mission_list.WINDOW``: 240), and
+a caption line naming the highlighted one, in the board's caption format; `j`/`k` move.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import sys
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import OptionList, Static
+
+#: The board's window of one list (``solo_unicorn_tui.ui.widgets.mission_list.WINDOW``).
+WINDOW = 240
 
 
 class MinimalApp(App[None]):
@@ -27,7 +31,8 @@ class MinimalApp(App[None]):
                 str(title)
                 for (title,) in db.execute(
                     "SELECT title FROM missions WHERE list = 'todo' AND deleted = 0 "
-                    "ORDER BY list_order, id LIMIT 2000"
+                    "ORDER BY list_order, id LIMIT ?",
+                    (WINDOW,),
                 )
             ]
 

@@ -8,6 +8,9 @@ recorded). Figures that were never recorded stay None (shown as "unknown"), neve
 - ``failure_rate``: failed and timed-out sessions over finished ones (cancelled and still
   running sessions are not judged);
 - ``mean_duration_seconds``: over sessions with a recorded duration.
+
+Both statements scan the sessions and look each one's mission up by primary key, so their cost
+grows with the sessions, not with the missions (the board's panel asks on every runtime event).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from storage.codec import encode_value
 from storage.database import Database
@@ -52,12 +55,14 @@ class AgentStats:
 async def agent_stats(db: Database, project_id: str | None = None) -> list[AgentStats]:
     """One row per agent profile, most recently used first."""
     agent = func.coalesce(sessions.c.code_agent_name, sessions.c.code_agent_type).label("agent")
-    in_project = [sessions.c.deleted.is_(False)]
+    in_project: list[ColumnElement[bool]] = [sessions.c.deleted.is_(False)]
     if project_id:
+        # correlated, by the mission's primary key: per session, not a set of every mission
         in_project.append(
-            sessions.c.mission_id.in_(
-                select(missions.c.id).where(missions.c.project_id == project_id)
-            )
+            select(missions.c.project_id)
+            .where(missions.c.id == sessions.c.mission_id)
+            .scalar_subquery()
+            == project_id
         )
     totals = (
         select(
@@ -75,17 +80,18 @@ async def agent_stats(db: Database, project_id: str | None = None) -> list[Agent
         .where(*in_project)
         .group_by(agent)
     )
+    in_done = (
+        select(missions.c.id)
+        .where(
+            missions.c.id == sessions.c.mission_id,
+            missions.c.list == "done",
+            missions.c.deleted.is_(False),
+        )
+        .exists()
+    )
     completed = (
         select(agent, func.count(func.distinct(sessions.c.mission_id)))
-        .join(missions, missions.c.id == sessions.c.mission_id)
-        .where(
-            *in_project,
-            and_(
-                sessions.c.status == "completed",
-                missions.c.list == "done",
-                missions.c.deleted.is_(False),
-            ),
-        )
+        .where(*in_project, sessions.c.status == "completed", in_done)
         .group_by(agent)
     )
     async with db.read() as conn:

@@ -1,7 +1,11 @@
 """Read-only queries for the board: minimal columns, one window of a list at a time.
 
 The board never loads a whole list: it asks for counts, then for the window of cards around
-what is visible. Each query is one indexed statement (``ix_missions_board``) in plain SQL, run
+what is visible. Each query is one indexed statement in plain SQL whose cost grows with the
+logarithm of the missions, not with them: windows are keyset ranges of ``ix_missions_board``
+(``list_order`` then ``id``) read from a card's key, not OFFSET; unfiltered counts are rows
+of ``mission_list_counts`` (kept by triggers, migration 0011); id tails are looked up through
+``ix_missions_id_tail``. ``tests/storage/test_query_plans.py`` checks each plan. They run
 through a :data:`Runner` — :class:`storage.replica_reader.ReplicaReader` on the replica, or
 :func:`sqlalchemy_runner` on any SQLAlchemy connection — so this module imports no driver and
 the board can show cards before SQLAlchemy has even been imported.
@@ -43,6 +47,10 @@ _CARD_COLUMNS = (
     f"m.github_pr_number, m.review_status, m.list_order, {_BLOCKED} AS blocked, "
     f"{_PR_STATUS} AS pr_status"
 )
+
+
+#: Unfiltered counts: one row per list of the counts triggers keep (migration 0011).
+_KEPT_COUNTS = "SELECT list, live FROM mission_list_counts WHERE project_id = :project_id"
 
 
 def sqlalchemy_runner(conn: AsyncConnection) -> Runner:
@@ -179,24 +187,46 @@ def _where(project_id: str, flt: BoardFilter) -> tuple[str, dict[str, Any]]:
 async def list_counts(
     run: Runner, project_id: str, flt: BoardFilter = BoardFilter()
 ) -> dict[str, int]:
-    where, params = _where(project_id, flt)
-    rows = await run(
-        f"SELECT m.list, count(*) FROM missions m WHERE {where} GROUP BY m.list", params
-    )
     counts = dict.fromkeys(LISTS, 0)
-    counts.update({name: int(count) for name, count in rows})
+    if flt.active:
+        where, params = _where(project_id, flt)
+        sql = f"SELECT m.list, count(*) FROM missions m WHERE {where} GROUP BY m.list"
+    else:
+        sql, params = _KEPT_COUNTS, {"project_id": project_id}
+    counts.update({name: int(count) for name, count in await run(sql, params)})
     return counts
 
 
 async def list_count(
     run: Runner, project_id: str, list_name: str, flt: BoardFilter = BoardFilter()
 ) -> int:
+    if not flt.active:
+        rows = await run(
+            f"{_KEPT_COUNTS} AND list = :list", {"project_id": project_id, "list": list_name}
+        )
+        return int(rows[0][1]) if rows else 0
     where, params = _where(project_id, flt)
     rows = await run(
         f"SELECT count(*) FROM missions m WHERE {where} AND m.list = :list",
         {**params, "list": list_name},
     )
     return int(rows[0][0])
+
+
+def _card(row: Sequence[Any]) -> CardRow:
+    return CardRow(
+        id=row[0],
+        title=row[1],
+        priority=row[2],
+        stage=row[3],
+        ready=bool(row[4]),
+        agent_session_status=row[5],
+        github_pr_number=row[6],
+        review_status=row[7],
+        list_order=row[8],
+        blocked=bool(row[9]),
+        pr_status=row[10],
+    )
 
 
 async def card_window(
@@ -207,35 +237,79 @@ async def card_window(
     limit: int,
     flt: BoardFilter = BoardFilter(),
 ) -> list[CardRow]:
-    """Cards ``start`` … ``start + limit`` of one list, in board order."""
+    """Cards ``start`` … ``start + limit`` of one list, in board order.
+
+    From the top of the list this is a range of the index; deeper, OFFSET walks ``start``
+    entries first: :func:`cards_around` is the keyset way when a card's key is known.
+    """
+    where, params = _where(project_id, flt)
+    offset = " OFFSET :start" if start > 0 else ""
+    rows = await run(
+        f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
+        f"ORDER BY m.list_order, m.id LIMIT :limit{offset}",
+        {**params, "list": list_name, "limit": limit, "start": max(0, start)},
+    )
+    return [_card(row) for row in rows]
+
+
+async def cards_around(
+    run: Runner,
+    project_id: str,
+    list_name: str,
+    key: tuple[float, str],
+    before: int,
+    limit: int,
+    flt: BoardFilter = BoardFilter(),
+) -> list[CardRow]:
+    """Up to ``before`` cards before the card whose (``list_order``, ``id``) is ``key``, then
+    the cards from it on: ``limit`` in all, in board order (two keyset ranges, no OFFSET)."""
+    where, params = _where(project_id, flt)
+    params = {**params, "list": list_name, "order": key[0], "id": key[1]}
+    earlier: Sequence[Sequence[Any]] = []
+    if before > 0:
+        earlier = await run(
+            f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
+            "AND (m.list_order, m.id) < (:order, :id) "
+            "ORDER BY m.list_order DESC, m.id DESC LIMIT :limit",
+            {**params, "limit": before},
+        )
+    later = await run(
+        f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
+        "AND (m.list_order, m.id) >= (:order, :id) ORDER BY m.list_order, m.id LIMIT :limit",
+        {**params, "limit": max(0, limit - len(earlier))},
+    )
+    return [_card(row) for row in reversed(earlier)] + [_card(row) for row in later]
+
+
+async def last_cards(
+    run: Runner, project_id: str, list_name: str, limit: int, flt: BoardFilter = BoardFilter()
+) -> list[CardRow]:
+    """The last ``limit`` cards of one list, in board order (where a moved card lands)."""
     where, params = _where(project_id, flt)
     rows = await run(
         f"SELECT {_CARD_COLUMNS} FROM missions m WHERE {where} AND m.list = :list "
-        "ORDER BY m.list_order, m.id LIMIT :limit OFFSET :start",
-        {**params, "list": list_name, "limit": limit, "start": max(0, start)},
+        "ORDER BY m.list_order DESC, m.id DESC LIMIT :limit",
+        {**params, "list": list_name, "limit": limit},
     )
-    return [
-        CardRow(
-            id=row[0],
-            title=row[1],
-            priority=row[2],
-            stage=row[3],
-            ready=bool(row[4]),
-            agent_session_status=row[5],
-            github_pr_number=row[6],
-            review_status=row[7],
-            list_order=row[8],
-            blocked=bool(row[9]),
-            pr_status=row[10],
-        )
-        for row in rows
-    ]
+    return [_card(row) for row in reversed(rows)]
 
 
 async def position_of(
     run: Runner, project_id: str, mission_id: str, flt: BoardFilter = BoardFilter()
 ) -> tuple[str, int] | None:
     """The list a mission is in and its index there (under the filter), or None if hidden."""
+    found = await position_key(run, project_id, mission_id, flt)
+    return None if found is None else (found[0], found[1])
+
+
+async def position_key(
+    run: Runner, project_id: str, mission_id: str, flt: BoardFilter = BoardFilter()
+) -> tuple[str, int, tuple[float, str]] | None:
+    """:func:`position_of` and the card's key (``list_order``, ``id``) for :func:`cards_around`.
+
+    The index is a count of the cards before it: a range of the covering index, the one
+    figure here that grows with how deep the card is.
+    """
     where, params = _where(project_id, flt)
     found = await run(
         f"SELECT m.list, m.list_order FROM missions m WHERE {where} AND m.id = :id",
@@ -246,18 +320,48 @@ async def position_of(
     list_name, order = found[0]
     before = await run(
         f"SELECT count(*) FROM missions m WHERE {where} AND m.list = :list AND "
-        "(m.list_order < :order OR (m.list_order = :order AND m.id < :id))",
+        "(m.list_order, m.id) < (:order, :id)",
         {**params, "list": list_name, "order": order, "id": mission_id},
     )
-    return list_name, int(before[0][0])
+    return list_name, int(before[0][0]), (order, mission_id)
+
+
+#: The id-tail lookup's indexed expression (``ix_missions_id_tail``, on the replica): the
+#: statement must name it exactly, a literal -4, for SQLite to use the index.
+ID_TAIL_EXPRESSION = "lower(substr({table}.id, -4))"
+ID_TAIL_INDEXED = 4
+
+
+def id_tail_clause(table: str = "m") -> str:
+    """SQL matching ids that end with ``:tail`` (lowercase, at least four characters) through
+    the index on their last four; ``:tail4`` is its last four, ``:tail_len`` its length."""
+    expression = ID_TAIL_EXPRESSION.format(table=table)
+    return f"{expression} = :tail4 AND lower(substr({table}.id, -:tail_len)) = :tail"
+
+
+def id_tail_params(tail: str) -> dict[str, Any]:
+    tail = tail.strip().lower()
+    return {"tail": tail, "tail4": tail[-ID_TAIL_INDEXED:], "tail_len": len(tail)}
 
 
 async def missions_by_id_tail(run: Runner, project_id: str, tail: str) -> list[str]:
-    """Ids of this project's missions whose id ends with ``tail`` (at most two: one is a hit)."""
+    """Ids of this project's missions whose id ends with ``tail`` (at most two: one is a hit).
+
+    Four characters or more go through the id-tail index; a shorter tail is a scan.
+    """
+    tail = tail.strip().lower()
+    if len(tail) >= ID_TAIL_INDEXED:
+        # INDEXED BY: without table statistics SQLite would rather walk the project's range
+        rows = await run(
+            "SELECT m.id FROM missions m INDEXED BY ix_missions_id_tail WHERE m.project_id = :p "
+            f"AND m.deleted = 0 AND {id_tail_clause()} LIMIT 2",  # two: ambiguous, any order
+            {"p": project_id, **id_tail_params(tail)},
+        )
+        return [row[0] for row in rows]
     rows = await run(
         "SELECT m.id FROM missions m WHERE m.project_id = :p AND m.deleted = 0 "
         "AND m.id LIKE :tail ESCAPE '\\' ORDER BY m.id LIMIT 2",
-        {"p": project_id, "tail": f"%{_escape_like(tail.strip().lower())}"},
+        {"p": project_id, "tail": f"%{_escape_like(tail)}"},
     )
     return [row[0] for row in rows]
 

@@ -193,8 +193,13 @@ class Mission(Replicated, Base):
     __table_args__ = (
         CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),
         CheckConstraint("list IN ('todo', 'doing', 'review', 'done')", name="list_name"),
-        Index("ix_missions_board", "project_id", "deleted", "list", "list_order"),
-        Index("ix_missions_dispatch", "deleted", "ready", "list", "priority"),
+        Index("ix_missions_board", "project_id", "deleted", "list", "list_order", "id"),
+        Index(
+            "ix_missions_dispatch",
+            *("project_id", "deleted", "ready", "list", "priority", "list_order", "id"),
+        ),
+        # On the replica also (migration 0011): ix_missions_id_tail on lower(substr(id, -4)),
+        # and the triggers that keep MissionListCount.
         Index("ix_missions_project_created", "project_id", "created_at"),
         Index("ix_missions_project_completed", "project_id", "completed_at"),
     )
@@ -244,6 +249,19 @@ class Mission(Replicated, Base):
     agent_name: Mapped[str | None] = mapped_column(String(255))
     """The agent profile a person chose for this mission (``code_agent_name`` is the one that
     ran last); see :func:`storage.agent_choice.choose_agent_name`."""
+
+
+class MissionListCount(Base):
+    """Live missions per project and list: the board's unfiltered counts, one row to read.
+
+    Not replicated: on the replica, triggers on ``missions`` keep it (migration 0011); the
+    server has the table but never reads it (the board reads only its replica).
+    """
+
+    __tablename__ = "mission_list_counts"
+    project_id: Mapped[str] = mapped_column(String, primary_key=True)
+    list: Mapped[str] = mapped_column(String, primary_key=True)
+    live: Mapped[int] = mapped_column(Integer)
 
 
 class MissionDependency(Replicated, Base):
@@ -338,6 +356,8 @@ class CodeAgentRateLimit(Replicated, Base):
 
 class GithubPullRequest(Replicated, Base):
     __tablename__ = "github_pull_requests"
+    #: A card's PR badge reads its mission's newest PR: a range of this index, no sort.
+    __table_args__ = (Index("ix_github_pull_requests_mission_created", "mission_id", "created_at"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     mission_id: Mapped[str] = mapped_column(String(40), index=True)
     project_repository_id: Mapped[str] = mapped_column(String(40))

@@ -118,8 +118,9 @@ def resolve_mission_id(replica: Replica, ident: str) -> str:
         raise NotFoundError("mission", ident)
     # A plain comparison of the id's tail, not LIKE: '_' and '%' typed are only themselves.
     matches = replica.connection.execute(
-        f"SELECT id FROM missions WHERE lower(substr(id, -?)) = ? AND {live} LIMIT 2",
-        (len(ident), ident.lower()),
+        "SELECT id FROM missions WHERE lower(substr(id, -4)) = ? "  # ix_missions_id_tail
+        f"AND lower(substr(id, -?)) = ? AND {live} LIMIT 2",
+        (ident[-4:].lower(), len(ident), ident.lower()),
     ).fetchall()
     if len(matches) != 1:
         raise NotFoundError("mission", ident)

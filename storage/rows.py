@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
@@ -21,6 +21,20 @@ async def fetch_row(conn: AsyncConnection, table: Table, row_id: str, kind: str)
     if row is None:
         raise NotFoundError(kind, row_id)
     return dict(row)
+
+
+#: Tables with an index on ``lower(substr(id, -4))`` (migration 0011, on the replica).
+ID_TAIL_INDEXED = frozenset({"missions"})
+
+
+def _tail_matches(table: Table, tail: str) -> list[ColumnElement[bool]]:
+    # autoescape: '_' and '%' in what was typed match only themselves
+    matches = [func.lower(table.c.id).endswith(tail, autoescape=True)]
+    if table.name in ID_TAIL_INDEXED:
+        # the index's own expression (a literal -4): a lookup, not a scan of every id
+        last4 = func.lower(func.substr(table.c.id, literal_column("-4")))
+        matches.insert(0, last4 == tail[-4:])
+    return matches
 
 
 async def resolve_row_id(db: Database, table: Table, ident: str, kind: str) -> str:
@@ -40,11 +54,7 @@ async def resolve_row_id(db: Database, table: Table, ident: str, kind: str) -> s
             (
                 await conn.execute(
                     select(table.c.id)
-                    .where(
-                        # autoescape: '_' and '%' in what was typed match only themselves
-                        func.lower(table.c.id).endswith(ident.lower(), autoescape=True),
-                        table.c.deleted.is_(False),
-                    )
+                    .where(*_tail_matches(table, ident.lower()), table.c.deleted.is_(False))
                     .limit(2)
                 )
             )

@@ -447,6 +447,8 @@ async def dispatchable_missions(db: Database, project_id: str, *, limit: int = 5
     """Ready, unclaimed, unblocked missions in Todo or Doing, in dispatch order.
 
     Order: priority (highest first), missions already under way (Doing) before Todo, list order.
+    Priorities are 1–5, so that order is ten equality ranges of ``ix_missions_dispatch``, each
+    already sorted by list order and id: read one after the other until ``limit``, no sort.
     """
     from storage.models import MissionDependency
 
@@ -464,21 +466,29 @@ async def dispatchable_missions(db: Database, project_id: str, *, limit: int = 5
         )
         .exists()
     )
-    query = (
-        select(missions)
-        .where(
-            missions.c.project_id == project_id,
-            missions.c.deleted.is_(False),
-            missions.c.ready.is_(True),
-            missions.c.list.in_(("todo", "doing")),
-            unclaimed_clause(utcnow()),
-            ~blocked,
-        )
-        .order_by(missions.c.priority.desc(), missions.c.list, missions.c.list_order, missions.c.id)
-        .limit(limit)
-    )
+    now = utcnow()
+    found: list[Mission] = []
     async with db.read() as conn:
-        return [Mission(**dict(r)) for r in (await conn.execute(query)).mappings()]
+        for priority in range(5, 0, -1):
+            for list_name in ("doing", "todo"):  # the order of ``ORDER BY list``
+                if len(found) >= limit:
+                    return found
+                query = (
+                    select(missions)
+                    .where(
+                        missions.c.project_id == project_id,
+                        missions.c.deleted.is_(False),
+                        missions.c.ready.is_(True),
+                        missions.c.list == list_name,
+                        missions.c.priority == priority,
+                        unclaimed_clause(now),
+                        ~blocked,
+                    )
+                    .order_by(missions.c.list_order, missions.c.id)
+                    .limit(limit - len(found))
+                )
+                found += [Mission(**dict(r)) for r in (await conn.execute(query)).mappings()]
+    return found
 
 
 async def list_sessions_with_titles(

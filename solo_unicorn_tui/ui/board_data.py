@@ -203,6 +203,14 @@ class WindowRequest:
     limit: int
     follow: str | None = None
     margin: int = 60
+    anchor: tuple[int, tuple[float, str]] | None = None
+    """A card's index and key (``list_order``, ``id``) the list holds: the window is read
+    around it by keyset (no OFFSET) when it falls inside."""
+
+
+#: Cards at the end of a list read with each window that does not reach it: a card moved
+#: there lands among real cards at once (no lone card, then a load of its neighbours).
+TAIL = 30
 
 
 @dataclass
@@ -211,6 +219,8 @@ class Window:
     start: int
     rows: list[CardRow]
     selected: int | None = None
+    tail: list[CardRow] = field(default_factory=list)
+    """The list's last cards (at most :data:`TAIL`) when ``rows`` does not reach its end."""
 
 
 class BoardData:
@@ -279,19 +289,44 @@ class BoardData:
         run, found = self.reader.run, {}
         for request in requests:
             selected = None
+            anchor = request.anchor
             if request.follow is not None:
-                position = await q.position_of(run, self.project_id, request.follow, self.filter)
+                position = await q.position_key(run, self.project_id, request.follow, self.filter)
                 if position is not None and position[0] == request.list_name:
                     selected = position[1]
-                    if not request.start <= selected < request.start + request.limit // 2:
+                    start = request.start
+                    if not start <= selected < start + request.limit // 2:
                         start = max(0, selected - request.margin)
-                        request = WindowRequest(request.list_name, start, request.limit)
+                    request = WindowRequest(request.list_name, start, request.limit)
+                    anchor = (selected, position[2])
             count = await q.list_count(run, self.project_id, request.list_name, self.filter)
-            rows = await q.card_window(
-                run, self.project_id, request.list_name, request.start, request.limit, self.filter
-            )
-            found[request.list_name] = Window(count, request.start, rows, selected)
+            rows = await self._rows(request, anchor)
+            tail = []
+            if request.start + len(rows) < count:
+                name = request.list_name
+                tail = await q.last_cards(run, self.project_id, name, TAIL, self.filter)
+            found[request.list_name] = Window(count, request.start, rows, selected, tail)
         return found
+
+    async def _rows(
+        self, request: WindowRequest, anchor: tuple[int, tuple[float, str]] | None
+    ) -> list[CardRow]:
+        """The window's cards: keyset ranges around a card whose index and key are known,
+        else from the top (a range too) or, deep in the list with no card known, OFFSET."""
+        name, start, limit = request.list_name, request.start, request.limit
+        if anchor is not None and start <= anchor[0] < start + limit:
+            return await q.cards_around(
+                self.reader.run,
+                self.project_id,
+                name,
+                anchor[1],
+                anchor[0] - start,
+                limit,
+                self.filter,
+            )
+        return await q.card_window(
+            self.reader.run, self.project_id, name, start, limit, self.filter
+        )
 
     async def header(self) -> BoardHeaderData:
         return await q.board_header(self.reader.run, self.project_id, self.workstation_id)

@@ -6,6 +6,11 @@ the workstation panel is shown, a :class:`FollowedSessionChanged` when the selec
 newest session changes, and turns notifications into toasts and the terminal bell. The board
 tells it what is selected and whether the panel is shown (two callables), and calls
 :meth:`RuntimeHost.refollow` when sessions may have changed.
+
+Nothing here polls the database while the board is idle: the panel's snapshot is taken when
+the sidebar is shown and on runtime events (the board calls :meth:`refresh_panel`), the once
+a second tick only compares in-memory status, and following the selection does nothing until
+the selected card or the sessions change.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ class RuntimeHost:
         self._config = ConfigWatch(workspace.home.agents_file, workspace.home.config_file)
         self._limit = 0
         self._status: tuple[bool, int, int] | None = None
+        #: What the log pane was last told (caption, session id, log path): told once.
+        self._followed: tuple[str, str | None, str | None] | None = None
 
     async def start(self) -> None:
         recovered = await self.runtime.recover()
@@ -99,17 +106,13 @@ class RuntimeHost:
             log.exception("announcing the workstation failed")
         self.bridge = RuntimeBridge(self.runtime, self.screen)
         self.runtime.notifier.subscribe(self._notified)
-        self.screen.set_interval(PANEL_SECONDS, self._tick)
+        self.screen.set_interval(PANEL_SECONDS, self.post_status)
         self.screen.set_interval(CONFIG_CHECK_SECONDS, self.reload_changed_files)
         self.screen.set_interval(FOLLOW_SECONDS, self._follow_selection)
         self.screen.set_interval(CLEANUP_CHECK_SECONDS, self.runtime.clean_if_due)
         if self.workspace.settings.dispatch_on_start:
             self.runtime.start_dispatcher()
         await self.refresh_limit()
-        await self.refresh_panel()
-
-    async def _tick(self) -> None:
-        self.post_status()
         await self.refresh_panel()
 
     async def refresh_limit(self) -> None:
@@ -239,13 +242,23 @@ class RuntimeHost:
         sessions = await list_sessions(self.workspace.db, mission_id=card.id, limit=1)
         session = sessions[0] if sessions else None
         if session is None or not session.log_path:
-            caption = f"{card.title} — no agent session yet (r runs it)"
-            self.screen.post_message(FollowedSessionChanged(caption))
-            return
-        state = SESSION_STATES.get(session.status, session.status)
-        caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {state}"
+            followed: tuple[str, str | None, str | None] = (
+                f"{card.title} — no agent session yet (r runs it)",
+                None,
+                None,
+            )
+        else:
+            state = SESSION_STATES.get(session.status, session.status)
+            caption = f"{card.title} — {session.stage} · {session.code_agent_name} · {state}"
+            followed = (caption, session.id, session.log_path)
+        if followed == self._followed:
+            return  # the pane already shows it: no message, no new layout of the caption
+        self._followed = followed
+        caption, session_id, log_path = followed
         self.screen.post_message(
-            FollowedSessionChanged(caption, session.id, Path(session.log_path))
+            FollowedSessionChanged(
+                caption, session_id, Path(log_path) if log_path is not None else None
+            )
         )
 
     async def shutdown(self) -> None:

@@ -189,7 +189,8 @@ async def test_capital_r_edits_the_repository_worktree_setup(
 
 async def test_the_runtime_host_posts_only_what_changed(workspace: Workspace) -> None:
     """The panel's snapshot is taken only while the sidebar shows it; the log pane's session is
-    looked up again only when the selection moves or the board says sessions changed."""
+    looked up again only when the selection moves or the board says sessions changed, and
+    posted only when what the pane shows would change."""
     from textual.app import App
 
     from solo_unicorn_tui.ui.messages import FollowedSessionChanged, WorkstationSnapshotChanged
@@ -235,10 +236,17 @@ async def test_the_runtime_host_posts_only_what_changed(workspace: Workspace) ->
         assert [(m.caption, m.session_id) for m in of(FollowedSessionChanged)] == [
             ("Never ran — no agent session yet (r runs it)", None)
         ]
+        host.refollow()  # looked up again, but nothing changed: the pane is not told again
+        await host._follow_selection()
+        await pilot.pause()
+        assert len(of(FollowedSessionChanged)) == 1
+        card.title = "Renamed"
         host.refollow()
         await host._follow_selection()
         await pilot.pause()
-        assert len(of(FollowedSessionChanged)) == 2
+        assert [m.caption for m in of(FollowedSessionChanged)][-1] == (
+            "Renamed — no agent session yet (r runs it)"
+        )
         await host.shutdown()
 
 

@@ -8,7 +8,7 @@ what you see is what was stored. Changes by other processes are noticed by polli
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +145,10 @@ class BoardScreen(Screen[None]):
         self._column_cache: list[BoardColumn] = []
         #: Writes shown on screen but not yet committed (tests and the benchmark wait on it).
         self.pending_writes = 0
+        #: Lists to read again at the next reload (a reload cut short leaves them here).
+        self._stale: set[str] = set()
+        #: Lists the writes still running touched (their reload reads only those).
+        self._touched: set[str] | None = set()
         self._filter_query = ""
         self._polling = False
         self._ready_sent = False
@@ -237,8 +241,12 @@ class BoardScreen(Screen[None]):
     def list_for(self, name: str) -> MissionList:
         return self.query_one(f"#list-{name}", MissionList)
 
-    def reload_all(self, follow: str | None = None) -> None:
-        """Reload every column in one worker on one connection, keeping each selection."""
+    def reload_all(self, follow: str | None = None, only: Iterable[str] | None = None) -> None:
+        """Reload the columns in one worker on one connection, keeping each selection.
+
+        ``only`` names the lists a change touched (a move: its two lists); the others are
+        not read again. A reload cut short by a newer one leaves its lists to that one.
+        """
         if self.data is None:
             return
         lists = [c.mission_list for c in self._columns()]
@@ -246,24 +254,30 @@ class BoardScreen(Screen[None]):
             mission_list.filtered = self.data.filter.active
         if follow is not None:
             self.current.follow_id = follow
+        self._stale.update(MISSION_LISTS if only is None else only)
         self._reload(self.data)
         if self.data.connected:
             self._reload_fallback(self.data)
 
     @work(exclusive=True, group="reload")
     async def _reload(self, data: BoardData) -> None:
-        lists = [c.mission_list for c in self._columns()]
+        columns = [c.mission_list for c in self._columns()]
+        stale = set(self._stale)
         landed = None
         if self.acted_on is not None:
             position = await data.position(self.acted_on)
             if position is not None:
                 landed = MISSION_LISTS.index(position[0])
-                lists[landed].follow_id = self.acted_on
+                columns[landed].follow_id = self.acted_on
+                stale.add(position[0])
+        lists = [m for m in columns if m.list_name in stale]
         windows = await data.windows([m.window_request() for m in lists])
         if self.pending_writes:
             return  # a change shown meanwhile is not committed yet; its write reloads after
+        self._stale -= stale
         for mission_list in lists:
             mission_list.apply_window(windows[mission_list.list_name])
+        lists = columns
         if landed is not None and landed != self.column:
             self._focus_column(landed)
         if not data.filter.active:
@@ -329,6 +343,7 @@ class BoardScreen(Screen[None]):
             if changed and self.runtime_host is not None:
                 self.runtime_host.refollow()  # a session may have started in another process
                 await self.runtime_host.refresh_limit()  # a repository may have been linked
+                await self.runtime_host.refresh_panel()  # or another runner's session moved on
             if changed:
                 for screen in self.app.screen_stack:
                     if screen is not self:
@@ -341,7 +356,12 @@ class BoardScreen(Screen[None]):
             self._polling = False
 
     def _write(
-        self, operation: Callable[[], Awaitable[Any]], done: Done = "", *, land: bool = False
+        self,
+        operation: Callable[[], Awaitable[Any]],
+        done: Done = "",
+        *,
+        land: bool = False,
+        touches: Iterable[str] | None = None,
     ) -> None:
         """Run a domain write, then reload every column from the replica.
 
@@ -351,6 +371,8 @@ class BoardScreen(Screen[None]):
         write returns, in the list it is now in.
         """
         # After the frame that shows the change: the write must not delay that frame.
+        if self._touched is not None:
+            self._touched = None if touches is None else self._touched | set(touches)
         self.pending_writes += 1
         self.call_after_refresh(self._run_write, operation, done, land)
 
@@ -373,7 +395,8 @@ class BoardScreen(Screen[None]):
             self.pending_writes -= 1
         if not self.pending_writes:
             # The last of a burst of writes reloads; earlier ones would show half-done states.
-            self.reload_all(follow)
+            touched, self._touched = self._touched, set()
+            self.reload_all(follow, touched)
 
     def _undoable(
         self, card: Any, action: str, operation: Callable[[], Awaitable[Any]]
@@ -454,7 +477,10 @@ class BoardScreen(Screen[None]):
         self._columns()[target].mission_list.append(card)
         self._focus_column(target)
         data, to_list = self.data, MISSION_LISTS[target]
-        self._write(self._undoable(card, "move", lambda: data.move(card.id, to_list)))
+        self._write(
+            self._undoable(card, "move", lambda: data.move(card.id, to_list)),
+            touches=(source.list_name, to_list),
+        )
 
     def action_move_prev(self) -> None:
         self._move(-1)

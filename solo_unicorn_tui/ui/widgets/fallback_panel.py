@@ -225,6 +225,9 @@ class FallbackPanel(Vertical):
         yield Static(LOADING, id="fallback-status")
         yield FallbackRows(id="fallback-rows")
 
+    _status: object = None
+    _shown: list[tuple[str | None, str, bool]] | None = None
+
     def on_mount(self) -> None:
         self.border_title = "Fallback"
 
@@ -237,7 +240,10 @@ class FallbackPanel(Vertical):
         rows = self.rows
         kept = rows.highlighted_option.id if rows.highlighted_option is not None else None
         kept_index = rows.highlighted
-        self.query_one("#fallback-status", Static).update(status_line(area))
+        status = status_line(area)
+        if status != self._status:
+            self._status = status
+            self.query_one("#fallback-status", Static).update(status)
         options: list[Option] = []
         rows.rows = {}
         if not area.templates:
@@ -252,6 +258,10 @@ class FallbackPanel(Vertical):
             key = f"proposal:{item.id}"
             rows.rows[key] = Row("proposal", item.id, item.title)
             options.append(Option(proposal_prompt(item), id=key))
+        shown = [(option.id, str(option.prompt), option.disabled) for option in options]
+        if shown == self._shown:
+            return  # the board reloads it after every write: unchanged, it lays nothing out
+        self._shown = shown
         rows.set_options(options)
         ids = [option.id for option in options]
         if kept is not None and kept in ids:

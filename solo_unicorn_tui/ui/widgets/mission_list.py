@@ -104,6 +104,8 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         self.count = 0
         self.start = 0
         self.rows: list[CardRow] = []
+        #: The list's last cards when ``rows`` does not reach its end (``Window.tail``).
+        self.tail: list[CardRow] = []
         self.selected = 0
         self.active = False
         self.loaded = False
@@ -127,6 +129,10 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         return self.card(self.selected) if self.count else None
 
     def set_window(self, count: int, start: int, rows: list[CardRow]) -> None:
+        if self.loaded and (count, start, rows) == (self.count, self.start, self.rows):
+            # a reload that finds what is shown (say after a move already shown) draws nothing
+            self.selected = max(0, min(self.selected, count - 1))
+            return
         self.count, self.start, self.rows = count, start, rows
         self.loaded = True
         self.selected = max(0, min(self.selected, count - 1))
@@ -140,6 +146,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         if row is None:
             return None
         del self.rows[self.selected - self.start]
+        self.tail = [card for card in self.tail if card.id != row.id]
         self.count -= 1
         self.selected = max(0, min(self.selected, self.count - 1))
         card = self.card(self.selected)
@@ -153,8 +160,9 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         """Add a card at the end and select it (where a moved card lands)."""
         if self.start + len(self.rows) == self.count:
             self.rows.append(row)
-        else:
-            self.start, self.rows = self.count, [row]
+        else:  # the end of the list, as last read: the card lands among its neighbours
+            self.start, self.rows = self.count - len(self.tail), [*self.tail, row]
+        self.tail = []
         self.count += 1
         self.selected = self.count - 1
         self.follow_id = row.id
@@ -247,6 +255,7 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         if window.selected is not None:
             self.selected = window.selected
         self._wanted = None
+        self.tail = window.tail
         self.set_window(window.count, window.start, window.rows)
         card = self.card(self.selected)
         self.follow_id = card.id if card else None
@@ -259,10 +268,19 @@ class MissionList(ScrollView, can_focus=False, inherit_bindings=False):
         data = self.data
         if data is None:
             return
-        request = WindowRequest(self.list_name, max(0, around - MARGIN), WINDOW)
+        start = max(0, around - MARGIN)
+        request = WindowRequest(self.list_name, start, WINDOW, anchor=self._anchor(start))
         window = (await data.windows([request]))[self.list_name]
         window.selected = None
         self.apply_window(window)
+
+    def _anchor(self, start: int) -> tuple[int, tuple[float, str]] | None:
+        """The first held card inside the window starting at ``start``: its index and key."""
+        first = max(start, self.start)
+        if first >= min(start + WINDOW, self.start + len(self.rows)):
+            return None  # a jump past what is held: that window is read by OFFSET
+        card = self.rows[first - self.start]
+        return first, (card.list_order, card.id)
 
     def _want(self, index: int) -> None:
         if self._wanted is None:

@@ -36,6 +36,8 @@ class MissionLogPane(Vertical):
         super().__init__(name=name, id=id)
         self.max_lines = max_lines
         self.session_id: str | None = None
+        self._shown_caption = "no mission selected"
+        self._idle = False
 
     def compose(self) -> ComposeResult:
         yield Static("no mission selected", id="log-caption")
@@ -45,17 +47,26 @@ class MissionLogPane(Vertical):
     def view(self) -> SessionLogView:
         return self.query_one("#mission-log", SessionLogView)
 
+    def _caption(self, caption: str) -> None:
+        # one line, fixed: a new caption repaints it and lays nothing else out
+        if caption != self._shown_caption:
+            self._shown_caption = caption
+            self.query_one("#log-caption", Static).update(caption, layout=False)
+
     def follow_session(self, session_id: str, log_path: str | Path, caption: str) -> None:
         """Show a session's log from its file and keep following it (no-op if already shown)."""
-        self.query_one("#log-caption", Static).update(caption)
+        self._caption(caption)
         if session_id == self.session_id:
             return
         self.session_id = session_id
+        self._idle = False
         self.view.follow_log(log_path)
 
     def show_idle(self, caption: str) -> None:
         """No session to show (e.g. the mission never ran)."""
-        self.session_id = None
-        self.view.stop_following_file()
-        self.view.clear()
-        self.query_one("#log-caption", Static).update(caption)
+        if self.session_id is not None or not self._idle:
+            self.session_id = None
+            self._idle = True
+            self.view.stop_following_file()
+            self.view.clear()
+        self._caption(caption)

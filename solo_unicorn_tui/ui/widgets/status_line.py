@@ -22,6 +22,8 @@ class StatusLine(Horizontal):
     StatusLine #status-gap { width: 1fr; }
     """
 
+    _review = ""
+
     def compose(self) -> ComposeResult:
         yield Static("dispatcher off", id="status-dispatcher")
         yield Static("sessions –", id="status-sessions")
@@ -47,5 +49,7 @@ class StatusLine(Horizontal):
     def show_review(self, waiting: int) -> None:
         """How many missions wait for a person in Review (0 shows nothing)."""
         review = self._static("status-review")
-        if review is not None:
-            review.update(f"⚑ {waiting} to review" if waiting else "")
+        text = f"⚑ {waiting} to review" if waiting else ""
+        if review is not None and text != self._review:
+            self._review = text  # an update lays the line out again: only when it changed
+            review.update(text)
