@@ -1,6 +1,6 @@
 """``solo-unicorn board`` (the default command) and ``solo-unicorn demo``.
 
-A home without missions opens on the welcome board (the first-run steps); sample missions exist
+A home that never held a mission opens on the welcome board (the first-run steps); sample missions exist
 only in ``demo``, which runs on a throwaway home of its own: it never reads or writes the user's
 replica or config, and never syncs (no server, whatever the environment says).
 

@@ -36,6 +36,7 @@ from solo_unicorn_tui.ui.messages import (
 from solo_unicorn_tui.ui.undo import UndoStack
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
+from solo_unicorn_tui.ui.widgets.empty_hint import EmptyHint
 from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
 from solo_unicorn_tui.ui.widgets.filter_bar import FilterBar
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
@@ -159,6 +160,7 @@ class BoardScreen(Screen[None]):
             yield StatusLine(id="status-line")
             yield Footer(compact=True, show_command_palette=False)
         yield WelcomePanel(id="welcome")
+        yield EmptyHint(id="empty-hint")
         with Horizontal(id="columns"):
             for name in MISSION_LISTS:
                 extra = (FallbackPanel(id="fallback-area"),) if name == "todo" else ()
@@ -271,11 +273,15 @@ class BoardScreen(Screen[None]):
             for line in self.query(StatusLine):
                 line.show_review(review.count)
             empty = not any(m.count for m in lists)
+            first_run = empty and not await data.ever_had_a_mission()
+            for hint in self.query(EmptyHint):
+                keys = self._keys_in_force()["new_mission"] if empty else []
+                hint.show_for(empty and not first_run, keys[0] if keys else "ctrl+p")
             for welcome in self.query(WelcomePanel):
-                if empty != welcome.has_class("-shown"):
-                    welcome.set_class(empty, "-shown")
-                    self.query_one("#columns").display = not empty
-                if empty:
+                if first_run != welcome.has_class("-shown"):
+                    welcome.set_class(first_run, "-shown")
+                    self.query_one("#columns").display = not first_run
+                if first_run:
                     welcome.show(await data.welcome())
 
     @work(exclusive=True, group="fallback")
@@ -1039,17 +1045,22 @@ class BoardScreen(Screen[None]):
         from solo_unicorn_tui.ui.dialogs.help import HelpScreen
 
         texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
-        rows: dict[str, list[str]] = {action: [] for action in texts}
+        rows = self._keys_in_force()
+        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
+        self.app.push_screen(HelpScreen(help_rows))
+
+    def _keys_in_force(self) -> dict[str, list[str]]:
+        """Each board action's keys as shown, after ``keymap`` in config.json."""
+        rows: dict[str, list[str]] = {action: [] for _keys, action, _text, _label in BOARD_KEYS}
         in_force = self._bindings.copy()
-        if self.app._keymap:  # the keys after ``keymap`` in config.json, as the board reads them
+        if self.app._keymap:
             in_force.apply_keymap(self.app._keymap)
         for bindings in in_force.key_to_bindings.values():
             for binding in bindings:
                 shown = self.app.get_key_display(binding)
                 if binding.action in rows and shown not in rows[binding.action]:
                     rows[binding.action].append(shown)
-        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
-        self.app.push_screen(HelpScreen(help_rows))
+        return rows
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Card keys are off (and out of the footer) while the Fallback area has the focus."""
