@@ -945,6 +945,7 @@ class BoardScreen(Screen[None]):
             workspace,
             selected=lambda: self.current.selected_card,
             panel_shown=lambda: sidebar.shown,
+            detached=not self.demo,  # the demo's sessions end with it
         )
         with report_failure(self, title="The agent runtime did not start") as failed:
             await host.start()
@@ -1087,4 +1088,4 @@ class BoardScreen(Screen[None]):
                 host.stop_on_exit = choice == "stop"
                 self.app.exit()
 
-        self.app.push_screen(QuitScreen(running), chosen)
+        self.app.push_screen(QuitScreen(running, can_keep=not self.demo), chosen)
