@@ -137,6 +137,8 @@ def board_app(home: Home, *, demo: bool = False, app_class: type[Any] | None = N
         theme=theme,
         demo=demo,
         config_file=None if demo else home.config_file,
+        # no replica yet: the welcome board shows at once, while the replica is being made
+        fresh_home=not demo and not home.replica.exists(),
     )
 
 

@@ -76,3 +76,28 @@ async def test_a_new_project_of_a_used_replica_shows_the_hint_with_the_key_in_fo
         welcome, hint, text = _shown(app)
         assert not welcome and hint
         assert text == "no missions — ^n to add one"
+
+
+async def test_a_fresh_home_shows_the_welcome_board_before_the_replica_is_made(
+    home: Home,
+) -> None:
+    import asyncio
+
+    app = board_app(home)
+    opened = asyncio.Event()
+    open_data = app._open_data
+
+    async def held_back() -> Any:
+        await opened.wait()
+        return await open_data()
+
+    app._open_data = held_back
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert not home.replica.exists() and app.board.data is None
+        assert _shown(app)[:2] == (True, False)
+        assert "Three steps to a first run" in str(app.screen.query_one("#welcome-text").render())
+        opened.set()
+        await settle(pilot)
+        assert home.replica.exists() and app.board.data is not None
+        assert _shown(app)[:2] == (True, False)

@@ -131,10 +131,15 @@ class BoardScreen(Screen[None]):
     ]
 
     def __init__(
-        self, open_data: Callable[[], Awaitable[BoardData]], *, demo: bool = False
+        self,
+        open_data: Callable[[], Awaitable[BoardData]],
+        *,
+        demo: bool = False,
+        fresh_home: bool = False,
     ) -> None:
         super().__init__(id="board")
         self.demo = demo
+        self._fresh_home = fresh_home
         #: The card the user last acted on (run, approve, reject, move): reloads keep it selected,
         #: in whichever list it is now, until the user moves the selection.
         self.acted_on: str | None = None
@@ -171,6 +176,9 @@ class BoardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._columns()[0].set_active(True)
+        if self._fresh_home:  # a replica not made yet never held a mission
+            self.query_one(WelcomePanel).set_class(True, "-shown")
+            self.query_one("#columns").display = False
         self.call_after_refresh(self._open)
 
     @work(group="open")
