@@ -99,3 +99,29 @@ async def test_the_log_caption_after_cancel_shows_the_sessions_end(
         await _until(pilot, lambda: _true(host.kept_running() == 0))  # its runner is done too
         await pilot.press("q")  # nothing runs any more: no question
         await _until(pilot, lambda: _true(not app.is_running))
+
+
+async def test_the_demos_quit_dialog_offers_stop_or_stay() -> None:
+    """The demo's sessions run inside it: its quit dialog has no "keep running"."""
+    from textual.app import App
+    from textual.widgets import Button
+
+    chosen: list[str | None] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(QuitScreen(2, can_keep=False), chosen.append)
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, QuitScreen)
+        assert [b.id for b in dialog.query(Button)] == ["stop", "stay"]
+        assert "quitting stops them" in str(dialog.query_one(".dialog-detail").render())
+        await pilot.press("k")
+        await pilot.pause()
+        assert app.screen is dialog and chosen == []
+        await pilot.press("s")
+        await pilot.pause()
+    assert chosen == ["stop"]
