@@ -4,7 +4,8 @@ Running Alembic over every migration costs seconds on a first run (importing it,
 scripts, one ALTER after another). A replica that does not exist yet can instead be created from
 :mod:`storage.replica_schema`: the DDL of the head schema and the rows the migrations leave
 (the ``alembic_version`` row), dumped from a replica the migrations made. The file is written
-under a temporary name and renamed into place, so a crash leaves no half-made replica.
+under a temporary name and linked into place (never over a replica another process made
+meanwhile), so a crash leaves no half-made replica.
 
 The schema file is generated, never edited by hand: after adding a migration, run
 ``python -m storage.fresh_replica --write``. ``tests/storage/test_fresh_replica.py`` fails while
@@ -49,9 +50,14 @@ def create_fresh_replica(path: Path) -> bool:
             connection.execute("COMMIT")
         finally:
             connection.close()
-        if path.exists():  # another process made it meanwhile: theirs stands
+        try:
+            os.link(temp, path)  # fails if another process made it meanwhile: theirs stands
+        except FileExistsError:
             return False
-        os.replace(temp, path)
+        except OSError:  # a file system without hard links
+            if path.exists():
+                return False
+            os.replace(temp, path)
         return True
     finally:
         for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
