@@ -469,6 +469,12 @@ async def flow_stage_names(run: Runner, project_id: str) -> list[str]:
     return names
 
 
+async def replica_ever_had_a_mission(run: Runner) -> bool:
+    """True once any mission was stored in this replica: any project, deleted ones too (a
+    delete leaves a tombstone row), and missions pulled from the server."""
+    return bool((await run("SELECT EXISTS (SELECT 1 FROM missions)", {}))[0][0])
+
+
 async def data_version(run: Runner) -> int:
     """SQLite's counter of commits by *other* connections (cheap: no table is read)."""
     return int((await run("PRAGMA data_version", {}))[0][0])

@@ -73,11 +73,20 @@ class Database:
         return self.engine.dialect.name
 
     @classmethod
-    async def open(cls, url: str, *, upgrade: bool = True) -> Database:
-        """Open (creating if needed) a database and bring its schema to head."""
+    async def open(cls, url: str, *, upgrade: bool = True, fresh: bool = True) -> Database:
+        """Open (creating if needed) a database and bring its schema to head.
+
+        A SQLite file that does not exist yet is made at the head schema directly
+        (:mod:`storage.fresh_replica`) unless ``fresh`` is False (then the migrations make it).
+        """
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if fresh and upgrade and parsed.database != ":memory:" and not path.exists():
+                from storage.fresh_replica import create_fresh_replica
+
+                await asyncio.to_thread(create_fresh_replica, path)
         engine = create_engine(url)
         try:
             if upgrade:

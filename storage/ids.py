@@ -7,8 +7,11 @@ collide across replicas; the prefix makes a bare id readable (``mission_01J…``
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from typing import TYPE_CHECKING
 
-from ulid import ULID
+if TYPE_CHECKING:
+    from ulid import ULID
 
 PREFIXES = {
     "organizations": "org",
@@ -35,8 +38,16 @@ PREFIXES = {
 }
 
 
+@cache
+def _ulid() -> type[ULID]:
+    """The ULID class, imported on first use: the board's first frame needs only short_id."""
+    from ulid import ULID
+
+    return ULID
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{ULID()}"
+    return f"{prefix}_{_ulid()()}"
 
 
 def new_id_for(table: str) -> str:
@@ -52,4 +63,4 @@ def derived_id(table: str, *key: str) -> str:
     """The id of the one row for ``key`` (say a dependency's two missions): the same on every
     replica, so two replicas adding it offline add one row that merges, never two."""
     digest = hashlib.sha256("\x1f".join((table, *key)).encode()).digest()
-    return f"{PREFIXES[table]}_{ULID.from_bytes(digest[:16])}"
+    return f"{PREFIXES[table]}_{_ulid().from_bytes(digest[:16])}"

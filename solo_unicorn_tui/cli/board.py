@@ -1,8 +1,8 @@
 """``solo-unicorn board`` (the default command) and ``solo-unicorn demo``.
 
-A home without missions opens on the welcome board (the first-run steps); sample missions exist
-only in ``demo``, which runs on a throwaway home of its own: it never reads or writes the user's
-replica or config, and never syncs (no server, whatever the environment says).
+A home that never held a mission opens on the welcome board (the first-run steps); sample
+missions exist only in ``demo``, which runs on a throwaway home of its own: it never reads or
+writes the user's replica or config, and never syncs (no server, whatever the environment says).
 
 The board starts on a read-only view of the replica (no SQLAlchemy, no Alembic) when the replica
 already exists at the current schema, and opens the full workspace for writing in the
@@ -65,6 +65,10 @@ async def _open_writer(home: Home, demo: bool) -> Any:
     await asyncio.to_thread(importlib.import_module, "solo_unicorn_tui.workspace")
     from solo_unicorn_tui.workspace import open_workspace
 
+    if demo:
+        from solo_unicorn_tui.cli.demo import install_demo_agent
+
+        await asyncio.to_thread(install_demo_agent, home)
     ws = await open_workspace(home)
     project_id = ws.project_id
     if demo:
@@ -133,6 +137,8 @@ def board_app(home: Home, *, demo: bool = False, app_class: type[Any] | None = N
         theme=theme,
         demo=demo,
         config_file=None if demo else home.config_file,
+        # no replica yet: the welcome board shows at once, while the replica is being made
+        fresh_home=not demo and not home.replica.exists(),
     )
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import random
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from solo_unicorn_tui.home import Home
 from storage import missions as ops
 from storage.database import Database
 from storage.dependencies import add_dependency
@@ -80,16 +82,52 @@ OUTCOMES = {
 DEMO_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
+SAMPLE_FILES = {
+    "README.md": "# Sample app\n\nThe repository the demo's agent works on.\n",
+    "src/app.py": 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n',
+    "tests/test_app.py": (
+        "from src.app import greet\n\n\ndef test_greet() -> None:\n"
+        '    assert greet("demo") == "Hello, demo!"\n'
+    ),
+}
+GIT_IDENTITY = ["-c", "user.name=Solo Unicorn demo", "-c", "user.email=demo@example.invalid"]
+DEMO_AGENT = "demo-agent"
+
+
 def _sample_repository(root: Path) -> Path:
-    """An empty git repository in the demo's home for the sample projects to link."""
+    """A git repository with one commit in the demo's home: the sample projects link it and
+    the demo's agent works in worktrees of it."""
     path = root / "sample-repo"
+    if (path / ".git").exists():
+        return path
     path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["git", "init", "--quiet", "--initial-branch", "main", str(path)],
-        check=False,
-        capture_output=True,
-    )
+    for name, text in SAMPLE_FILES.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text, encoding="utf-8")
+    for argv in (
+        ["init", "--quiet", "--initial-branch", "main"],
+        ["add", "-A"],
+        [*GIT_IDENTITY, "commit", "--quiet", "-m", "Sample app"],
+    ):
+        subprocess.run(["git", "-C", str(path), *argv], check=True, capture_output=True)
     return path
+
+
+def install_demo_agent(home: Home) -> None:
+    """Make ``demo-agent`` (:mod:`solo_unicorn_tui.cli.demo_agent`) the demo home's default
+    agent profile, so ``r`` in the demo runs a real session on the sample repository."""
+    from solo_unicorn_tui.runtime.agent_profiles import AgentProfile, AgentProfiles
+
+    profiles = AgentProfiles.load(home)
+    argv = [
+        sys.executable,
+        "-m",
+        "solo_unicorn_tui.cli.demo_agent",
+        "{prompt_file}",
+        "{mission_id}",
+    ]
+    profiles.add(AgentProfile(name=DEMO_AGENT, argv=argv, timeout_seconds=120), make_default=True)
+    profiles.save()
 
 
 def _write_log(path: Path, title: str, stage: str, agent: str, status: str) -> None:

@@ -40,12 +40,15 @@ class SoloUnicornApp(App[None]):
         started: float | None = None,
         demo: bool = False,
         config_file: Path | None = None,
+        fresh_home: bool = False,
     ) -> None:
         """``config_file``: where a theme or project chosen on the board is remembered (None:
-        nowhere, as in the demo and the tests); ``demo`` says DEMO in the header."""
+        nowhere, as in the demo and the tests); ``demo`` says DEMO in the header;
+        ``fresh_home``: no replica yet, so the welcome board shows before it is made."""
         super().__init__()
         self._open_data = open_data
         self.demo = demo
+        self.fresh_home = fresh_home
         self.config_file = config_file
         self._keymap_overrides = keymap or {}
         self._theme_name = theme
@@ -60,7 +63,7 @@ class SoloUnicornApp(App[None]):
             self.set_keymap(self._keymap_overrides)
         self._remembered_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_chosen)
-        self.board = BoardScreen(self._open_data, demo=self.demo)
+        self.board = BoardScreen(self._open_data, demo=self.demo, fresh_home=self.fresh_home)
         self.push_screen(self.board)
 
     def _theme_chosen(self, theme: Theme) -> None:

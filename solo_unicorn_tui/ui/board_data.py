@@ -245,6 +245,7 @@ class BoardData:
         self._writer = writer
         self._connecting: asyncio.Task[Writer] | None = None
         self._last_version: int | None = None
+        self._had_a_mission = False
 
     @classmethod
     async def for_writer(cls, writer: Writer) -> BoardData:
@@ -339,6 +340,12 @@ class BoardData:
             return WelcomeState(repos, [], None, agents_known=False)
         agents, default, error = await asyncio.to_thread(_detected_agents, workspace.home)
         return WelcomeState(repos, agents, default, agents_error=error)
+
+    async def ever_had_a_mission(self) -> bool:
+        """Whether this replica ever held a mission (then an empty board is no first run)."""
+        if not self._had_a_mission:  # missions are never removed, so True stays True
+            self._had_a_mission = await q.replica_ever_had_a_mission(self.reader.run)
+        return self._had_a_mission
 
     async def mission_by_id_tail(self, tail: str) -> str | None:
         """The one mission of this project whose id ends with ``tail`` (None: none or several)."""

@@ -78,16 +78,18 @@ class RuntimeHost:
         *,
         selected: Callable[[], CardRow | None],
         panel_shown: Callable[[], bool],
+        detached: bool = True,
     ) -> None:
+        """``detached``: sessions run in runners of their own, so quitting or a crash of the
+        board stops no agent; without (the demo), they run in this process and end with it."""
         self.screen = screen
         self.workspace = workspace
         self._selected = selected
         self._panel_shown = panel_shown
-        # Sessions run in runners of their own: quitting or a crash of the board stops no agent.
-        self.runtime = Runtime.from_workspace(workspace, detached=True)
+        self.runtime = Runtime.from_workspace(workspace, detached=detached)
         #: Whether leaving the board stops its sessions: only when the quit dialog says so (a
         #: crash, or any other way out, keeps them running in their runners).
-        self.stop_on_exit = False
+        self.stop_on_exit = not detached
         self.bridge: RuntimeBridge | None = None
         self._followed_mission: str | None = None
         self._config = ConfigWatch(workspace.home.agents_file, workspace.home.config_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,6 +44,7 @@ async def test_a_demo_run_leaves_the_users_replica_and_server_alone(
     home.root.mkdir(parents=True)
     home.config_file.write_text(json.dumps({"server_url": pg_database}))
     monkeypatch.setenv("SOLO_UNICORN_SERVER_URL", pg_database)
+    monkeypatch.setenv("SOLO_UNICORN_DEMO_AGENT_DELAY", "0.05")
     with demo_environment(tmp_path / "demo") as demo_home:
         assert "SOLO_UNICORN_SERVER_URL" not in os.environ
         app = board_app(demo_home, demo=True)
@@ -54,6 +56,7 @@ async def test_a_demo_run_leaves_the_users_replica_and_server_alone(
             assert app.board.list_for("todo").count > 0
             await pilot.press("L", "space", "s")
             await settle(pilot)
+            await _run_the_demo_agent(app, pilot, demo_home)
     assert os.environ["SOLO_UNICORN_SERVER_URL"] == pg_database
     assert not home.replica.exists()
     assert json.loads(home.config_file.read_text()) == {"server_url": pg_database}
@@ -63,6 +66,38 @@ async def test_a_demo_run_leaves_the_users_replica_and_server_alone(
         assert await conn.fetchval("SELECT count(*) FROM projects") == 0
     finally:
         await conn.close()
+
+
+async def _run_the_demo_agent(app: Any, pilot: Any, demo_home: Home) -> None:
+    """``r`` in the demo: the demo agent works the stage in a worktree of the sample repository,
+    in this process (no detached runner to outlive the demo), with a live log."""
+    from storage.worktrees import mission_worktree
+
+    host = app.board.runtime_host
+    assert host.runtime.detached is None
+    await pilot.press("r")
+    mission_id = app.board.acted_on
+    assert mission_id is not None
+
+    async def ended() -> bool:
+        sessions = await list_sessions(host.runtime.db, mission_id=mission_id)
+        return bool(sessions) and sessions[0].status not in ("starting", "active")
+
+    await _until(pilot, ended)
+    session = (await list_sessions(host.runtime.db, mission_id=mission_id))[0]
+    assert (session.status, session.code_agent_name) == ("completed", "demo-agent")
+    log = Path(session.log_path).read_text(encoding="utf-8")
+    assert f"✓ {session.stage} done" in log and "committed: " in log
+    tree = await mission_worktree(host.runtime.db, mission_id, None)
+    assert tree is not None and tree.worktree_path.startswith(str(demo_home.root))
+    subjects = subprocess.run(
+        ["git", "-C", tree.worktree_path, "log", "--format=%s"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert subjects[-1] == "Sample app" and subjects[0].startswith(f"{session.stage}: ")
+    await _until(pilot, lambda: _true("ended" in _text(app, "#log-caption")))
 
 
 async def _true(value: object) -> bool:

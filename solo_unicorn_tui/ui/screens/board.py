@@ -37,6 +37,7 @@ from solo_unicorn_tui.ui.messages import (
 from solo_unicorn_tui.ui.undo import UndoStack
 from solo_unicorn_tui.ui.widgets.board_column import BoardColumn
 from solo_unicorn_tui.ui.widgets.board_header import BoardHeader
+from solo_unicorn_tui.ui.widgets.empty_hint import EmptyHint
 from solo_unicorn_tui.ui.widgets.fallback_panel import FallbackPanel
 from solo_unicorn_tui.ui.widgets.filter_bar import FilterBar
 from solo_unicorn_tui.ui.widgets.mission_list import MissionList
@@ -131,10 +132,15 @@ class BoardScreen(Screen[None]):
     ]
 
     def __init__(
-        self, open_data: Callable[[], Awaitable[BoardData]], *, demo: bool = False
+        self,
+        open_data: Callable[[], Awaitable[BoardData]],
+        *,
+        demo: bool = False,
+        fresh_home: bool = False,
     ) -> None:
         super().__init__(id="board")
         self.demo = demo
+        self._fresh_home = fresh_home
         #: The card the user last acted on (run, approve, reject, move): reloads keep it selected,
         #: in whichever list it is now, until the user moves the selection.
         self.acted_on: str | None = None
@@ -164,6 +170,7 @@ class BoardScreen(Screen[None]):
             yield StatusLine(id="status-line")
             yield Footer(compact=True, show_command_palette=False)
         yield WelcomePanel(id="welcome")
+        yield EmptyHint(id="empty-hint")
         with Horizontal(id="columns"):
             for name in MISSION_LISTS:
                 extra = (FallbackPanel(id="fallback-area"),) if name == "todo" else ()
@@ -174,6 +181,9 @@ class BoardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._columns()[0].set_active(True)
+        if self._fresh_home:  # a replica not made yet never held a mission
+            self.query_one(WelcomePanel).set_class(True, "-shown")
+            self.query_one("#columns").display = False
         self.call_after_refresh(self._open)
 
     @work(group="open")
@@ -286,11 +296,15 @@ class BoardScreen(Screen[None]):
             for line in self.query(StatusLine):
                 line.show_review(review.count)
             empty = not any(m.count for m in lists)
+            first_run = empty and not await data.ever_had_a_mission()
+            for hint in self.query(EmptyHint):
+                keys = self._keys_in_force()["new_mission"] if empty else []
+                hint.show_for(empty and not first_run, keys[0] if keys else "ctrl+p")
             for welcome in self.query(WelcomePanel):
-                if empty != welcome.has_class("-shown"):
-                    welcome.set_class(empty, "-shown")
-                    self.query_one("#columns").display = not empty
-                if empty:
+                if first_run != welcome.has_class("-shown"):
+                    welcome.set_class(first_run, "-shown")
+                    self.query_one("#columns").display = not first_run
+                if first_run:
                     welcome.show(await data.welcome())
 
     @work(exclusive=True, group="fallback")
@@ -970,6 +984,7 @@ class BoardScreen(Screen[None]):
             workspace,
             selected=lambda: self.current.selected_card,
             panel_shown=lambda: sidebar.shown,
+            detached=not self.demo,  # the demo's sessions end with it
         )
         with report_failure(self, title="The agent runtime did not start") as failed:
             await host.start()
@@ -1070,17 +1085,22 @@ class BoardScreen(Screen[None]):
         from solo_unicorn_tui.ui.dialogs.help import HelpScreen
 
         texts = {action: text for _keys, action, text, _label in BOARD_KEYS}
-        rows: dict[str, list[str]] = {action: [] for action in texts}
+        rows = self._keys_in_force()
+        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
+        self.app.push_screen(HelpScreen(help_rows))
+
+    def _keys_in_force(self) -> dict[str, list[str]]:
+        """Each board action's keys as shown, after ``keymap`` in config.json."""
+        rows: dict[str, list[str]] = {action: [] for _keys, action, _text, _label in BOARD_KEYS}
         in_force = self._bindings.copy()
-        if self.app._keymap:  # the keys after ``keymap`` in config.json, as the board reads them
+        if self.app._keymap:
             in_force.apply_keymap(self.app._keymap)
         for bindings in in_force.key_to_bindings.values():
             for binding in bindings:
                 shown = self.app.get_key_display(binding)
                 if binding.action in rows and shown not in rows[binding.action]:
                     rows[binding.action].append(shown)
-        help_rows = [(" ".join(keys), texts[action]) for action, keys in rows.items() if keys]
-        self.app.push_screen(HelpScreen(help_rows))
+        return rows
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Card keys are off (and out of the footer) while the Fallback area has the focus."""
@@ -1107,4 +1127,4 @@ class BoardScreen(Screen[None]):
                 host.stop_on_exit = choice == "stop"
                 self.app.exit()
 
-        self.app.push_screen(QuitScreen(running), chosen)
+        self.app.push_screen(QuitScreen(running, can_keep=not self.demo), chosen)

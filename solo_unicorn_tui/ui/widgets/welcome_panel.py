@@ -1,4 +1,4 @@
-"""The welcome board: shown instead of the columns while the project has no mission yet.
+"""The welcome board: shown instead of the columns while the replica has never held a mission.
 
 It says what the board is and walks a newcomer through the three steps to a first run (link a
 repository, pick an agent, add a mission), ticking each one off as this machine gets there,
