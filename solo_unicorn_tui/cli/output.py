@@ -44,14 +44,16 @@ def add_action(
 
 
 def print_mission(mission: Any, as_json: bool) -> None:
-    from storage.missions import mission_to_json
+    """A mission (an ORM ``Mission`` or a row dict from the inline write path)."""
+    from storage.mission_rows import mission_json
 
     if as_json:
-        print_json(mission_to_json(mission))
+        print_json(mission_json(mission))
     else:
-        ready = "ready" if mission.ready else "not ready"
-        print(f"{mission.id}  [{mission.list}] P{mission.priority} {mission.stage} {ready}")
-        print(f"  {mission.title}")
+        get = mission.get if isinstance(mission, dict) else lambda name: getattr(mission, name)
+        ready = "ready" if get("ready") else "not ready"
+        print(f"{get('id')}  [{get('list')}] P{get('priority')} {get('stage')} {ready}")
+        print(f"  {get('title')}")
 
 
 def print_deleted(ident: str, as_json: bool) -> None:
