@@ -12,6 +12,7 @@ from solo_unicorn_tui.cli.output import (
     add_action,
     print_deleted,
     print_json,
+    print_json_list,
     print_mission,
     print_table,
 )
@@ -284,26 +285,27 @@ def _list(args: argparse.Namespace) -> int:
     from storage import quick_reads as q
 
     with reading() as r:
-        found = q.list_missions(
+        found = q.iter_missions(
             r.replica, r.project_id, args.list_name, limit=args.limit, after=args.after
         )
-    if args.json:
-        print_json([q.mission_json(m) for m in found])
-    else:
-        print_table(
-            ["id", "list", "pri", "stage", "ready", "title"],
-            [
-                (
-                    m["id"],
-                    m["list"],
-                    m["priority"],
-                    m["stage"],
-                    "yes" if m["ready"] else "",
-                    m["title"][:70],
-                )
-                for m in found
-            ],
-        )
+        if args.json:
+            print_json_list(q.mission_json(m) for m in found)
+            return 0
+        found = list(found)
+    print_table(
+        ["id", "list", "pri", "stage", "ready", "title"],
+        [
+            (
+                m["id"],
+                m["list"],
+                m["priority"],
+                m["stage"],
+                "yes" if m["ready"] else "",
+                m["title"][:70],
+            )
+            for m in found
+        ],
+    )
     return 0
 
 

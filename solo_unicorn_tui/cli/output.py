@@ -16,6 +16,20 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json_escape(text) + "\n")
 
 
+def print_json_list(items: Iterable[Any]) -> None:
+    """What ``print_json(list(items))`` prints, written item by item (a long list is never held
+    whole, neither as objects nor as text)."""
+    from solo_unicorn_tui.cli.safe_text import json_escape
+
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        write(("[\n  " if first else ",\n  ") + json_escape(text.replace("\n", "\n  ")))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]

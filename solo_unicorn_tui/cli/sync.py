@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -115,6 +112,10 @@ def report_org(ws: Workspace, joined: str | None) -> str:
 
 
 async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
     from sync.claims import ClaimClient
     from sync.service import SyncService
 
