@@ -6,7 +6,8 @@ A bench is any ``bench/*.py`` (not starting with ``_``, not this file) whose sou
 both ``--json`` and ``--quick``: the convention every bench follows. Each runs as its own process
 (``python bench/NAME.py --json [--quick]``) and prints, on stdout, JSON: a list of figures (or
 ``{"results": [...]}``), each ``{"figure", "value", "floor", "ratio", "target", "pass"}`` with
-an optional ``"unit"`` and ``"floor_name"``; its human table goes to stderr. ``ratio`` is
+optional ``"unit"``, ``"floor_name"`` and ``"target_of"`` (``"ratio"``, the default when there is
+a ratio, or ``"value"``); its human table goes to stderr. ``ratio`` is
 value / floor from the same run, ``target`` the highest ratio (or value) the issue allows, None
 for a figure shown for information. A bench that crashes, prints no JSON or runs past
 ``--timeout`` shows as one FAIL row with its one-line error; the table is always printed.
@@ -84,7 +85,9 @@ def _number(value: Any, unit: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{value:.3g}{unit}"
+    if abs(value) >= 100:
+        return f"{value:.0f}{unit}"
+    return f"{value:.2f}{unit}" if abs(value) >= 1 else f"{value:.3g}{unit}"
 
 
 def _rows_of(bench: str, figures: list[dict[str, Any]]) -> list[Row]:
@@ -105,17 +108,19 @@ def _rows_of(bench: str, figures: list[dict[str, Any]]) -> list[Row]:
                 _number(item.get("value"), unit),
                 floor,
                 f"{ratio:.2f}×" if isinstance(ratio, int | float) else "",
-                target if isinstance(target, str) else _target(target, ratio),
+                target if isinstance(target, str) else _target(target, item, unit),
                 verdict,
             )
         )
     return rows or [Row(bench, "(no figures)", "", "", "", "", "FAIL")]
 
 
-def _target(target: Any, ratio: Any) -> str:
+def _target(target: Any, item: dict[str, Any], unit: str) -> str:
+    """``≤3×`` for a target on the ratio, ``≤100ms`` for one on the value (``target_of``)."""
     if target is None:
         return ""
-    return f"≤{target:g}×" if ratio is not None else f"≤{target:g}"
+    on_value = item.get("target_of", "ratio" if item.get("ratio") is not None else "value")
+    return f"≤{target:g}{unit}" if on_value == "value" else f"≤{target:g}×"
 
 
 def run_bench(path: Path, quick: bool, timeout: float) -> list[Row]:
