@@ -45,7 +45,7 @@ def test_table_shows_figures_and_a_crashed_bench(tmp_path: Path) -> None:
     body = "\n".join(lines[3:])
     assert body.splitlines()[0].split()[:2] == ["a_good_bench", "fast"]
     assert body.splitlines()[0].endswith("pass")
-    assert "0.50s" in body and "5.00×" in body and "≤3×" in body
+    assert "0.5s" in body and "5.00×" in body and "≤3×" in body
     assert body.splitlines()[1].endswith("FAIL")
     crashed = body.splitlines()[2]
     assert crashed.startswith("b_crashing_bench")
