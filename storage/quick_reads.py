@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage import validation
 from storage.errors import NotFoundError
@@ -50,8 +49,7 @@ _SELECT_MISSION = f"SELECT {', '.join(MISSION_COLUMNS)} FROM missions"
 _LIST_ORDER = "list, list_order, id"
 
 
-@dataclass
-class Replica:
+class Replica(NamedTuple):
     connection: sqlite3.Connection
     meta: dict[str, str]
 

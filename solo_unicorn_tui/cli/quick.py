@@ -21,8 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
@@ -36,8 +35,7 @@ T = TypeVar("T")
 _SETTINGS = ("project_id", "server_url")
 
 
-@dataclass
-class Reading:
+class Reading(NamedTuple):
     home: Home
     replica: Replica
     project_id: str
