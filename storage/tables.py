@@ -51,7 +51,7 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 
-def _replicated() -> list[Column]:  # type: ignore[type-arg]
+def _replicated() -> list[Column]:
     """The sync columns of a replicated table (fresh objects: a column belongs to one table)."""
     return [
         Column("organization_id", String(40), nullable=False, index=True),

@@ -285,13 +285,13 @@ def _list(args: argparse.Namespace) -> int:
     from storage import quick_reads as q
 
     with reading() as r:
-        found = q.iter_missions(
+        rows = q.iter_missions(
             r.replica, r.project_id, args.list_name, limit=args.limit, after=args.after
         )
         if args.json:
-            print_json_list(q.mission_json(m) for m in found)
+            print_json_list(q.mission_json(m) for m in rows)
             return 0
-        found = list(found)
+        found = list(rows)
     print_table(
         ["id", "list", "pri", "stage", "ready", "title"],
         [
