@@ -16,18 +16,23 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json_escape(text) + "\n")
 
 
-def print_json_list(items: Iterable[Any]) -> None:
-    """What ``print_json(list(items))`` prints, written item by item (a long list is never held
-    whole, neither as objects nor as text)."""
+def print_json_list(items: Iterable[Any], chunk: int = 500) -> None:
+    """What ``print_json(list(items))`` prints, written ``chunk`` items at a time (a long list is
+    never held whole, neither as objects nor as text; few writes, as one dump would make)."""
     from solo_unicorn_tui.cli.safe_text import json_escape
 
+    encode = json.JSONEncoder(indent=2, ensure_ascii=False, default=str).encode
     write = sys.stdout.write
-    first = True
+    parts: list[str] = []
+    count = 0
     for item in items:
-        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
-        write(("[\n  " if first else ",\n  ") + json_escape(text.replace("\n", "\n  ")))
-        first = False
-    write("[]\n" if first else "\n]\n")
+        parts.append(("[\n  " if not count else ",\n  ") + encode(item).replace("\n", "\n  "))
+        count += 1
+        if len(parts) >= chunk:
+            write(json_escape("".join(parts)))
+            parts.clear()
+    parts.append("[]\n" if not count else "\n]\n")
+    write(json_escape("".join(parts)))
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
