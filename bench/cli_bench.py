@@ -1,6 +1,12 @@
 """How long a ``solo-unicorn`` call takes, measured from outside, next to its floor.
 
-    .venv/bin/python bench/cli_bench.py [--missions 10000] [--runs 15] [--fresh]
+    .venv/bin/python bench/cli_bench.py [--missions 10000] [--runs 15] [--fresh] [--quick]
+        [--json] [--baseline SRC]
+
+``--baseline SRC`` also times, in the same run and interleaved, the same commands from another
+checkout of the source (``PYTHONPATH=SRC python -m solo_unicorn_tui.cli.main``), for a
+before/after table. ``--json`` prints the figures as JSON on stdout (the table goes to stderr),
+for ``bench/run_all.py``; ``--quick`` is 1000 missions and 5 runs.
 
 Every figure is a whole process (``subprocess.run``, output captured) on a home holding
 ``--missions`` missions, and each is measured in the same run, interleaved run by run, with its
@@ -96,6 +102,13 @@ data["events"] = [
         "SELECT kind, origin, summary, created_at FROM mission_events"
         " WHERE mission_id = ? AND deleted = 0 ORDER BY hlc", [ident])
 ]
+data["messages"] = [
+    {"kind": k, "author": a, "stage": s, "text": b,
+     "at": datetime.fromisoformat(c).replace(tzinfo=UTC).isoformat()}
+    for k, a, s, b, c in db.execute(
+        "SELECT kind, author_name, stage, body, created_at FROM mission_messages"
+        " WHERE mission_id = ? AND deleted = 0 ORDER BY created_at, id", [ident])
+]
 emit(data)
 """
 
@@ -108,7 +121,9 @@ emit({
     "pending": db.execute("SELECT count(*) FROM sync_outbox").fetchone()[0],
     "last_sync_at": meta.get("sync_last_at") or None,
     "last_error": meta.get("sync_last_error") or None,
+    "last_error_at": meta.get("sync_last_error_at") or None,
     "rejected": int(meta.get("sync_rejected_count") or 0),
+    "last_rejection": meta.get("sync_last_rejection") or None,
 })
 """
 
@@ -127,7 +142,8 @@ async def _build(home_root: Path, count: int) -> None:
     ws = await open_workspace(Home(home_root))
     try:
         project = await get_project(ws.db, ws.project_id)
-        row = {c: getattr(project, c) for c in ("id", "organization_id", "default_flow_id")}
+        columns = ("id", "organization_id", "default_flow_id", "pr_mode_default")
+        row = {c: getattr(project, c) for c in columns}
         made = 0
         while made < count:
             async with ws.db.write() as conn:
@@ -180,6 +196,8 @@ class Figure:
     floor: Callable[[int], list[str]]
     target: float | None
     same_output: bool = False
+    memory_target: float | None = None
+    """Also compare peak memory with the floor's (ratio of medians, against this target)."""
 
 
 def _time(argv: Sequence[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -188,18 +206,38 @@ def _time(argv: Sequence[str], env: dict[str, str]) -> tuple[float, subprocess.C
     return time.perf_counter() - started, done
 
 
+def _peak_rss(argv: Sequence[str], env: dict[str, str]) -> int:
+    """Peak resident memory of the process in bytes, from GNU time (a child forked from this
+    large interpreter would count the parent's pages as its own)."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *argv], capture_output=True, env=env, check=False
+    )
+    return int(done.stderr.decode().strip().splitlines()[-1]) * 1024
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(figure: Figure, runs: int, env: dict[str, str]) -> dict[str, object]:
+def measure(
+    figure: Figure, runs: int, env: dict[str, str], baseline: dict[str, str] | None = None
+) -> dict[str, object]:
     ours: list[float] = []
     floors: list[float] = []
+    before: list[float] = []
+    rss: list[int] = []
+    floor_rss: list[int] = []
     identical = True
     for i in range(runs + 1):  # the first pair warms the page cache and is not counted
         spent, done = _time(figure.command(i), env)
         floor_spent, floor_done = _time(figure.floor(i), env)
+        if baseline is not None:
+            old_spent, old = _time(_as_baseline(figure.command(i)), {**env, **baseline})
+            if old.returncode != done.returncode:
+                sys.stderr.write(f"{figure.name}: the baseline exited {old.returncode}\n")
+            if i:
+                before.append(old_spent)
         differs = done.returncode != 0 or done.stdout != floor_done.stdout
         if figure.same_output and differs:
             if identical:
@@ -211,9 +249,15 @@ def measure(figure: Figure, runs: int, env: dict[str, str]) -> dict[str, object]
         if i:
             ours.append(spent)
             floors.append(floor_spent)
+        if i and figure.memory_target is not None and i <= 3:
+            rss.append(_peak_rss(figure.command(i), env))
+            floor_rss.append(_peak_rss(figure.floor(i), env))
     median, floor_median = statistics.median(ours), statistics.median(floors)
     ratio = median / floor_median
+    memory_ratio = statistics.median(rss) / statistics.median(floor_rss) if rss else None
     ok = (figure.target is None or ratio <= figure.target) and identical
+    if figure.memory_target is not None and memory_ratio is not None:
+        ok = ok and memory_ratio <= figure.memory_target
     return {
         "figure": figure.name,
         "median": median,
@@ -224,8 +268,24 @@ def measure(figure: Figure, runs: int, env: dict[str, str]) -> dict[str, object]
         "ratio": ratio,
         "target": figure.target,
         "identical": identical if figure.same_output else None,
+        "rss": statistics.median(rss) if rss else None,
+        "floor_rss": statistics.median(floor_rss) if floor_rss else None,
+        "memory_ratio": memory_ratio,
+        "memory_target": figure.memory_target,
+        "baseline_median": statistics.median(before) if before else None,
         "pass": ok,
     }
+
+
+_BASELINE = (
+    "import os, sys; sys.path.insert(0, os.environ['SOLO_UNICORN_BENCH_BASELINE']); "
+    "from solo_unicorn_tui.cli.main import main; sys.exit(main())"
+)
+
+
+def _as_baseline(argv: list[str]) -> list[str]:
+    """The same command, run from the baseline checkout's source (first on ``sys.path``)."""
+    return [PY, "-c", _BASELINE, *argv[len(CLI) :]]
 
 
 def figures(home: Path) -> list[Figure]:
@@ -316,50 +376,109 @@ def figures(home: Path) -> list[Figure]:
             floor(FLOOR_LIST),
             None,
             same_output=True,
+            memory_target=1.5,
         ),
     ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--missions", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--missions", type=int, default=None, help="default 10000 (quick: 1000)")
+    parser.add_argument("--runs", type=int, default=None, help="default 15 (quick: 5)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached home")
-    parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument("--quick", action="store_true", help="1000 missions, 5 runs")
+    parser.add_argument("--json", action="store_true", help="figures as JSON on stdout")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="SRC", help="also time this checkout's source (before)"
+    )
     args = parser.parse_args(argv)
+    missions = args.missions or (1000 if args.quick else 10_000)
+    runs = args.runs or (5 if args.quick else 15)
 
-    home = prepared_home(args.missions, args.fresh)
+    home = prepared_home(missions, args.fresh)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOLO_UNICORN_")}
     env["SOLO_UNICORN_HOME"] = str(home)
+    baseline = (
+        None
+        if args.baseline is None
+        else {"SOLO_UNICORN_BENCH_BASELINE": str(args.baseline.resolve())}
+    )
     load_before = os.getloadavg()
     try:
-        results = [measure(f, args.runs, env) for f in figures(home)]
+        results = [measure(f, runs, env, baseline) for f in figures(home)]
     finally:
         shutil.rmtree(home, ignore_errors=True)
     load_after = os.getloadavg()
 
+    out = sys.stderr if args.json else sys.stdout
     print(
-        f"solo-unicorn CLI, {args.missions} missions, {args.runs} paired runs each, "
-        f"{os.cpu_count()} CPUs, load {load_before[0]:.2f} → {load_after[0]:.2f}"
+        f"solo-unicorn CLI, {missions} missions, {runs} paired runs each, "
+        f"{os.cpu_count()} CPUs, load {load_before[0]:.2f} → {load_after[0]:.2f}",
+        file=out,
     )
     header = (
         f"{'figure':38} {'median':>8} {'p95':>8}  {'floor':18} {'median':>8} {'p95':>8} "
-        f"{'ratio':>6} {'target':>7} {'same':>4}  result"
+        f"{'ratio':>6} {'target':>7} {'same':>4} {'memory':>14} "
+        + ("{:>8} ".format("before") if baseline else "")
+        + " result"
     )
-    print(header)
-    print("-" * len(header))
+    print(header, file=out)
+    print("-" * len(header), file=out)
     for r in results:
         target = "info" if r["target"] is None else f"≤{r['target']:g}×"
         same = {None: "", True: "yes", False: "NO"}[r["identical"]]  # type: ignore[index]
         verdict = "info" if r["target"] is None and r["pass"] else ("pass" if r["pass"] else "FAIL")
+        memory = (
+            f"{r['rss'] / 2**20:.0f}M {r['memory_ratio']:.2f}×"  # type: ignore[operator]
+            if r["rss"]
+            else ""
+        )
+        old = (
+            f"{r['baseline_median'] * 1000:7.0f}ms "  # type: ignore[operator]
+            if baseline
+            else ""
+        )
         print(
             f"{r['figure']:38} {r['median'] * 1000:7.0f}ms {r['p95'] * 1000:7.0f}ms  "
             f"{r['floor']:18} {r['floor_median'] * 1000:7.0f}ms {r['floor_p95'] * 1000:7.0f}ms "
-            f"{r['ratio']:5.2f}× {target:>7} {same:>4}  {verdict}"
+            f"{r['ratio']:5.2f}× {target:>7} {same:>4} {memory:>14} {old} {verdict}",
+            file=out,
         )
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(_figures_json(results, missions)))
     return 0 if all(r["pass"] for r in results) else 1
+
+
+def _figures_json(results: list[dict[str, object]], missions: int) -> list[dict[str, object]]:
+    """The rows ``bench/run_all.py`` reads (its module docstring names the fields)."""
+    rows: list[dict[str, object]] = []
+    for r in results:
+        rows.append(
+            {
+                "figure": f"{r['figure']} ({missions})",
+                "value": r["median"],
+                "unit": "s",
+                "floor": r["floor_median"],
+                "floor_name": r["floor"],
+                "ratio": r["ratio"],
+                "target": r["target"],
+                "pass": None if r["target"] is None and r["identical"] is not False else r["pass"],
+            }
+        )
+        if r["memory_target"] is not None and r["rss"]:
+            rows.append(
+                {
+                    "figure": f"{r['figure']} peak memory ({missions})",
+                    "value": r["rss"] / 2**20,  # type: ignore[operator]
+                    "unit": "MiB",
+                    "floor": r["floor_rss"] / 2**20,  # type: ignore[operator]
+                    "floor_name": r["floor"],
+                    "ratio": r["memory_ratio"],
+                    "target": r["memory_target"],
+                    "pass": r["memory_ratio"] <= r["memory_target"],  # type: ignore[operator]
+                }
+            )
+    return rows
 
 
 if __name__ == "__main__":

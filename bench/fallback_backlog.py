@@ -9,7 +9,9 @@ run: a raw sqlite3 COUNT (the baseline), ``storage.fallback.backlog_count`` and 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import sqlite3
 import statistics
 import sys
@@ -34,7 +36,10 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
 
 
-async def main(count: int) -> None:
+TARGET_MS = 20.0
+
+
+async def main(count: int, as_json: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="su-bench-"))
     db = await Database.open(sqlite_url(folder / "replica.db"))
     identity = await ensure_identity(db, Machine("bench", "bench-host", "linux", "x86_64", "", "0"))
@@ -80,16 +85,42 @@ async def main(count: int) -> None:
     assert result.run is None, result.reason
     await db.close()
 
-    print(f"missions: {count:,}  ready backlog: {backlog:,}  plan: {plan}")
-    print(f"{'what':<44} {'median ms':>10} {'p95 ms':>10}")
+    out = sys.stderr if as_json else sys.stdout
+    print(f"missions: {count:,}  ready backlog: {backlog:,}  plan: {plan}", file=out)
+    print(f"{'what':<44} {'median ms':>10} {'p95 ms':>10}", file=out)
     for name, samples in (
         ("raw sqlite3 COUNT (baseline)", baseline),
         ("storage.fallback.backlog_count", counted),
         ("run_fallback_check (backlog full, no run)", checks),
     ):
         median, p95 = _ms(samples)
-        print(f"{name:<44} {median:>10.3f} {p95:>10.3f}")
+        print(f"{name:<44} {median:>10.3f} {p95:>10.3f}", file=out)
+    if as_json:
+        floor, _ = _ms(baseline)
+        check, _ = _ms(checks)
+        print(
+            json.dumps(
+                [
+                    {
+                        "figure": f"run_fallback_check, {count} missions",
+                        "value": check,
+                        "unit": "ms",
+                        "floor": floor,
+                        "floor_name": "raw sqlite3 COUNT",
+                        "ratio": check / floor,
+                        "target": TARGET_MS,
+                        "target_of": "value",
+                        "pass": check <= TARGET_MS,
+                    }
+                ]
+            )
+        )
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, nargs="?", default=None, help="default 20000")
+    parser.add_argument("--quick", action="store_true", help="2000 missions")
+    parser.add_argument("--json", action="store_true", help="figures as JSON on stdout")
+    args = parser.parse_args()
+    asyncio.run(main(args.count or (2000 if args.quick else 20_000), args.json))

@@ -140,8 +140,11 @@ def make_home(root: Path) -> tuple[dict[str, str], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=None, help="default 10 (quick: 3)")
+    parser.add_argument("--quick", action="store_true", help="3 runs")
+    parser.add_argument("--json", action="store_true", help="figures as JSON on stdout")
     args = parser.parse_args()
+    args.runs = args.runs or (3 if args.quick else 10)
     with tempfile.TemporaryDirectory() as folder:
         env, mission = make_home(Path(folder) / "home")
         script = Path(PYTHON).parent / "solo-unicorn"
@@ -161,8 +164,28 @@ def main() -> None:
         for _ in range(args.runs):
             for name, run in rows:
                 measured[name].append(run())
-    print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(report(measured))
+    out = sys.stderr if args.json else sys.stdout
+    print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", file=out)
+    print(report(measured), file=out)
+    if args.json:
+        floor = statistics.median(w for w, _ in measured[FLOOR])
+        ours = statistics.median(w for w, _ in measured[OURS])
+        print(
+            json.dumps(
+                [
+                    {
+                        "figure": f"{OURS} handshake",
+                        "value": ours * 1000,
+                        "unit": "ms",
+                        "floor": floor * 1000,
+                        "floor_name": FLOOR,
+                        "ratio": ours / floor,
+                        "target": TARGET_RATIO,
+                        "pass": ours <= floor * TARGET_RATIO and ours * 1000 < TARGET_MS,
+                    }
+                ]
+            )
+        )
 
 
 OURS = "solo-unicorn mcp --mission"

@@ -6,7 +6,12 @@ Prints, from one run against the local PostgreSQL (``SOLO_UNICORN_BENCH_PG_URL``
 1. initial pull of N missions into an empty replica, vs the raw limit measured here: an asyncpg
    fetch of the same rows plus a plain ``sqlite3`` ``executemany`` into the same schema;
 2. push of 10k local changes;
-3. A→B propagation latency with both replicas online (SyncService on each, p50/p95);
+2b. the push floor measured in the same run: reading the same outbox with ``sqlite3`` plus one
+   asyncpg transaction that sends the same changes (``executemany`` into a temporary table);
+3. A→B propagation with two real ``solo-unicorn sync --watch`` processes: each edit is a real
+   ``solo-unicorn mission update`` process on replica A (nobody calls ``sync_now()``: the write
+   pokes A's sync loop through the wake FIFO), timed from the edit being visible in A's replica
+   file to it being visible in B's (both read with ``sqlite3`` in a tight loop), p50/p95;
 4. time from a server's restart (a private PostgreSQL, ``initdb`` in a temporary folder, killed
    with SIGKILL) to a live replica's first successful sync (target ≤ 2 s);
 5. how long a client frozen while holding the organization's lock (its push stopped before
@@ -15,6 +20,9 @@ Prints, from one run against the local PostgreSQL (``SOLO_UNICORN_BENCH_PG_URL``
 The replicas connect as a **member role** of the organization (``server invite``), so every
 figure goes through row-level security and the server's ``SECURITY DEFINER`` sync functions;
 only the seeding and the raw limit use the administrator.
+
+``--json`` prints the figures as JSON on stdout for ``bench/run_all.py`` (the table goes to
+stderr); ``--quick`` is 5000 missions, 2000 pushes, 15 edits and no restart/frozen figures.
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -168,7 +178,10 @@ async def initial_pull(url: str, org: str, path: Path) -> tuple[float, int]:
     return elapsed, count
 
 
-async def push_changes(url: str, org: str, path: Path, count: int) -> float:
+async def push_changes(
+    url: str, org: str, path: Path, count: int, admin_url: str
+) -> tuple[float, float]:
+    """The push of ``count`` changes, and its floor (measured just before, same outbox)."""
     db = await Database.open(sqlite_url(path))
     async with db.read() as sconn:
         ids = (await sconn.execute(select(MISSIONS.c.id).limit(count))).scalars().all()
@@ -177,6 +190,7 @@ async def push_changes(url: str, org: str, path: Path, count: int) -> float:
         for i, mission_id in enumerate(ids):
             await writer.update(MISSIONS, mission_id, {"title": f"Pushed edit {i}"})
     assert await replica.pending_count(db) == count
+    floor = await push_floor(admin_url, path)
     conn = await connect(url, MEMBER_PASSWORD[0])
     try:
         start = time.perf_counter()
@@ -187,55 +201,141 @@ async def push_changes(url: str, org: str, path: Path, count: int) -> float:
         await conn.close()
     assert report.pushed == count and await replica.pending_count(db) == 0
     await db.close()
-    return elapsed
+    return elapsed, floor
 
 
-async def latency(url: str, org: str, tmp: Path, samples: int) -> list[float]:
-    dbs = []
-    for name in ("a", "b"):
-        db = await Database.open(sqlite_url(tmp / f"lat-{name}.db"))
-        await ensure_identity(db, machine(name))
-        conn = await connect(url, MEMBER_PASSWORD[0])
-        await engine.sync_round(db, conn, join=org)
-        await conn.close()
-        dbs.append(db)
-    a, b = dbs
-    arrived = asyncio.Event()
-    sa = SyncService(a, url, MEMBER_PASSWORD[0], interval_seconds=60)
-    sb = SyncService(
-        b, url, MEMBER_PASSWORD[0], interval_seconds=60, on_change=lambda _n: arrived.set()
-    )
-    tasks = [asyncio.create_task(s.run()) for s in (sa, sb)]
-    async with a.read() as sconn:
-        target = (await sconn.execute(select(MISSIONS.c.id).limit(1))).scalar_one()
-    while sa.status.state != "synced" or sb.status.state != "synced":
-        await asyncio.sleep(0.05)
-    results = []
+async def push_floor(url: str, path: Path) -> float:
+    """The same outbox read with ``sqlite3`` and sent in one asyncpg transaction."""
+    start = time.perf_counter()
+    lite = sqlite3.connect(path)
+    rows = lite.execute(
+        'SELECT change_id, table_name, row_id, organization_id, hlc, "values" FROM sync_outbox'
+        " ORDER BY change_id"
+    ).fetchall()
+    lite.close()
+    conn = await connect(url, None, check_schema=False)
     try:
-        for i in range(samples):
-            arrived.clear()
-            title = f"latency probe {i}"
-            start = time.perf_counter()
-            async with a.write() as sconn:
-                await ChangeWriter(a, sconn).update(MISSIONS, target, {"title": title})
-            sa.sync_now()
-            while True:
-                await asyncio.wait_for(arrived.wait(), 10)
-                arrived.clear()
-                async with b.read() as sconn:
-                    got = (
-                        await sconn.execute(select(MISSIONS.c.title).where(MISSIONS.c.id == target))
-                    ).scalar_one()
-                if got == title:
-                    break
-            results.append(time.perf_counter() - start)
-            await asyncio.sleep(0.05)
+        async with conn.transaction():
+            await conn.execute(
+                "CREATE TEMP TABLE bench_push (change_id bigint, table_name text, row_id text,"
+                " organization_id text, hlc text, values jsonb) ON COMMIT DROP"
+            )
+            await conn.executemany("INSERT INTO bench_push VALUES ($1, $2, $3, $4, $5, $6)", rows)
     finally:
-        for service in (sa, sb):
-            service.stop()
-        await asyncio.gather(*tasks)
-        for db in dbs:
-            await db.close()
+        await conn.close()
+    assert rows
+    return time.perf_counter() - start
+
+
+CLI = [sys.executable, "-m", "solo_unicorn_tui.cli.main"]
+
+
+def _process_env(home: Path, url: str, source: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOLO_UNICORN_")}
+    env.update(
+        SOLO_UNICORN_HOME=str(home),
+        SOLO_UNICORN_SERVER_URL=url,
+        SOLO_UNICORN_SERVER_PASSWORD=MEMBER_PASSWORD[0] or "",
+        PYTHONPATH=str(source),
+    )
+    return env
+
+
+def _pending(path: Path) -> int:
+    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(lite.execute("SELECT count(*) FROM sync_outbox").fetchone()[0])
+    finally:
+        lite.close()
+
+
+def _title_of(path: Path, mission_id: str) -> str | None:
+    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        found = lite.execute("SELECT title FROM missions WHERE id = ?", (mission_id,)).fetchone()
+    finally:
+        lite.close()
+    return found[0] if found else None
+
+
+async def latency_processes(
+    url: str, org: str, tmp: Path, samples: int, source: Path = ROOT, tag: str = ""
+) -> list[float]:
+    """A→B with two real ``sync --watch`` processes and real CLI writes (no ``sync_now()``),
+    both running the source at ``source`` (``--baseline``: another checkout)."""
+    homes = [tmp / f"watch-a{tag}", tmp / f"watch-b{tag}"]
+    for home in homes:
+        home.mkdir()
+        db = await _joined(url, org, home / "replica.db", home.name)
+        await db.close()
+    a_db, b_db = (home / "replica.db" for home in homes)
+    lite = sqlite3.connect(a_db)
+    target = lite.execute("SELECT id FROM missions ORDER BY id LIMIT 1").fetchone()[0]
+    lite.close()
+    logs = [home / "watch.log" for home in homes]
+    watchers = []
+    for home, log in zip(homes, logs, strict=True):
+        with log.open("w") as out:
+            watchers.append(
+                subprocess.Popen(
+                    [*CLI, "sync", "--watch"],
+                    env=_process_env(home, url, source),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=source,
+                )
+            )
+    results = []
+    debug = bool(os.environ.get("SOLO_UNICORN_BENCH_DEBUG"))
+    try:
+        for watcher, log in zip(watchers, logs, strict=True):
+            deadline = time.monotonic() + 60
+            while "synced" not in log.read_text():
+                if watcher.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"sync --watch did not sync: {log.read_text()[-300:]}")
+                await asyncio.sleep(0.05)
+        for i in range(samples + 1):  # the first edit warms both sides up and is not counted
+            title = f"latency probe {i}"
+            writer = subprocess.Popen(
+                [*CLI, "mission", "update", target, "--title", title, "--json"],
+                env=_process_env(homes[0], url, source),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd=source,
+            )
+            seen_a: float | None = None
+            pushed_a: float | None = None
+            deadline = time.monotonic() + 30
+            while True:
+                now = time.perf_counter()
+                if seen_a is None and _title_of(a_db, target) == title:
+                    seen_a = now
+                if debug and seen_a is not None and pushed_a is None and not _pending(a_db):
+                    pushed_a = now
+                if seen_a is not None and _title_of(b_db, target) == title:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"edit {i} did not reach B within 30 s")
+                await asyncio.sleep(0.001)
+            if i:
+                results.append(time.perf_counter() - seen_a)
+                if debug:
+                    print(
+                        f"edit {i}: {results[-1] * 1000:.0f} ms, A pushed after "
+                        f"{((pushed_a or 0) - seen_a) * 1000:.0f} ms",
+                        file=sys.stderr,
+                    )
+            if writer.wait(30) != 0:
+                raise RuntimeError(f"mission update failed: {writer.stderr.read()[-300:]}")  # type: ignore[union-attr]
+            await asyncio.sleep(0.2)  # typing cadence: one edit after another, not a burst
+    finally:
+        for watcher in watchers:
+            watcher.send_signal(signal.SIGTERM)
+        for watcher in watchers:
+            try:
+                watcher.wait(10)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
     return results
 
 
@@ -339,12 +439,15 @@ async def frozen_block(url: str, org: str, tmp: Path) -> float:
     return blocked
 
 
-async def main(count: int, pushes: int, samples: int) -> None:
+async def main(
+    count: int, pushes: int, samples: int, quick: bool, as_json: bool, baseline: Path | None
+) -> int:
     name = f"su_bench_{os.getpid()}"
     roles: list[str] = []
     superuser = await asyncpg.connect(BASE_URL)
     await superuser.execute(f'CREATE DATABASE "{name}"')
     url = BASE_URL.rsplit("/", 1)[0] + "/" + name
+    frozen = restart = None
     try:
         sa_engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
         await upgrade_to_head(sa_engine)
@@ -370,10 +473,16 @@ async def main(count: int, pushes: int, samples: int) -> None:
 
             raw = await raw_limit(url, org, tmp / "raw.db")
             pulled, rows = await initial_pull(member, org, tmp / "pull.db")
-            pushed = await push_changes(member, org, tmp / "pull.db", pushes)
-            lat = await latency(member, org, tmp, samples)
-            frozen = await frozen_block(member, org, tmp)
-            restart = await restart_to_sync(tmp)
+            pushed, floor = await push_changes(member, org, tmp / "pull.db", pushes, url)
+            before = (
+                await latency_processes(member, org, tmp, samples, baseline.resolve(), "-before")
+                if baseline is not None
+                else None
+            )
+            lat = await latency_processes(member, org, tmp, samples)
+            if not quick:
+                frozen = await frozen_block(member, org, tmp)
+                restart = await restart_to_sync(tmp)
     finally:
         await superuser.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         group = "su_members_" + hashlib.md5(name.encode()).hexdigest()[:16]
@@ -383,31 +492,120 @@ async def main(count: int, pushes: int, samples: int) -> None:
     lat_ms = sorted(x * 1000 for x in lat)
     p50 = statistics.median(lat_ms)
     p95 = lat_ms[min(len(lat_ms) - 1, round(0.95 * len(lat_ms)) - 1)]
-    print(f"{'measure':44} {'result':>14} {'raw/target':>16}")
-    print(f"{'raw limit: asyncpg fetch + sqlite3 executemany':44} {raw:>13.2f}s {'':>16}")
-    print(
-        f"{f'initial pull of {rows} missions':44} {pulled:>13.2f}s "
-        f"{f'{pulled / raw:.2f}x raw (≤2x)':>16}"
-    )
-    print(
-        f"{f'push of {pushes} local changes':44} {pushed:>13.2f}s {f'{pushes / pushed:,.0f}/s':>16}"
-    )
-    print(
-        f"{f'A→B propagation, {len(lat_ms)} edits':44} "
-        f"{f'p50 {p50:.0f} ms':>14} {f'p95 {p95:.0f} ms (≤500)':>16}"
-    )
+    figures: list[dict[str, Any]] = [
+        {
+            "figure": f"initial pull of {rows} missions",
+            "value": pulled,
+            "unit": "s",
+            "floor": raw,
+            "floor_name": "asyncpg fetch + sqlite3 executemany",
+            "ratio": pulled / raw,
+            "target": 2.0,
+            "pass": pulled / raw <= 2.0,
+        },
+        {
+            "figure": f"push of {pushes} local changes",
+            "value": pushed,
+            "unit": "s",
+            "floor": floor,
+            "floor_name": "outbox read + one asyncpg transaction",
+            "ratio": pushed / floor,
+            "target": 2.0,
+            "pass": pushed / floor <= 2.0,
+        },
+        {
+            "figure": f"A→B propagation p50, {len(lat_ms)} CLI edits, 2 sync --watch",
+            "value": p50,
+            "unit": "ms",
+            "floor": None,
+            "ratio": None,
+            "target": None,
+            "pass": None,
+        },
+        {
+            "figure": f"A→B propagation p95, {len(lat_ms)} CLI edits, 2 sync --watch",
+            "value": p95,
+            "unit": "ms",
+            "floor": None,
+            "ratio": None,
+            "target": 100.0,
+            "pass": p95 <= 100.0,
+        },
+    ]
+    if before:
+        old = sorted(x * 1000 for x in before)
+        figures.append(
+            {
+                "figure": f"A→B propagation p50 / p95, baseline source {baseline}",
+                "value": statistics.median(old),
+                "unit": "ms",
+                "floor": old[min(len(old) - 1, round(0.95 * len(old)) - 1)],
+                "floor_name": "p95",
+                "ratio": None,
+                "target": None,
+                "pass": None,
+            }
+        )
     for label, value, target in (
         ("server restart → first successful sync", restart, RESTART_TARGET_S),
         ("frozen client blocks another's push", frozen, FROZEN_TARGET_S),
     ):
-        verdict = "pass" if value <= target else "FAIL"
-        print(f"{label:44} {value:>13.2f}s {f'≤{target:.0f} s {verdict}':>16}")
+        if value is not None:
+            figures.append(
+                {
+                    "figure": label,
+                    "value": value,
+                    "unit": "s",
+                    "floor": None,
+                    "ratio": None,
+                    "target": target,
+                    "pass": value <= target,
+                }
+            )
+    out = sys.stderr if as_json else sys.stdout
+    print(f"{'measure':58} {'result':>12} {'floor':>9} {'ratio':>7} {'target':>8}", file=out)
+    for f in figures:
+        unit = f["unit"]
+        floor_text = f"{f['floor']:.2f}{unit}" if f["floor"] is not None else ""
+        ratio_text = f"{f['ratio']:.2f}×" if f["ratio"] is not None else ""
+        if f["target"] is None:
+            target_text, verdict = "", "info"
+        else:
+            target_text = f"≤{f['target']:g}{'×' if f['ratio'] is not None else unit}"
+            verdict = "pass" if f["pass"] else "FAIL"
+        print(
+            f"{f['figure']:58} {f['value']:>10.2f}{unit:2} {floor_text:>9} {ratio_text:>7} "
+            f"{target_text:>8} {verdict}",
+            file=out,
+        )
+    if as_json:
+        print(json.dumps(figures))
+    return 0 if all(f["pass"] is not False for f in figures) else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--missions", type=int, default=100_000)
-    parser.add_argument("--pushes", type=int, default=10_000)
-    parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--missions", type=int, default=None, help="default 100000 (quick 5000)")
+    parser.add_argument("--pushes", type=int, default=None, help="default 10000 (quick 2000)")
+    parser.add_argument("--samples", type=int, default=None, help="default 50 (quick 15)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, no restart/frozen")
+    parser.add_argument("--json", action="store_true", help="figures as JSON on stdout")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also measure propagation with another checkout's source (before), same run",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.missions, args.pushes, args.samples))
+    sys.exit(
+        asyncio.run(
+            main(
+                args.missions or (5000 if args.quick else 100_000),
+                args.pushes or (2000 if args.quick else 10_000),
+                args.samples or (15 if args.quick else 50),
+                args.quick,
+                args.json,
+                args.baseline,
+            )
+        )
+    )

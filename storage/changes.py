@@ -1,48 +1,25 @@
-"""The one write path for replicated rows.
+"""The one write path for replicated rows, for async callers.
 
-A :class:`ChangeWriter` lives for one write transaction. Each insert, update or tombstone it makes
-stamps the touched columns with a fresh hybrid-logical-clock timestamp (``col_clocks``) and appends
-an outbox entry carrying those columns, in the same transaction as the row itself, so sync never
-misses a local change and never sees one that did not commit. Every value passes through
-:func:`storage.validation.storable` here, so no replicated text holds what the server would refuse
-(NUL, lone surrogates): agent output, titles, documents and log excerpts alike.
+:class:`ChangeWriter` is :class:`storage.change_rows.RowWriter` on an ``AsyncConnection``: each
+call runs the row writer's Core statements through ``AsyncConnection.run_sync`` in the same
+transaction, so the async domain operations and the CLI's inline writes share one
+implementation (clocks, defaults, ``storable`` text and the outbox entry; see
+:mod:`storage.change_rows`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnDefault, Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.codec import encode_row
+from storage.change_rows import UNCLOCKED as UNCLOCKED
+from storage.change_rows import RowWriter
+from storage.change_rows import with_defaults as _with_defaults
 from storage.database import Database
-from storage.ids import new_id_for
-from storage.models import REPLICATED_TABLES, MissionEvent, OutboxEntry
-from storage.types import utcnow
-from storage.validation import storable
 
-#: Columns that are identity or bookkeeping, never merged by clock (:mod:`sync.merge` too).
-UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
-
-
-def _table(name_or_table: str | Table) -> Table:
-    return REPLICATED_TABLES[name_or_table] if isinstance(name_or_table, str) else name_or_table
-
-
-def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """Fill scalar column defaults so every replica stores exactly the same row."""
-    full = dict(values)
-    for column in table.columns:
-        if column.name in full or column.default is None:
-            continue
-        if isinstance(column.default, ColumnDefault) and column.default.is_scalar:
-            full[column.name] = column.default.arg
-    now = utcnow()
-    full.setdefault("created_at", now)
-    full.setdefault("updated_at", now)
-    full.setdefault("deleted", False)
-    return full
+__all__ = ["UNCLOCKED", "ChangeWriter", "_with_defaults"]
 
 
 class ChangeWriter:
@@ -52,41 +29,15 @@ class ChangeWriter:
 
     async def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a new row (``id`` is minted when absent); return the values written."""
-        table = _table(table)
-        stamp = self.db.hlc.now()
-        row = _with_defaults(table, {key: storable(value) for key, value in values.items()})
-        row.setdefault("id", new_id_for(table.name))
-        clocked = {k: v for k, v in row.items() if k not in UNCLOCKED}
-        row.update(hlc=stamp, site_id=self.db.site_id, col_clocks=dict.fromkeys(clocked, stamp))
-        await self.conn.execute(table.insert().values(**row))
-        await self._outbox(
-            table, row["id"], row["organization_id"], stamp, {"id": row["id"], **clocked}
-        )
-        return row
+        return await self.conn.run_sync(lambda c: RowWriter(self.db, c).insert(table, values))
 
     async def update(
         self, table: str | Table, row_id: str, values: dict[str, Any]
     ) -> dict[str, Any]:
         """Set ``values`` on an existing row; return the changed columns (empty when none)."""
-        table = _table(table)
-        current = (
-            (await self.conn.execute(select(table).where(table.c.id == row_id))).mappings().one()
+        return await self.conn.run_sync(
+            lambda c: RowWriter(self.db, c).update(table, row_id, values)
         )
-        values = {key: storable(value) for key, value in values.items()}
-        changed = {k: v for k, v in values.items() if current[k] != v}
-        if not changed:
-            return {}
-        changed.setdefault("updated_at", utcnow())
-        stamp = self.db.hlc.now()
-        clocks = dict(current["col_clocks"] or {})
-        clocks.update(dict.fromkeys(changed, stamp))
-        await self.conn.execute(
-            table.update()
-            .where(table.c.id == row_id)
-            .values(**changed, hlc=stamp, site_id=self.db.site_id, col_clocks=clocks)
-        )
-        await self._outbox(table, row_id, current["organization_id"], stamp, changed)
-        return changed
 
     async def tombstone(self, table: str | Table, row_id: str) -> None:
         """Replicated delete: the row stays, marked deleted, so the delete can merge."""
@@ -102,30 +53,8 @@ class ChangeWriter:
         payload: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Append to a mission's timeline (append-only: events are never updated)."""
-        return await self.insert(
-            MissionEvent.__table__,
-            {
-                "organization_id": mission["organization_id"],
-                "mission_id": mission["id"],
-                "kind": kind,
-                "origin": origin,
-                "actor_user_id": self.db.user_id if origin == "user" else None,
-                "workstation_id": self.db.workstation_id,
-                "summary": summary,
-                "payload": encode_row(payload) if payload else None,
-            },
-        )
-
-    async def _outbox(
-        self, table: Table, row_id: str, org_id: str, stamp: str, values: dict[str, Any]
-    ) -> None:
-        await self.conn.execute(
-            OutboxEntry.__table__.insert().values(
-                table_name=table.name,
-                row_id=row_id,
-                organization_id=org_id,
-                op="upsert",
-                hlc=stamp,
-                values=encode_row(values),
+        return await self.conn.run_sync(
+            lambda c: RowWriter(self.db, c).event(
+                mission, kind, summary, origin=origin, payload=payload
             )
         )

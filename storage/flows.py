@@ -20,7 +20,7 @@ from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
-from storage.identity import DEFAULT_FLOW_STAGES
+from storage.flow_rows import DEFAULT_FLOW_STAGES, resolve_flow_row
 from storage.missions import fetch_mission
 from storage.models import Flow, Project
 from storage.rows import fetch_row, resolve_row_id
@@ -140,29 +140,8 @@ def builtin_flow() -> Flow:
 
 async def resolve_flow(conn: AsyncConnection, mission: dict[str, Any]) -> Flow:
     """The flow a mission follows: its own, else its project's default, else the built-in."""
-    candidates = [mission.get("flow_id")]
-    project = (
-        (await conn.execute(select(projects).where(projects.c.id == mission["project_id"])))
-        .mappings()
-        .one_or_none()
-    )
-    if project is not None:
-        candidates.append(project["default_flow_id"])
-    for flow_id in candidates:
-        if not flow_id:
-            continue
-        row = (
-            (
-                await conn.execute(
-                    select(flows).where(flows.c.id == flow_id, flows.c.deleted.is_(False))
-                )
-            )
-            .mappings()
-            .one_or_none()
-        )
-        if row is not None and row["stages"]:
-            return Flow(**dict(row))
-    return builtin_flow()
+    row = await conn.run_sync(resolve_flow_row, mission)
+    return Flow(**row) if row is not None else builtin_flow()
 
 
 async def list_flows(db: Database, project_id: str) -> list[Flow]:

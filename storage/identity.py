@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
@@ -16,28 +15,8 @@ from storage import validation
 from storage.changes import ChangeWriter
 from storage.database import Database, get_meta, set_meta
 from storage.errors import NotFoundError
+from storage.flow_rows import DEFAULT_FLOW_STAGES as DEFAULT_FLOW_STAGES
 from storage.models import Actor, Flow, Organization, Project, User, Workstation
-
-DEFAULT_FLOW_STAGES: list[dict[str, Any]] = [
-    {
-        "name": "clarify",
-        "requires_review": False,
-        "instructions": "Restate the mission in your own words, list open questions and "
-        "assumptions, and write the clarified requirements.",
-    },
-    {
-        "name": "plan",
-        "requires_review": True,
-        "instructions": "Write solution.md describing the approach and split the work into "
-        "numbered task files under tasks/.",
-    },
-    {
-        "name": "code",
-        "requires_review": True,
-        "opens_pull_request": True,
-        "instructions": "Implement the tasks, run the tests, and commit your work on this branch.",
-    },
-]
 
 
 @dataclass(frozen=True)

@@ -6,123 +6,38 @@ SQLite transaction (see :mod:`storage.changes`).
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import validation
+from storage.change_rows import RowWriter
 from storage.changes import ChangeWriter
-from storage.codec import encode_row
-from storage.database import Database, get_meta
-from storage.errors import NotFoundError, ValidationError
-from storage.models import Mission, MissionEvent, Project
-from storage.names import MISSION_JSON_FIELDS
+from storage.database import Database
+from storage.mission_rows import EDITABLE_FIELDS as EDITABLE_FIELDS
+from storage.mission_rows import MIN_ORDER_GAP as MIN_ORDER_GAP
+from storage.mission_rows import ORDER_STEP as ORDER_STEP
+from storage.mission_rows import RUNTIME_FIELDS as RUNTIME_FIELDS
+from storage.mission_rows import SITE_OFFSET_SPAN as SITE_OFFSET_SPAN
+from storage.mission_rows import MissionDraft as MissionDraft
+from storage.mission_rows import Origin as Origin
+from storage.mission_rows import (
+    apply_update_row,
+    create_mission_row,
+    end_of_list_row,
+    fetch_mission_row,
+    insert_mission_row,
+    mission_json,
+    move_mission_row,
+    update_mission_row,
+)
+from storage.mission_rows import site_order_offset as site_order_offset
+from storage.models import Mission, MissionEvent
 from storage.rows import resolve_row_id
-from storage.types import utcnow
 
 missions = Mission.__table__
-ORDER_STEP = 1000.0
-MIN_ORDER_GAP = 1e-6
-#: A replica's appends land at ``highest + ORDER_STEP + its site offset`` (an offset below this):
-#: two replicas appending to the same list offline pick different floats.
-SITE_OFFSET_SPAN = 64.0
-_SITE_OFFSET_STEPS = 2**32
-
-Origin = Literal["user", "agent", "system", "sync", "fallback"]
-
-#: Fields a person (board, CLI) may set directly with :func:`update_mission`.
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "clarification",
-        "priority",
-        "ready",
-        "stage",
-        "flow_id",
-        "actor_id",
-        "agent_name",
-        "repository_id",
-        "target_branch",
-        "pr_mode",
-        "solution",
-        "solution_path",
-        "tasks",
-        "tasks_path",
-        "tasks_current",
-        "review_feedback",
-    }
-)
-#: Fields only the runtime sets (sessions, claims, review state), through the same write path.
-RUNTIME_FIELDS = frozenset(
-    {
-        "agent_session_status",
-        "last_code_agent_session_id",
-        "code_agent_name",
-        "review_status",
-        "review_requested_at",
-        "review_completed_at",
-        "reviewed_by_user_id",
-        "recovery_attempts",
-        "last_error",
-        "claimed_by_workstation_id",
-        "claim_epoch",
-        "claim_expires_at",
-        "pr_branch_name",
-        "github_pr_number",
-        "github_pr_url",
-        "requires_review",
-        "dependency_count",
-        "completed_at",
-    }
-)
-
-
-@dataclass(frozen=True)
-class MissionDraft:
-    """What a person supplies to create a mission."""
-
-    title: str
-    description: str | None = None
-    priority: int = 3
-    ready: bool = False
-    list: str = "todo"
-    repository_id: str | None = None
-    flow_id: str | None = None
-    actor_id: str | None = None
-    agent_name: str | None = None
-    stage: str | None = None
-    target_branch: str | None = None
-    pr_mode: str | None = None
-    """None: the project's ``pr_mode_default``."""
-    origin: str = "manual"
-    fallback_item_id: str | None = None
-
-
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
-    cleaned = dict(fields)
-    if "title" in cleaned:
-        cleaned["title"] = validation.title(cleaned["title"])
-    for key in ("description", "clarification", "solution", "review_feedback"):
-        if key in cleaned:
-            cleaned[key] = validation.long_text(cleaned[key], key)
-    if "priority" in cleaned:
-        cleaned["priority"] = validation.priority(cleaned["priority"])
-    if "list" in cleaned:
-        cleaned["list"] = validation.list_name(cleaned["list"])
-    if "pr_mode" in cleaned:
-        cleaned["pr_mode"] = validation.pr_mode(cleaned["pr_mode"])
-    if "ready" in cleaned:
-        cleaned["ready"] = bool(cleaned["ready"])
-    if "agent_name" in cleaned:
-        cleaned["agent_name"] = validation.agent_name(cleaned["agent_name"])
-    if cleaned.get("target_branch") is not None:
-        cleaned["target_branch"] = validation.branch_name(cleaned["target_branch"])
-    return cleaned
 
 
 def as_mission(row: Any) -> Mission:
@@ -130,18 +45,7 @@ def as_mission(row: Any) -> Mission:
 
 
 async def _fetch(conn: AsyncConnection, mission_id: str) -> dict[str, Any]:
-    row = (
-        (
-            await conn.execute(
-                select(missions).where(missions.c.id == mission_id, missions.c.deleted.is_(False))
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
-        raise NotFoundError("mission", mission_id)
-    return dict(row)
+    return await conn.run_sync(fetch_mission_row, mission_id)
 
 
 async def resolve_mission_id(db: Database, ident: str) -> str:
@@ -149,54 +53,18 @@ async def resolve_mission_id(db: Database, ident: str) -> str:
     return await resolve_row_id(db, missions, ident, "mission")
 
 
-async def _stage_names(conn: AsyncConnection, project_id: str, flow_id: str | None) -> list[str]:
-    """The stages a mission with ``flow_id`` walks (the same lookup the runtime uses)."""
-    from storage.flows import resolve_flow, stage_names  # flows builds on this module
-
-    return stage_names(await resolve_flow(conn, {"flow_id": flow_id, "project_id": project_id}))
-
-
-def site_order_offset(site_id: str) -> float:
-    """A fixed fraction of :data:`SITE_OFFSET_SPAN` derived from the replica's site id.
-
-    Every replica computes "the end of the list" from what it has seen, so two replicas that
-    append while apart would otherwise choose the same ``list_order``; the offset keeps their
-    positions apart (ties that remain are broken by id in every query that orders missions).
-    The offset is a multiple of 2**-26, so adding it to an order below 2**27 (over 100,000
-    missions of :data:`ORDER_STEP`) loses no precision.
-    """
-    digest = hashlib.sha256(site_id.encode()).digest()
-    step = int.from_bytes(digest[:8], "big") % _SITE_OFFSET_STEPS
-    return (1 + step) * SITE_OFFSET_SPAN / _SITE_OFFSET_STEPS
-
-
 async def _end_of_list(conn: AsyncConnection, project_id: str, list_name: str) -> float:
-    site_id = await get_meta(conn, "site_id") or ""
-    highest = (
-        await conn.execute(
-            select(func.max(missions.c.list_order)).where(
-                missions.c.project_id == project_id,
-                missions.c.list == list_name,
-                missions.c.deleted.is_(False),
-            )
-        )
-    ).scalar_one_or_none()
-    return (highest or 0.0) + ORDER_STEP + site_order_offset(site_id)
+    return await conn.run_sync(end_of_list_row, project_id, list_name)
 
 
 async def create_mission(
     db: Database, project_id: str, draft: MissionDraft, *, origin: Origin = "user"
 ) -> Mission:
     async with db.write() as conn:
-        project = (
-            (await conn.execute(select(Project.__table__).where(Project.id == project_id)))
-            .mappings()
-            .one_or_none()
+        row = await conn.run_sync(
+            lambda c: create_mission_row(RowWriter(db, c), project_id, draft, origin=origin)
         )
-        if project is None or project["deleted"]:
-            raise NotFoundError("project", project_id)
-        row = await insert_mission(ChangeWriter(db, conn), dict(project), draft, origin=origin)
-        return as_mission(await _fetch(conn, row["id"]))
+        return as_mission(row)
 
 
 async def get_mission(db: Database, mission_id: str) -> Mission:
@@ -246,11 +114,6 @@ async def list_events(db: Database, mission_id: str) -> list[MissionEvent]:
         return [MissionEvent(**dict(row)) for row in (await conn.execute(query)).mappings()]
 
 
-def _describe(changed: dict[str, Any]) -> str:
-    shown = [k for k in changed if k != "updated_at"]
-    return "changed " + ", ".join(shown)
-
-
 async def apply_update(
     writer: ChangeWriter,
     current: dict[str, Any],
@@ -261,64 +124,32 @@ async def apply_update(
     origin: Origin = "user",
 ) -> dict[str, Any]:
     """Update a mission inside an open write transaction and log one event for it."""
-    changed = await writer.update(missions, current["id"], {**fields, "last_event_at": utcnow()})
-    meaningful = {k: v for k, v in changed.items() if k not in ("last_event_at", "updated_at")}
-    if meaningful:
-        before = {k: current.get(k) for k in meaningful}
-        await writer.event(
-            current,
-            kind,
-            summary or _describe(meaningful),
-            origin=origin,
-            payload={"before": encode_row(before), "after": encode_row(meaningful)},
+    return await writer.conn.run_sync(
+        lambda c: apply_update_row(
+            RowWriter(writer.db, c), current, fields, kind=kind, summary=summary, origin=origin
         )
-    return changed
+    )
 
 
 async def update_mission(
     db: Database, mission_id: str, *, origin: Origin = "user", **fields: Any
 ) -> Mission:
-    unknown = set(fields) - EDITABLE_FIELDS - RUNTIME_FIELDS
-    if unknown:
-        raise ValidationError(", ".join(sorted(unknown)), "is not a field you can update")
-    fields = _clean(fields)
     async with db.write() as conn:
-        current = await _fetch(conn, mission_id)
-        if (
-            "flow_id" in fields
-            and "stage" not in fields
-            and fields["flow_id"] != current["flow_id"]
-        ):
-            # A stage the new flow does not have would end the mission after it: start over.
-            names = await _stage_names(conn, current["project_id"], fields["flow_id"])
-            if current["stage"] not in names:
-                fields["stage"] = names[0]
-        await apply_update(ChangeWriter(db, conn), current, fields, origin=origin)
-        return as_mission(await _fetch(conn, mission_id))
+        row = await conn.run_sync(
+            lambda c: update_mission_row(RowWriter(db, c), mission_id, fields, origin=origin)
+        )
+        return as_mission(row)
 
 
 async def move_mission(
     db: Database, mission_id: str, to_list: str, *, origin: Origin = "user"
 ) -> Mission:
     """Move a mission to the end of another list."""
-    to_list = validation.list_name(to_list)
     async with db.write() as conn:
-        current = await _fetch(conn, mission_id)
-        if current["list"] != to_list:
-            fields: dict[str, Any] = {
-                "list": to_list,
-                "list_order": await _end_of_list(conn, current["project_id"], to_list),
-                "completed_at": utcnow() if to_list == "done" else None,
-            }
-            await apply_update(
-                ChangeWriter(db, conn),
-                current,
-                fields,
-                kind="moved",
-                summary=f"moved {current['list']} → {to_list}",
-                origin=origin,
-            )
-        return as_mission(await _fetch(conn, mission_id))
+        row = await conn.run_sync(
+            lambda c: move_mission_row(RowWriter(db, c), mission_id, to_list, origin=origin)
+        )
+        return as_mission(row)
 
 
 async def _neighbours(
@@ -433,9 +264,7 @@ async def delete_mission(db: Database, mission_id: str, *, origin: Origin = "use
 
 
 def mission_to_json(mission: Mission) -> dict[str, Any]:
-    from storage.codec import encode_value
-
-    return {name: encode_value(getattr(mission, name)) for name in MISSION_JSON_FIELDS}
+    return mission_json(mission)
 
 
 # --- for domain modules that work on missions inside their own write transaction ----------------
@@ -463,47 +292,17 @@ async def insert_mission(
 ) -> dict[str, Any]:
     """Create a mission (and its ``created`` event) inside an open write transaction.
 
-    The one insert path: :func:`create_mission` and Mission Fallback both come here, so every
-    new mission has its fields validated the same way and starts at the first stage of the
-    flow it will walk (:func:`storage.flows.resolve_flow`) unless the draft names a stage.
-    ``now`` stamps ``created_at`` so callers with an injected clock (Mission Fallback's weekly
-    cap counts missions created this week) see consistent times.
+    :func:`storage.mission_rows.insert_mission_row`, the one insert path, on ``writer``'s
+    connection.
     """
-    fields = _clean(
-        {
-            "title": draft.title,
-            "description": draft.description,
-            "priority": draft.priority,
-            "ready": draft.ready,
-            "list": draft.list,
-            "target_branch": draft.target_branch,
-            "pr_mode": draft.pr_mode or project["pr_mode_default"] or "disabled",
-        }
+    return await writer.conn.run_sync(
+        lambda c: insert_mission_row(
+            RowWriter(writer.db, c),
+            project,
+            draft,
+            origin=origin,
+            summary=summary,
+            payload=payload,
+            now=now,
+        )
     )
-    conn = writer.conn
-    flow_id = draft.flow_id or project["default_flow_id"]
-    stamp = now or utcnow()
-    row = await writer.insert(
-        missions,
-        {
-            **fields,
-            "organization_id": project["organization_id"],
-            "project_id": project["id"],
-            "list_order": await _end_of_list(conn, project["id"], fields["list"]),
-            "repository_id": draft.repository_id,
-            "flow_id": flow_id,
-            "actor_id": draft.actor_id,
-            "agent_name": validation.agent_name(draft.agent_name),
-            "stage": draft.stage or (await _stage_names(conn, project["id"], flow_id))[0],
-            "origin": draft.origin,
-            "fallback_item_id": draft.fallback_item_id,
-            "created_by_user_id": writer.db.user_id if origin == "user" else None,
-            "last_event_at": stamp,
-            "created_at": stamp,
-            "updated_at": stamp,
-        },
-    )
-    await writer.event(
-        row, "created", summary or f"created in {row['list']}", origin=origin, payload=payload
-    )
-    return row

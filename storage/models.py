@@ -1,4 +1,7 @@
-"""The schema: SQLAlchemy 2 typed models, the same on the SQLite replica and the Postgres server.
+"""The ORM classes: typed objects mapped onto the Core tables of :mod:`storage.tables`.
+
+Columns, defaults and indexes are declared once, in :mod:`storage.tables`; each class here maps
+that ``Table`` (``__table__``) and annotates its columns for type checking only.
 
 Every replicated table carries what sync merges on: ``organization_id`` (the replication scope),
 ``col_clocks`` (the hybrid-logical-clock timestamp of the last write to each column, for
@@ -15,150 +18,135 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Table
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
+from storage import tables
 from storage.names import MISSION_LISTS as MISSION_LISTS
-from storage.types import UTCDateTime, utcnow
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from storage.tables import NAMING as NAMING
 
 JsonList = list[Any]
 JsonDict = dict[str, Any]
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime}
+    metadata = tables.metadata
 
     if TYPE_CHECKING:
-        # Every model names a ``__tablename__``, so declarative builds a ``Table``; SQLAlchemy
-        # types the attribute as the wider ``FromClause``, which lacks insert/update/name.
+        # Every model maps a ``Table`` of :mod:`storage.tables`; SQLAlchemy types the attribute
+        # as the wider ``FromClause``, which lacks insert/update/name.
         __table__: ClassVar[Table]
 
 
 class Replicated:
     """Columns every replicated table carries for sync (see the module docstring)."""
 
-    organization_id: Mapped[str] = mapped_column(String(40), index=True)
-    hlc: Mapped[str] = mapped_column(String(80), default="")
-    site_id: Mapped[str] = mapped_column(String(40), default="")
-    col_clocks: Mapped[JsonDict] = mapped_column(JSON, default=dict)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organization_id: Mapped[str]
+    hlc: Mapped[str]
+    site_id: Mapped[str]
+    col_clocks: Mapped[JsonDict]
+    deleted: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Organization(Replicated, Base):
     __tablename__ = "organizations"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    slug: Mapped[str] = mapped_column(String(100))
-    default_flow_id: Mapped[str | None] = mapped_column(String(40))
+    __table__ = tables.organizations
+    id: Mapped[str]
+    name: Mapped[str]
+    slug: Mapped[str]
+    default_flow_id: Mapped[str | None]
 
 
 class User(Replicated, Base):
     __tablename__ = "users"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    email: Mapped[str | None] = mapped_column(String(255))
-    name: Mapped[str] = mapped_column(String(255))
-    timezone: Mapped[str] = mapped_column(String(50), default="UTC")
+    __table__ = tables.users
+    id: Mapped[str]
+    email: Mapped[str | None]
+    name: Mapped[str]
+    timezone: Mapped[str]
 
 
 class Workstation(Replicated, Base):
     __tablename__ = "workstations"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    hostname: Mapped[str | None] = mapped_column(String(255))
-    os: Mapped[str | None] = mapped_column(String(50))
-    arch: Mapped[str | None] = mapped_column(String(50))
-    platform_version: Mapped[str | None] = mapped_column(String(200))
-    cli_version: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(16), default="offline")
+    __table__ = tables.workstations
+    id: Mapped[str]
+    name: Mapped[str]
+    hostname: Mapped[str | None]
+    os: Mapped[str | None]
+    arch: Mapped[str | None]
+    platform_version: Mapped[str | None]
+    cli_version: Mapped[str | None]
+    status: Mapped[str]
     last_seen_at: Mapped[datetime | None]
     last_heartbeat_at: Mapped[datetime | None]
     """Written every ``heartbeat_seconds`` while a board or ``work`` process runs here."""
-    available_code_agents: Mapped[JsonList | None] = mapped_column(JSON)
+    available_code_agents: Mapped[JsonList | None]
 
 
 class Project(Replicated, Base):
     __tablename__ = "projects"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    slug: Mapped[str] = mapped_column(String(100))
-    description: Mapped[str | None] = mapped_column(Text)
-    memory: Mapped[str | None] = mapped_column(Text)
-    default_flow_id: Mapped[str | None] = mapped_column(String(40))
-    default_actor_id: Mapped[str | None] = mapped_column(String(40))
-    pr_mode_default: Mapped[str] = mapped_column(String(16), default="disabled")
-    pr_template: Mapped[str | None] = mapped_column(Text)
-    pr_merge_strategy: Mapped[str] = mapped_column(String(16), default="squash")
-    pr_delete_branch_after_merge: Mapped[bool] = mapped_column(Boolean, default=True)
-    pr_draft: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    default_agent_name: Mapped[str | None] = mapped_column(String(255))
+    __table__ = tables.projects
+    id: Mapped[str]
+    name: Mapped[str]
+    slug: Mapped[str]
+    description: Mapped[str | None]
+    memory: Mapped[str | None]
+    default_flow_id: Mapped[str | None]
+    default_actor_id: Mapped[str | None]
+    pr_mode_default: Mapped[str]
+    pr_template: Mapped[str | None]
+    pr_merge_strategy: Mapped[str]
+    pr_delete_branch_after_merge: Mapped[bool]
+    pr_draft: Mapped[bool]
+    status: Mapped[str]
+    default_agent_name: Mapped[str | None]
     """The agent profile the project's stages run with unless a mission or its stage names one."""
 
 
 class ProjectRepository(Replicated, Base):
     __tablename__ = "project_repositories"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(String(255))
-    github_owner: Mapped[str | None] = mapped_column(String(100))
-    github_name: Mapped[str | None] = mapped_column(String(100))
-    github_url: Mapped[str | None] = mapped_column(Text)
-    default_branch: Mapped[str] = mapped_column(String(255), default="main")
-    pr_branch_prefix: Mapped[str] = mapped_column(String(50), default="solo-unicorn/")
-    max_concurrent_missions: Mapped[int] = mapped_column(Integer, default=1)
-    copy_files: Mapped[JsonList | None] = mapped_column(JSON)
-    setup_script: Mapped[JsonList | None] = mapped_column(JSON)
-    cleanup_script: Mapped[JsonList | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    __table__ = tables.project_repositories
+    id: Mapped[str]
+    project_id: Mapped[str]
+    name: Mapped[str]
+    github_owner: Mapped[str | None]
+    github_name: Mapped[str | None]
+    github_url: Mapped[str | None]
+    default_branch: Mapped[str]
+    pr_branch_prefix: Mapped[str]
+    max_concurrent_missions: Mapped[int]
+    copy_files: Mapped[JsonList | None]
+    setup_script: Mapped[JsonList | None]
+    cleanup_script: Mapped[JsonList | None]
+    status: Mapped[str]
 
 
 class WorkstationRepository(Replicated, Base):
     __tablename__ = "workstation_repositories"
-    __table_args__ = (UniqueConstraint("workstation_id", "project_repository_id"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workstation_id: Mapped[str] = mapped_column(String(40), index=True)
-    project_repository_id: Mapped[str] = mapped_column(String(40))
-    main_path: Mapped[str] = mapped_column(Text)
-    main_branch: Mapped[str] = mapped_column(String(255), default="main")
-    workspace_path: Mapped[str | None] = mapped_column(Text)
-    clone_status: Mapped[str] = mapped_column(String(16), default="ready")
+    __table__ = tables.workstation_repositories
+    id: Mapped[str]
+    workstation_id: Mapped[str]
+    project_repository_id: Mapped[str]
+    main_path: Mapped[str]
+    main_branch: Mapped[str]
+    workspace_path: Mapped[str | None]
+    clone_status: Mapped[str]
     last_synced_at: Mapped[datetime | None]
 
 
 class GitWorktree(Replicated, Base):
     __tablename__ = "git_worktrees"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workstation_repository_id: Mapped[str] = mapped_column(String(40), index=True)
-    mission_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    branch: Mapped[str] = mapped_column(String(255))
-    base_branch: Mapped[str | None] = mapped_column(String(255))
-    worktree_path: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="creating")
-    error_message: Mapped[str | None] = mapped_column(Text)
+    __table__ = tables.git_worktrees
+    id: Mapped[str]
+    workstation_repository_id: Mapped[str]
+    mission_id: Mapped[str | None]
+    branch: Mapped[str]
+    base_branch: Mapped[str | None]
+    worktree_path: Mapped[str]
+    status: Mapped[str]
+    error_message: Mapped[str | None]
     last_used_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]
 
@@ -168,123 +156,101 @@ class Flow(Replicated, Base):
     an optional ``"agent"`` (the profile that runs that stage)."""
 
     __tablename__ = "flows"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(String(255))
-    description: Mapped[str | None] = mapped_column(Text)
-    stages: Mapped[JsonList] = mapped_column(JSON, default=list)
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table__ = tables.flows
+    id: Mapped[str]
+    project_id: Mapped[str | None]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    stages: Mapped[JsonList]
+    is_default: Mapped[bool]
 
 
 class Actor(Replicated, Base):
     __tablename__ = "actors"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(String(255))
-    description: Mapped[str | None] = mapped_column(Text)
-    system_prompt: Mapped[str | None] = mapped_column(Text)
-    methodology: Mapped[str | None] = mapped_column(Text)
-    focus_areas: Mapped[JsonList | None] = mapped_column(JSON)
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table__ = tables.actors
+    id: Mapped[str]
+    project_id: Mapped[str | None]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    system_prompt: Mapped[str | None]
+    methodology: Mapped[str | None]
+    focus_areas: Mapped[JsonList | None]
+    is_default: Mapped[bool]
 
 
 class Mission(Replicated, Base):
     __tablename__ = "missions"
-    __table_args__ = (
-        CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),
-        CheckConstraint("list IN ('todo', 'doing', 'review', 'done')", name="list_name"),
-        Index("ix_missions_board", "project_id", "deleted", "list", "list_order", "id"),
-        Index(
-            "ix_missions_dispatch",
-            *("project_id", "deleted", "ready", "list", "priority", "list_order", "id"),
-        ),
-        # On the replica also (migration 0011): ix_missions_id_tail on lower(substr(id, -4)),
-        # and the triggers that keep MissionListCount.
-        Index("ix_missions_project_created", "project_id", "created_at"),
-        Index("ix_missions_project_completed", "project_id", "completed_at"),
-    )
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(500))
-    description: Mapped[str | None] = mapped_column(Text)
-    clarification: Mapped[str | None] = mapped_column(Text)
-    priority: Mapped[int] = mapped_column(Integer, default=3)
-    list: Mapped[str] = mapped_column(String(16), default="todo")
-    list_order: Mapped[float] = mapped_column(Float(precision=53), default=1000.0)
-    flow_id: Mapped[str | None] = mapped_column(String(40))
-    stage: Mapped[str] = mapped_column(String(64), default="clarify")
-    requires_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    actor_id: Mapped[str | None] = mapped_column(String(40))
-    repository_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    target_branch: Mapped[str | None] = mapped_column(String(255))
-    pr_mode: Mapped[str] = mapped_column(String(16), default="disabled")
-    pr_branch_name: Mapped[str | None] = mapped_column(String(255))
-    github_pr_number: Mapped[int | None] = mapped_column(Integer)
-    github_pr_url: Mapped[str | None] = mapped_column(Text)
-    ready: Mapped[bool] = mapped_column(Boolean, default=False)
-    origin: Mapped[str] = mapped_column(String(16), default="manual")
-    fallback_item_id: Mapped[str | None] = mapped_column(String(40))
-    agent_session_status: Mapped[str] = mapped_column(String(16), default="inactive")
-    last_code_agent_session_id: Mapped[str | None] = mapped_column(String(40))
-    code_agent_name: Mapped[str | None] = mapped_column(String(255))
-    solution: Mapped[str | None] = mapped_column(Text)
-    solution_path: Mapped[str | None] = mapped_column(Text)
-    tasks: Mapped[JsonList | None] = mapped_column(JSON)
-    tasks_path: Mapped[str | None] = mapped_column(Text)
-    tasks_current: Mapped[int] = mapped_column(Integer, default=0)
-    review_status: Mapped[str | None] = mapped_column(String(16))
-    review_feedback: Mapped[str | None] = mapped_column(Text)
+    __table__ = tables.missions
+    id: Mapped[str]
+    project_id: Mapped[str]
+    title: Mapped[str]
+    description: Mapped[str | None]
+    clarification: Mapped[str | None]
+    priority: Mapped[int]
+    list: Mapped[str]
+    list_order: Mapped[float]
+    flow_id: Mapped[str | None]
+    stage: Mapped[str]
+    requires_review: Mapped[bool]
+    actor_id: Mapped[str | None]
+    repository_id: Mapped[str | None]
+    target_branch: Mapped[str | None]
+    pr_mode: Mapped[str]
+    pr_branch_name: Mapped[str | None]
+    github_pr_number: Mapped[int | None]
+    github_pr_url: Mapped[str | None]
+    ready: Mapped[bool]
+    origin: Mapped[str]
+    fallback_item_id: Mapped[str | None]
+    agent_session_status: Mapped[str]
+    last_code_agent_session_id: Mapped[str | None]
+    code_agent_name: Mapped[str | None]
+    solution: Mapped[str | None]
+    solution_path: Mapped[str | None]
+    tasks: Mapped[JsonList | None]
+    tasks_path: Mapped[str | None]
+    tasks_current: Mapped[int]
+    review_status: Mapped[str | None]
+    review_feedback: Mapped[str | None]
     review_requested_at: Mapped[datetime | None]
     review_completed_at: Mapped[datetime | None]
-    reviewed_by_user_id: Mapped[str | None] = mapped_column(String(40))
-    dependency_count: Mapped[int] = mapped_column(Integer, default=0)
-    recovery_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_by_workstation_id: Mapped[str | None] = mapped_column(String(40))
-    claim_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    reviewed_by_user_id: Mapped[str | None]
+    dependency_count: Mapped[int]
+    recovery_attempts: Mapped[int]
+    last_error: Mapped[str | None]
+    claimed_by_workstation_id: Mapped[str | None]
+    claim_epoch: Mapped[int]
     claim_expires_at: Mapped[datetime | None]
-    created_by_user_id: Mapped[str | None] = mapped_column(String(40))
+    created_by_user_id: Mapped[str | None]
     last_event_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    agent_name: Mapped[str | None] = mapped_column(String(255))
+    agent_name: Mapped[str | None]
     """The agent profile a person chose for this mission (``code_agent_name`` is the one that
     ran last); see :func:`storage.agent_choice.choose_agent_name`."""
 
 
-class MissionListCount(Base):
-    """Live missions per project and list: the board's unfiltered counts, one row to read.
-
-    Not replicated: on the replica, triggers on ``missions`` keep it (migration 0011); the
-    server has the table but never reads it (the board reads only its replica).
-    """
-
-    __tablename__ = "mission_list_counts"
-    project_id: Mapped[str] = mapped_column(String, primary_key=True)
-    list: Mapped[str] = mapped_column(String, primary_key=True)
-    live: Mapped[int] = mapped_column(Integer)
-
-
 class MissionDependency(Replicated, Base):
     __tablename__ = "mission_dependencies"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_id: Mapped[str] = mapped_column(String(40), index=True)
-    depends_on_mission_id: Mapped[str] = mapped_column(String(40), index=True)
-    dependency_type: Mapped[str] = mapped_column(String(16), default="blocks")
+    __table__ = tables.mission_dependencies
+    id: Mapped[str]
+    mission_id: Mapped[str]
+    depends_on_mission_id: Mapped[str]
+    dependency_type: Mapped[str]
 
 
 class MissionEvent(Replicated, Base):
     """Append-only timeline: who did what to a mission, when, from where."""
 
     __tablename__ = "mission_events"
-    __table_args__ = (Index("ix_mission_events_timeline", "mission_id", "hlc"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_id: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(40))
-    origin: Mapped[str] = mapped_column(String(16), default="user")
-    actor_user_id: Mapped[str | None] = mapped_column(String(40))
-    workstation_id: Mapped[str | None] = mapped_column(String(40))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    payload: Mapped[JsonDict | None] = mapped_column(JSON)
+    __table__ = tables.mission_events
+    id: Mapped[str]
+    mission_id: Mapped[str]
+    kind: Mapped[str]
+    origin: Mapped[str]
+    actor_user_id: Mapped[str | None]
+    workstation_id: Mapped[str | None]
+    summary: Mapped[str]
+    payload: Mapped[JsonDict | None]
 
 
 class MissionMessage(Replicated, Base):
@@ -292,51 +258,51 @@ class MissionMessage(Replicated, Base):
     answer. An answer covers the questions before it; ``parent_message_id`` names the last."""
 
     __tablename__ = "mission_messages"
-    __table_args__ = (Index("ix_mission_messages_thread", "mission_id", "created_at"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_id: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(16))
-    author_kind: Mapped[str] = mapped_column(String(16))
-    author_user_id: Mapped[str | None] = mapped_column(String(40))
-    author_name: Mapped[str] = mapped_column(String(255), default="")
-    stage: Mapped[str | None] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
-    parent_message_id: Mapped[str | None] = mapped_column(String(40))
+    __table__ = tables.mission_messages
+    id: Mapped[str]
+    mission_id: Mapped[str]
+    kind: Mapped[str]
+    author_kind: Mapped[str]
+    author_user_id: Mapped[str | None]
+    author_name: Mapped[str]
+    stage: Mapped[str | None]
+    body: Mapped[str]
+    parent_message_id: Mapped[str | None]
 
 
 class CodeAgentSession(Replicated, Base):
     __tablename__ = "code_agent_sessions"
-    __table_args__ = (Index("ix_code_agent_sessions_created", "created_at"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_id: Mapped[str] = mapped_column(String(40), index=True)
-    workstation_id: Mapped[str] = mapped_column(String(40), index=True)
-    code_agent_type: Mapped[str] = mapped_column(String(50))
-    code_agent_name: Mapped[str | None] = mapped_column(String(255))
-    stage: Mapped[str | None] = mapped_column(String(64))
-    worktree_id: Mapped[str | None] = mapped_column(String(40))
-    working_directory: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="starting")
-    pid: Mapped[int | None] = mapped_column(Integer)
-    claim_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    log_path: Mapped[str | None] = mapped_column(Text)
-    prompt_path: Mapped[str | None] = mapped_column(Text)
-    start_reason: Mapped[str | None] = mapped_column(Text)
-    end_reason: Mapped[str | None] = mapped_column(Text)
-    output_summary: Mapped[str | None] = mapped_column(Text)
-    files_changed: Mapped[JsonList | None] = mapped_column(JSON)
-    commits_made: Mapped[JsonList | None] = mapped_column(JSON)
-    exit_code: Mapped[int | None] = mapped_column(Integer)
+    __table__ = tables.code_agent_sessions
+    id: Mapped[str]
+    mission_id: Mapped[str]
+    workstation_id: Mapped[str]
+    code_agent_type: Mapped[str]
+    code_agent_name: Mapped[str | None]
+    stage: Mapped[str | None]
+    worktree_id: Mapped[str | None]
+    working_directory: Mapped[str | None]
+    status: Mapped[str]
+    pid: Mapped[int | None]
+    claim_epoch: Mapped[int]
+    log_path: Mapped[str | None]
+    prompt_path: Mapped[str | None]
+    start_reason: Mapped[str | None]
+    end_reason: Mapped[str | None]
+    output_summary: Mapped[str | None]
+    files_changed: Mapped[JsonList | None]
+    commits_made: Mapped[JsonList | None]
+    exit_code: Mapped[int | None]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    duration_seconds: Mapped[float | None] = mapped_column(Float(precision=53))
-    error_type: Mapped[str | None] = mapped_column(String(100))
-    error_message: Mapped[str | None] = mapped_column(Text)
-    input_tokens: Mapped[int | None] = mapped_column(Integer)
-    output_tokens: Mapped[int | None] = mapped_column(Integer)
-    cost_usd: Mapped[float | None] = mapped_column(Float(precision=53))
-    cached_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None]
+    error_type: Mapped[str | None]
+    error_message: Mapped[str | None]
+    input_tokens: Mapped[int | None]
+    output_tokens: Mapped[int | None]
+    cost_usd: Mapped[float | None]
+    cached_input_tokens: Mapped[int | None]
     """Of ``input_tokens``, those read from the provider's cache."""
-    agent_session_id: Mapped[str | None] = mapped_column(String(255))
+    agent_session_id: Mapped[str | None]
     """The agent CLI's own conversation id (claude/gemini ``session_id``), to resume it."""
 
 
@@ -345,39 +311,39 @@ class CodeAgentRateLimit(Replicated, Base):
     status ``rate_limited``), one row per (workstation, profile name), id derived from both."""
 
     __tablename__ = "code_agent_rate_limits"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workstation_id: Mapped[str] = mapped_column(String(40), index=True)
-    agent_name: Mapped[str] = mapped_column(String(255))
-    agent_type: Mapped[str] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(16), default="available")
+    __table__ = tables.code_agent_rate_limits
+    id: Mapped[str]
+    workstation_id: Mapped[str]
+    agent_name: Mapped[str]
+    agent_type: Mapped[str]
+    status: Mapped[str]
     rate_limit_reset_at: Mapped[datetime | None]
-    rate_limit_reason: Mapped[str | None] = mapped_column(Text)
+    rate_limit_reason: Mapped[str | None]
 
 
 class GithubPullRequest(Replicated, Base):
     __tablename__ = "github_pull_requests"
-    #: A card's PR badge reads its mission's newest PR: a range of this index, no sort.
-    __table_args__ = (Index("ix_github_pull_requests_mission_created", "mission_id", "created_at"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_id: Mapped[str] = mapped_column(String(40), index=True)
-    project_repository_id: Mapped[str] = mapped_column(String(40))
-    github_pr_number: Mapped[int] = mapped_column(Integer)
-    github_pr_url: Mapped[str] = mapped_column(Text)
-    source_branch: Mapped[str] = mapped_column(String(255))
-    target_branch: Mapped[str] = mapped_column(String(255))
-    title: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    review_status: Mapped[str | None] = mapped_column(String(32))
+    __table__ = tables.github_pull_requests
+    id: Mapped[str]
+    mission_id: Mapped[str]
+    project_repository_id: Mapped[str]
+    github_pr_number: Mapped[int]
+    github_pr_url: Mapped[str]
+    source_branch: Mapped[str]
+    target_branch: Mapped[str]
+    title: Mapped[str]
+    status: Mapped[str]
+    review_status: Mapped[str | None]
     last_synced_at: Mapped[datetime | None]
-    sync_error: Mapped[str | None] = mapped_column(Text)
-    mergeable: Mapped[bool | None] = mapped_column(Boolean)
-    mergeable_state: Mapped[str | None] = mapped_column(String(50))
-    approved_reviews_count: Mapped[int] = mapped_column(Integer, default=0)
-    changes_requested_count: Mapped[int] = mapped_column(Integer, default=0)
-    checks_status: Mapped[str | None] = mapped_column(String(16))
+    sync_error: Mapped[str | None]
+    mergeable: Mapped[bool | None]
+    mergeable_state: Mapped[str | None]
+    approved_reviews_count: Mapped[int]
+    changes_requested_count: Mapped[int]
+    checks_status: Mapped[str | None]
     """``success``, ``failure`` or ``pending`` for the head commit; None when it has none."""
-    head_sha: Mapped[str | None] = mapped_column(String(64))
-    etag: Mapped[str | None] = mapped_column(String(200))
+    head_sha: Mapped[str | None]
+    etag: Mapped[str | None]
     """The ETag of GitHub's last answer for the pull request (conditional refreshes)."""
     github_merged_at: Mapped[datetime | None]
     github_closed_at: Mapped[datetime | None]
@@ -389,30 +355,32 @@ class GithubPrComment(Replicated, Base):
     request and GitHub's id, so fetching it again writes the same row."""
 
     __tablename__ = "github_pr_comments"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    pull_request_id: Mapped[str] = mapped_column(String(40), index=True)
-    mission_id: Mapped[str] = mapped_column(String(40))
-    github_comment_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))
-    author: Mapped[str | None] = mapped_column(String(255))
-    path: Mapped[str | None] = mapped_column(Text)
-    line: Mapped[int | None] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    review_state: Mapped[str | None] = mapped_column(String(32))
+    __table__ = tables.github_pr_comments
+    id: Mapped[str]
+    pull_request_id: Mapped[str]
+    mission_id: Mapped[str]
+    github_comment_id: Mapped[int]
+    kind: Mapped[str]
+    author: Mapped[str | None]
+    path: Mapped[str | None]
+    line: Mapped[int | None]
+    body: Mapped[str]
+    review_state: Mapped[str | None]
     github_created_at: Mapped[datetime | None]
 
 
 class MissionFallbackConfig(Replicated, Base):
     __tablename__ = "mission_fallback_configs"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(40), unique=True)
-    backlog_threshold: Mapped[int] = mapped_column(Integer, default=5)
-    check_cadence_minutes: Mapped[int] = mapped_column(Integer, default=15)
-    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
-    weekly_mission_cap: Mapped[int] = mapped_column(Integer, default=20)
-    monthly_target_hours: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
+    __table__ = tables.mission_fallback_configs
+    id: Mapped[str]
+    project_id: Mapped[str]
+    backlog_threshold: Mapped[int]
+    check_cadence_minutes: Mapped[int]
+    auto_accept: Mapped[bool]
+    weekly_mission_cap: Mapped[int]
+    monthly_target_hours: Mapped[int]
     """Estimated effort of fallback missions per calendar month that fallback aims at."""
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str]
     snoozed_until: Mapped[datetime | None]
     """With status ``snoozed``: no fallback run until then."""
     last_run_at: Mapped[datetime | None]
@@ -420,53 +388,55 @@ class MissionFallbackConfig(Replicated, Base):
 
 class MissionFallbackTemplate(Replicated, Base):
     __tablename__ = "mission_fallback_templates"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(String(255))
-    description: Mapped[str | None] = mapped_column(Text)
-    flow_id: Mapped[str | None] = mapped_column(String(40))
-    actor_id: Mapped[str | None] = mapped_column(String(40))
-    repository_id: Mapped[str | None] = mapped_column(String(40))
-    priority: Mapped[int] = mapped_column(Integer, default=3)
-    estimated_effort_minutes: Mapped[int | None] = mapped_column(Integer)
-    acceptance_criteria: Mapped[str | None] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    tags: Mapped[JsonList | None] = mapped_column(JSON)
+    __table__ = tables.mission_fallback_templates
+    id: Mapped[str]
+    project_id: Mapped[str]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    flow_id: Mapped[str | None]
+    actor_id: Mapped[str | None]
+    repository_id: Mapped[str | None]
+    priority: Mapped[int]
+    estimated_effort_minutes: Mapped[int | None]
+    acceptance_criteria: Mapped[str | None]
+    enabled: Mapped[bool]
+    tags: Mapped[JsonList | None]
     snoozed_until: Mapped[datetime | None]
     """Runs skip the template until then."""
 
 
 class MissionFallbackRun(Replicated, Base):
     __tablename__ = "mission_fallback_runs"
-    __table_args__ = (Index("ix_fallback_runs_project_started", "project_id", "started_at"),)
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(40), index=True)
-    triggered_by: Mapped[str] = mapped_column(String(16))
-    backlog_count_before: Mapped[int | None] = mapped_column(Integer)
-    backlog_threshold: Mapped[int | None] = mapped_column(Integer)
-    generated_count: Mapped[int] = mapped_column(Integer, default=0)
-    accepted_count: Mapped[int] = mapped_column(Integer, default=0)
-    discarded_count: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="awaiting_review")
+    __table__ = tables.mission_fallback_runs
+    id: Mapped[str]
+    project_id: Mapped[str]
+    triggered_by: Mapped[str]
+    backlog_count_before: Mapped[int | None]
+    backlog_threshold: Mapped[int | None]
+    generated_count: Mapped[int]
+    accepted_count: Mapped[int]
+    discarded_count: Mapped[int]
+    status: Mapped[str]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
 
 class MissionFallbackItem(Replicated, Base):
     __tablename__ = "mission_fallback_items"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    mission_fallback_run_id: Mapped[str] = mapped_column(String(40), index=True)
-    template_id: Mapped[str] = mapped_column(String(40))
-    project_id: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(500))
-    description: Mapped[str | None] = mapped_column(Text)
-    priority: Mapped[int | None] = mapped_column(Integer)
-    estimated_effort_minutes: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    __table__ = tables.mission_fallback_items
+    id: Mapped[str]
+    mission_fallback_run_id: Mapped[str]
+    template_id: Mapped[str]
+    project_id: Mapped[str]
+    title: Mapped[str]
+    description: Mapped[str | None]
+    priority: Mapped[int | None]
+    estimated_effort_minutes: Mapped[int | None]
+    status: Mapped[str]
     snoozed_until: Mapped[datetime | None]
     """With status ``snoozed``: hidden, and its template skipped by runs, until then."""
-    mission_id: Mapped[str | None] = mapped_column(String(40))
-    feedback: Mapped[str | None] = mapped_column(Text)
+    mission_id: Mapped[str | None]
+    feedback: Mapped[str | None]
 
 
 # --- local-only tables: the replica's own bookkeeping, never replicated -------------------------
@@ -476,24 +446,35 @@ class OutboxEntry(Base):
     """A local change waiting to be pushed. ``change_id`` numbers this replica's changes 1, 2, 3…"""
 
     __tablename__ = "sync_outbox"
+    __table__ = tables.sync_outbox
     # AUTOINCREMENT: never reuse a change_id after the outbox drains (the server would ignore it).
-    __table_args__ = {"sqlite_autoincrement": True}
-    change_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    table_name: Mapped[str] = mapped_column(String(64))
-    row_id: Mapped[str] = mapped_column(String(40))
-    organization_id: Mapped[str] = mapped_column(String(40))
-    op: Mapped[str] = mapped_column(String(8))
-    hlc: Mapped[str] = mapped_column(String(80))
-    values: Mapped[JsonDict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    change_id: Mapped[int]
+    table_name: Mapped[str]
+    row_id: Mapped[str]
+    organization_id: Mapped[str]
+    op: Mapped[str]
+    hlc: Mapped[str]
+    values: Mapped[JsonDict]
+    created_at: Mapped[datetime]
+
+
+class MissionListCount(Base):
+    """Live missions per project and list, kept by triggers on the replica (migration 0011)."""
+
+    __tablename__ = "mission_list_counts"
+    __table__ = tables.mission_list_counts
+    project_id: Mapped[str]
+    list: Mapped[str]
+    live: Mapped[int]
 
 
 class ReplicaMeta(Base):
     """Key/value facts about this replica: site id, last clock, sync cursor."""
 
     __tablename__ = "replica_meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    __table__ = tables.replica_meta
+    key: Mapped[str]
+    value: Mapped[str]
 
 
 REPLICATED_MODELS: tuple[type[Base], ...] = (

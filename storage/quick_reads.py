@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage import validation
 from storage.errors import NotFoundError
@@ -50,8 +49,7 @@ _SELECT_MISSION = f"SELECT {', '.join(MISSION_COLUMNS)} FROM missions"
 _LIST_ORDER = "list, list_order, id"
 
 
-@dataclass
-class Replica:
+class Replica(NamedTuple):
     connection: sqlite3.Connection
     meta: dict[str, str]
 
@@ -59,9 +57,14 @@ class Replica:
         self.connection.close()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.iter_rows(sql, params))
+
+    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """The rows one at a time, as the cursor reads them (a long list is never held)."""
         cursor = self.connection.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [_decode(dict(zip(names, row, strict=True))) for row in cursor]
+        for row in cursor:
+            yield _decode(dict(zip(names, row, strict=True)))
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -127,15 +130,17 @@ def resolve_mission_id(replica: Replica, ident: str) -> str:
     return str(matches[0][0])
 
 
-def list_missions(
+def iter_missions(
     replica: Replica,
     project_id: str,
     list_name: str | None = None,
     *,
     limit: int | None = None,
     after: str | None = None,
-) -> list[dict[str, Any]]:
-    """Live missions of a project in list order; ``after``: only those after that mission id."""
+) -> Iterator[dict[str, Any]]:
+    """Live missions of a project in list order; ``after``: only those after that mission id.
+
+    Checks its arguments at once; the rows come as the caller reads them."""
     where = ["project_id = ?", "deleted = 0"]
     params: list[Any] = [project_id]
     if list_name:
@@ -151,7 +156,19 @@ def list_missions(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return replica.rows(sql, params)
+    return replica.iter_rows(sql, params)
+
+
+def list_missions(
+    replica: Replica,
+    project_id: str,
+    list_name: str | None = None,
+    *,
+    limit: int | None = None,
+    after: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`iter_missions` as a list."""
+    return list(iter_missions(replica, project_id, list_name, limit=limit, after=after))
 
 
 def get_mission(replica: Replica, mission_id: str) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Table, func, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, select
 
-from storage.database import Database
 from storage.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from storage.database import Database
 
 
 async def fetch_row(conn: AsyncConnection, table: Table, row_id: str, kind: str) -> dict[str, Any]:
@@ -37,30 +40,31 @@ def _tail_matches(table: Table, tail: str) -> list[ColumnElement[bool]]:
     return matches
 
 
-async def resolve_row_id(db: Database, table: Table, ident: str, kind: str) -> str:
+def resolve_row_id_sync(conn: Connection, table: Table, ident: str, kind: str) -> str:
     """Accept a full id or a unique suffix of at least four characters (as shown in lists)."""
     ident = ident.strip()
-    async with db.read() as conn:
-        exact = (
-            await conn.execute(
-                select(table.c.id).where(table.c.id == ident, table.c.deleted.is_(False))
-            )
-        ).scalar_one_or_none()
-        if exact:
-            return exact
-        if len(ident) < 4:
-            raise NotFoundError(kind, ident)
-        matches = (
-            (
-                await conn.execute(
-                    select(table.c.id)
-                    .where(*_tail_matches(table, ident.lower()), table.c.deleted.is_(False))
-                    .limit(2)
-                )
-            )
-            .scalars()
-            .all()
+    exact = conn.execute(
+        select(table.c.id).where(table.c.id == ident, table.c.deleted.is_(False))
+    ).scalar_one_or_none()
+    if exact:
+        return str(exact)
+    if len(ident) < 4:
+        raise NotFoundError(kind, ident)
+    matches = (
+        conn.execute(
+            select(table.c.id)
+            .where(*_tail_matches(table, ident.lower()), table.c.deleted.is_(False))
+            .limit(2)
         )
+        .scalars()
+        .all()
+    )
     if len(matches) != 1:
         raise NotFoundError(kind, ident)
-    return matches[0]
+    return str(matches[0])
+
+
+async def resolve_row_id(db: Database, table: Table, ident: str, kind: str) -> str:
+    """:func:`resolve_row_id_sync` on a read connection of ``db``."""
+    async with db.read() as conn:
+        return await conn.run_sync(resolve_row_id_sync, table, ident, kind)

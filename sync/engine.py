@@ -285,12 +285,16 @@ async def sync_round(
     progress: Progress | None = None,
     join: str | None = None,
     allow_new_organization: bool = False,
+    settled: bool = False,
 ) -> SyncReport:
+    """One push and pull. ``settled``: a later round on a connection whose first round already
+    settled the organization and confirmed the outbox (both skipped)."""
     report = SyncReport()
-    _organization_id, report.joined = await prepare(
-        db, conn, join=join, allow_new_organization=allow_new_organization
-    )
-    await confirm(db, conn)
+    if not settled:
+        _organization_id, report.joined = await prepare(
+            db, conn, join=join, allow_new_organization=allow_new_organization
+        )
+        await confirm(db, conn)
     await push(db, conn, report)
     await pull(db, conn, report, progress)
     if report.pulled:

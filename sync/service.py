@@ -2,8 +2,9 @@
 
 One connection to the server: it LISTENs on its organization's private channel for the server's
 NOTIFY (an empty poke), pulls at once when poked, pushes as soon as the local outbox grows
-(checked every ``local_poll_seconds``, which also catches writes made by other processes on the
-same replica), and pulls every ``interval_seconds`` anyway as the safety net. When the
+(a committed local write, in this process or another, pokes the replica's wake FIFO, which
+this loop watches: :mod:`sync.wake`; the outbox is also checked every ``local_poll_seconds`` as
+the fallback), and pulls every ``interval_seconds`` anyway as the safety net. When the
 connection drops it reports ``offline`` (message :data:`~sync.connection.CONNECTION_LOST`),
 records the error and its time for ``sync status``, and reconnects on a short timer
 (``retry_seconds``, with jitter; no long backoff: a replica catches up within about a second of
@@ -41,11 +42,16 @@ from sync.claims import ClaimClient
 from sync.connection import CONNECTION_ERRORS, CONNECTION_LOST, connect, retry_message
 from sync.errors import ServerUnreachableError, SyncError
 from sync.status import SyncStatus
+from sync.wake import WakeFifo
 
 log = logging.getLogger(__name__)
 
 #: A permanent error (credentials, schema, organization) is retried rarely: it needs a fix.
 ERROR_RETRY_SECONDS = 30.0
+#: How often the outbox is checked for writes of other processes: without a wake FIFO, and with
+#: one (then only a fallback: every committed local write pokes the FIFO; :mod:`sync.wake`).
+POLL_SECONDS = 0.2
+FIFO_POLL_SECONDS = 2.0
 
 StatusCallback = Callable[[SyncStatus], object]
 ChangeCallback = Callable[[int], object]
@@ -61,18 +67,21 @@ class SyncService:
         password: str | None,
         *,
         interval_seconds: float = 30.0,
-        local_poll_seconds: float = 0.2,
+        local_poll_seconds: float | None = None,
         on_status: StatusCallback | None = None,
         on_change: ChangeCallback | None = None,
         retry_seconds: float = 0.5,
         allow_new_organization: bool = False,
         claims: ClaimClient | None = None,
+        wake: bool = True,
     ) -> None:
         self.db = db
         self.server_url = server_url
         self.password = password
         self.interval_seconds = interval_seconds
         self.local_poll_seconds = local_poll_seconds
+        self.wake = wake
+        self._woken = False
         self.on_status = on_status
         self.on_change = on_change
         self.retry_seconds = retry_seconds
@@ -100,7 +109,21 @@ class SyncService:
             except Exception:
                 log.exception("sync status callback failed")
 
+    def _poll_seconds(self, woken: bool) -> float:
+        if self.local_poll_seconds is not None:
+            return self.local_poll_seconds
+        return FIFO_POLL_SECONDS if woken else POLL_SECONDS
+
     async def run(self) -> None:
+        fifo = WakeFifo(self.db.path) if self.wake and self.db.path is not None else None
+        self._woken = fifo is not None and fifo.open(self._wake.set)
+        try:
+            await self._run()
+        finally:
+            if fifo is not None:
+                fifo.close()
+
+    async def _run(self) -> None:
         self._emit(pending=await replica.pending_count(self.db))
         recorded = ""
         while not self._stopping.is_set():
@@ -162,20 +185,24 @@ class SyncService:
         loop = asyncio.get_running_loop()
         next_pull = 0.0
         poked = True
+        poll = self._poll_seconds(self._woken)
         while not self._stopping.is_set():
             if lost.is_set() or conn.is_closed():
                 raise ServerUnreachableError("the sync connection was closed")
             high = await replica.outbox_high_water(self.db)
             if poked or high != seen_outbox or loop.time() >= next_pull:
-                # Cleared before the round: a NOTIFY that arrives during it wakes the next one.
+                # Cleared before the round: a NOTIFY or a wake poke that arrives during it wakes
+                # the next one; and the outbox position is the one from before the round, so a
+                # write committed during it is pushed by the next round, not missed.
                 self._wake.clear()
-                await self._round(conn)
-                if self.claims is not None and seen_outbox < 0:
+                first = seen_outbox < 0
+                await self._round(conn, first=first)
+                if self.claims is not None and first:
                     await self._reconcile_claims()
-                seen_outbox = await replica.outbox_high_water(self.db)
+                seen_outbox = high
                 next_pull = loop.time() + self.interval_seconds
             try:
-                await asyncio.wait_for(self._wake.wait(), self.local_poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), poll)
                 poked = True
             except TimeoutError:
                 poked = False
@@ -191,7 +218,7 @@ class SyncService:
         if conflicts and self.on_change is not None:
             self.on_change(len(conflicts))
 
-    async def _round(self, conn: asyncpg.Connection) -> None:
+    async def _round(self, conn: asyncpg.Connection, *, first: bool = True) -> None:
         self._emit(state="syncing", progress=None)
         before = await replica.get_cursor(self.db)
         report = await engine.sync_round(
@@ -199,6 +226,7 @@ class SyncService:
             conn,
             progress=lambda done, total: self._emit(progress=(done, total)),
             allow_new_organization=self.allow_new_organization,
+            settled=not first,
         )
         self._emit(
             state="synced",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,8 +19,6 @@ from typing import Any, NoReturn
 from solo_unicorn_tui import __version__
 from solo_unicorn_tui.errors import UserError
 from storage.errors import StorageError
-
-log = logging.getLogger(__name__)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -141,7 +138,9 @@ def _run(args: argparse.Namespace, handler: Any) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
     except Exception as error:
-        log.exception("unexpected error in %s", args.command)
+        import logging
+
+        logging.getLogger(__name__).exception("unexpected error in %s", args.command)
         return fail(
             f"unexpected {type(error).__name__}: {error} (details in the log under "
             "~/.solo-unicorn/logs; please report it)"

@@ -12,6 +12,7 @@ from solo_unicorn_tui.cli.output import (
     add_action,
     print_deleted,
     print_json,
+    print_json_list,
     print_mission,
     print_table,
 )
@@ -202,9 +203,13 @@ def _repo_relative(path: Path) -> str:
 
 def _documents(args: argparse.Namespace) -> dict[str, Any]:
     """Read and check the document options before anything is written."""
+    found: dict[str, Any] = {}
+    if not (args.solution_file or args.tasks_file):
+        if args.clarification is not None:
+            found["clarification"] = args.clarification
+        return found
     from storage import documents
 
-    found: dict[str, Any] = {}
     if args.solution_file:
         found["solution"] = documents.read_text_file(args.solution_file, "--solution-file")
         found["solution_path"] = _repo_relative(Path(args.solution_file))
@@ -230,11 +235,10 @@ def _description(args: argparse.Namespace) -> str | None:
         ) from None
 
 
-async def _add(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from storage import missions as ops
+def _add(args: argparse.Namespace) -> Any:
+    from storage.mission_rows import MissionDraft, create_mission_row
 
-    draft = ops.MissionDraft(
+    draft = MissionDraft(
         title=args.title,
         description=_description(args),
         priority=args.priority,
@@ -243,6 +247,25 @@ async def _add(args: argparse.Namespace) -> int:
         target_branch=args.target_branch,
         pr_mode=args.pr_mode,
     )
+    if not args.repo and _no_choices(args):
+        from solo_unicorn_tui.cli.quick import run_write
+
+        row = run_write(lambda writer, project_id: create_mission_row(writer, project_id, draft))
+        if row is not None:
+            print_mission(row, args.json)
+            return 0
+    return _add_full(args, draft)
+
+
+def _no_choices(args: argparse.Namespace) -> bool:
+    """No ``--flow``/``--actor``/``--agent``: nothing to look up before the inline write."""
+    return all(v is None for v in (args.flow, args.actor, args.agent))
+
+
+async def _add_full(args: argparse.Namespace, draft: Any) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         if args.repo:
             from storage.repositories import find_repository
@@ -262,26 +285,27 @@ def _list(args: argparse.Namespace) -> int:
     from storage import quick_reads as q
 
     with reading() as r:
-        found = q.list_missions(
+        rows = q.iter_missions(
             r.replica, r.project_id, args.list_name, limit=args.limit, after=args.after
         )
-    if args.json:
-        print_json([q.mission_json(m) for m in found])
-    else:
-        print_table(
-            ["id", "list", "pri", "stage", "ready", "title"],
-            [
-                (
-                    m["id"],
-                    m["list"],
-                    m["priority"],
-                    m["stage"],
-                    "yes" if m["ready"] else "",
-                    m["title"][:70],
-                )
-                for m in found
-            ],
-        )
+        if args.json:
+            print_json_list(q.mission_json(m) for m in rows)
+            return 0
+        found = list(rows)
+    print_table(
+        ["id", "list", "pri", "stage", "ready", "title"],
+        [
+            (
+                m["id"],
+                m["list"],
+                m["priority"],
+                m["stage"],
+                "yes" if m["ready"] else "",
+                m["title"][:70],
+            )
+            for m in found
+        ],
+    )
     return 0
 
 
@@ -360,7 +384,22 @@ def _print_row(mission: dict[str, Any]) -> None:
     print(f"  {mission['title']}")
 
 
-async def _move(args: argparse.Namespace) -> int:
+def _move(args: argparse.Namespace) -> Any:
+    from solo_unicorn_tui.cli.quick import run_write
+    from storage.mission_rows import move_mission_row, resolve_mission_row_id
+
+    row = run_write(
+        lambda writer, _project: move_mission_row(
+            writer, resolve_mission_row_id(writer.conn, args.id), args.to
+        )
+    )
+    if row is not None:
+        print_mission(row, args.json)
+        return 0
+    return _move_full(args)
+
+
+async def _move_full(args: argparse.Namespace) -> int:
     from solo_unicorn_tui.workspace import workspace_session
     from storage import missions as ops
 
@@ -371,11 +410,7 @@ async def _move(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _update(args: argparse.Namespace) -> int:
-    from solo_unicorn_tui.workspace import workspace_session
-    from storage import documents
-    from storage import missions as ops
-
+def _update(args: argparse.Namespace) -> Any:
     fields = {
         key: value
         for key, value in {
@@ -389,9 +424,31 @@ async def _update(args: argparse.Namespace) -> int:
         if value is not None
     }
     docs = _documents(args)
-    choosing = any(v is not None for v in (args.flow, args.actor, args.agent))
+    choosing = not _no_choices(args)
     if not fields and not docs and not choosing:
         raise UserError("nothing to update; give at least one option (see 'mission update --help')")
+    if not docs and not choosing:
+        from solo_unicorn_tui.cli.quick import run_write
+        from storage.mission_rows import resolve_mission_row_id, update_mission_row
+
+        row = run_write(
+            lambda writer, _project: update_mission_row(
+                writer, resolve_mission_row_id(writer.conn, args.id), fields
+            )
+        )
+        if row is not None:
+            print_mission(row, args.json)
+            return 0
+    return _update_full(args, fields, docs)
+
+
+async def _update_full(
+    args: argparse.Namespace, fields: dict[str, Any], docs: dict[str, Any]
+) -> int:
+    from solo_unicorn_tui.workspace import workspace_session
+    from storage import documents
+    from storage import missions as ops
+
     async with workspace_session() as ws:
         mission_id = await ops.resolve_mission_id(ws.db, args.id)
         fields.update(await _choices(ws, args))

@@ -16,6 +16,25 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json_escape(text) + "\n")
 
 
+def print_json_list(items: Iterable[Any], chunk: int = 500) -> None:
+    """What ``print_json(list(items))`` prints, written ``chunk`` items at a time (a long list is
+    never held whole, neither as objects nor as text; few writes, as one dump would make)."""
+    from solo_unicorn_tui.cli.safe_text import json_escape
+
+    encode = json.JSONEncoder(indent=2, ensure_ascii=False, default=str).encode
+    write = sys.stdout.write
+    parts: list[str] = []
+    count = 0
+    for item in items:
+        parts.append(("[\n  " if not count else ",\n  ") + encode(item).replace("\n", "\n  "))
+        count += 1
+        if len(parts) >= chunk:
+            write(json_escape("".join(parts)))
+            parts.clear()
+    parts.append("[]\n" if not count else "\n]\n")
+    write(json_escape("".join(parts)))
+
+
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
@@ -44,14 +63,16 @@ def add_action(
 
 
 def print_mission(mission: Any, as_json: bool) -> None:
-    from storage.missions import mission_to_json
+    """A mission (an ORM ``Mission`` or a row dict from the inline write path)."""
+    from storage.mission_rows import mission_json
 
     if as_json:
-        print_json(mission_to_json(mission))
+        print_json(mission_json(mission))
     else:
-        ready = "ready" if mission.ready else "not ready"
-        print(f"{mission.id}  [{mission.list}] P{mission.priority} {mission.stage} {ready}")
-        print(f"  {mission.title}")
+        get = mission.get if isinstance(mission, dict) else lambda name: getattr(mission, name)
+        ready = "ready" if get("ready") else "not ready"
+        print(f"{get('id')}  [{get('list')}] P{get('priority')} {get('stage')} {ready}")
+        print(f"  {get('title')}")
 
 
 def print_deleted(ident: str, as_json: bool) -> None:

@@ -1,4 +1,4 @@
-"""What a read command needs, without SQLAlchemy, pydantic or asyncio on the way.
+"""What a read or a simple write command needs, without the ORM, pydantic or asyncio on the way.
 
 A read command (``mission list``/``show``, ``sync status``) reads the replica through
 :mod:`storage.quick_reads` and takes the two settings it uses (``project_id``, ``server_url``)
@@ -6,28 +6,36 @@ from ``config.json`` and ``SOLO_UNICORN_*`` variables directly. When that is not
 replica yet, an older schema, no identity, a config file that is not a plain JSON object, a URL
 the settings validator must judge — it opens the workspace once the normal way (which creates
 or migrates the replica and reports bad settings as usual) and reads after that.
+
+A simple write (``mission add|update|move`` without options that need other lookups) runs
+through :func:`run_write`: the same settings, the replica opened with
+:meth:`storage.database.Database.open_inline` (stdlib ``sqlite3`` through SQLAlchemy Core) and
+the one write path of :mod:`storage.mission_rows`. When the inline open cannot answer it returns
+None and the command takes the full path (:func:`solo_unicorn_tui.workspace.workspace_session`),
+which writes through the same functions.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.home import Home
 
 if TYPE_CHECKING:
+    from storage.change_rows import RowWriter
     from storage.quick_reads import Replica
+
+T = TypeVar("T")
 
 _SETTINGS = ("project_id", "server_url")
 
 
-@dataclass
-class Reading:
+class Reading(NamedTuple):
     home: Home
     replica: Replica
     project_id: str
@@ -100,3 +108,23 @@ def reading() -> Iterator[Reading]:
         )
     finally:
         replica.close()
+
+
+def run_write(write: Callable[[RowWriter, str], T]) -> T | None:
+    """``write(writer, project_id)`` in one inline write transaction, or None (nothing written)
+    when only the full open may answer (see the module docstring)."""
+    from storage.change_rows import RowWriter
+    from storage.database import Database
+
+    home = Home.locate()
+    settings = _quick_settings(home)
+    if settings is None:
+        return None
+    db = Database.open_inline(home.replica)
+    if db is None:
+        return None
+    try:
+        with db.write() as conn:
+            return write(RowWriter(db, conn), settings["project_id"] or db.meta["project_id"])
+    finally:
+        db.close()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,9 +24,28 @@ def register(sub: Any) -> None:
         help="add this replica's organization to a server that holds others",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--outbox-poll",
+        type=_seconds,
+        metavar="S",
+        help="with --watch: check the outbox for new local writes every S seconds (default: "
+        "2, or 0.2 where the replica's wake FIFO cannot be used; each write wakes the loop)",
+    )
     parser.set_defaults(handler=_sync)
     commands = parser.add_subparsers(dest="sync_command", metavar="ACTION")
     add_action(commands, "status", "cursor, pending changes, last sync", _status)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.01 <= value <= 3600:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0.01 to 3600, not {text!r}"
+        )
+    return value
 
 
 def _progress(quiet: bool) -> Callable[[int, int], None]:
@@ -96,6 +112,10 @@ def report_org(ws: Workspace, joined: str | None) -> str:
 
 
 async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
     from sync.claims import ClaimClient
     from sync.service import SyncService
 
@@ -116,6 +136,7 @@ async def _watch(ws: Workspace, url: str, password: str | None, args: argparse.N
         url,
         password,
         interval_seconds=ws.settings.sync_interval_seconds,
+        local_poll_seconds=args.outbox_poll,
         on_status=show,
         allow_new_organization=args.new_organization,
         claims=ClaimClient(

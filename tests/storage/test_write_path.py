@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from solo_unicorn_tui.workspace import Workspace
 from storage import missions as ops
-from storage.changes import ChangeWriter
+from storage.change_rows import RowWriter
 from storage.database import Database
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Mission, MissionEvent, OutboxEntry
@@ -65,10 +65,11 @@ async def test_failure_mid_operation_leaves_nothing(
     a, b = await _two_missions(workspace)
     before = await _snapshot(workspace.db)
 
-    async def broken_event(self: ChangeWriter, *args: Any, **kwargs: Any) -> None:
+    def broken_event(self: RowWriter, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("injected failure after the row was written")
 
-    monkeypatch.setattr(ChangeWriter, "event", broken_event)
+    # The one write path (the async ChangeWriter runs RowWriter's statements).
+    monkeypatch.setattr(RowWriter, "event", broken_event)
     with pytest.raises(RuntimeError, match="injected"):
         await OPERATIONS[name](workspace.db, a, b)
     assert await _snapshot(workspace.db) == before
@@ -78,17 +79,17 @@ async def test_failed_create_leaves_nothing(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = await _snapshot(workspace.db)
-    original = ChangeWriter._outbox
+    original = RowWriter._outbox
     calls = 0
 
-    async def outbox_fails_second_time(self: ChangeWriter, *args: Any) -> None:
+    def outbox_fails_second_time(self: RowWriter, *args: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("injected failure writing the event's outbox entry")
-        await original(self, *args)
+        original(self, *args)
 
-    monkeypatch.setattr(ChangeWriter, "_outbox", outbox_fails_second_time)
+    monkeypatch.setattr(RowWriter, "_outbox", outbox_fails_second_time)
     with pytest.raises(RuntimeError, match="injected"):
         await ops.create_mission(workspace.db, workspace.project_id, ops.MissionDraft(title="X"))
     assert await _snapshot(workspace.db) == before
