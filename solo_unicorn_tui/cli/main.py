@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fallback": (f"{_CLI}.fallback", "Mission Fallback: templates that refill a low backlog"),
     "gc": (
         f"{_CLI}.gc",
-        "prune old finished sessions, session logs, fallback runs and app logs",
+        "prune old finished sessions, session logs, fallback runs, deleted rows and app logs",
     ),
     "flow": (f"{_CLI}.flow", "list, add and edit flows (the stages a mission walks)"),
     "github": (f"{_CLI}.github", "store or check the GitHub token used by PR mode"),
