@@ -6,10 +6,17 @@ an outbox entry carrying those columns, in the same transaction as the row itsel
 misses a local change and never sees one that did not commit. Every value passes through
 :func:`storage.validation.storable` here, so no replicated text holds what the server would refuse
 (NUL, lone surrogates): agent output, titles, documents and log excerpts alike.
+
+Fencing: a writer made with a :class:`ClaimFence` (the session lifecycle writes of
+:mod:`storage.sessions`) adds it to the outbox entry of every mission and session change, under
+:data:`FENCE_KEY` (not a column: the server reads it, never stores it). The server refuses such a
+change when that claim is no longer the one it holds (migration 0012), so a stale holder's run
+cannot move the mission or leave session records behind.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnDefault, Table, select
@@ -24,6 +31,36 @@ from storage.validation import storable
 
 #: Columns that are identity or bookkeeping, never merged by clock (:mod:`sync.merge` too).
 UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
+
+
+#: The outbox key carrying a write's claim fence (see the module docstring).
+FENCE_KEY = "claim_fence"
+_FENCED_TABLES = frozenset({"missions", "code_agent_sessions"})
+
+
+@dataclass(frozen=True)
+class ClaimFence:
+    """The claim a write depends on: the mission, its claim epoch and the holding workstation."""
+
+    mission_id: str
+    epoch: int
+    workstation_id: str
+
+    @classmethod
+    def of(
+        cls, mission_id: str, epoch: int | None, workstation_id: str | None
+    ) -> ClaimFence | None:
+        """The fence of a claim, or None when there is no claim to fence by."""
+        if not epoch or not workstation_id:
+            return None
+        return cls(mission_id, int(epoch), workstation_id)
+
+    def token(self) -> dict[str, Any]:
+        return {
+            "mission_id": self.mission_id,
+            "epoch": self.epoch,
+            "workstation_id": self.workstation_id,
+        }
 
 
 def _table(name_or_table: str | Table) -> Table:
@@ -46,9 +83,12 @@ def _with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChangeWriter:
-    def __init__(self, db: Database, conn: AsyncConnection) -> None:
+    def __init__(
+        self, db: Database, conn: AsyncConnection, *, fence: ClaimFence | None = None
+    ) -> None:
         self.db = db
         self.conn = conn
+        self.fence = fence
 
     async def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a new row (``id`` is minted when absent); return the values written."""
@@ -119,6 +159,9 @@ class ChangeWriter:
     async def _outbox(
         self, table: Table, row_id: str, org_id: str, stamp: str, values: dict[str, Any]
     ) -> None:
+        encoded = encode_row(values)
+        if self.fence is not None and table.name in _FENCED_TABLES:
+            encoded[FENCE_KEY] = self.fence.token()
         await self.conn.execute(
             OutboxEntry.__table__.insert().values(
                 table_name=table.name,
@@ -126,6 +169,6 @@ class ChangeWriter:
                 organization_id=org_id,
                 op="upsert",
                 hlc=stamp,
-                values=encode_row(values),
+                values=encoded,
             )
         )
