@@ -11,10 +11,17 @@ It runs on a synchronous ``Connection``: the CLI's inline writes
 (:meth:`storage.database.Database.open_inline`) hand it one directly, and the async
 :class:`storage.changes.ChangeWriter` runs it through ``AsyncConnection.run_sync``, so both
 paths execute these very statements. Nothing here imports the ORM or asyncio.
+
+Fencing: a writer made with a :class:`ClaimFence` (the session lifecycle writes of
+:mod:`storage.sessions`) adds it to the outbox entry of every mission and session change, under
+:data:`FENCE_KEY` (not a column: the server reads it, never stores it). The server refuses such a
+change when that claim is no longer the one it holds (migration 0012), so a stale holder's run
+cannot move the mission or leave session records behind.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnDefault, Connection, Table, select
@@ -31,6 +38,34 @@ UNCLOCKED = frozenset({"id", "organization_id", "hlc", "site_id", "col_clocks"})
 #: Set in ``Connection.info`` once a transaction has queued an outbox entry (the write path
 #: then wakes the sync loop after the commit).
 OUTBOX_WRITTEN = "solo_unicorn_outbox_written"
+#: The outbox key carrying a write's claim fence (see the module docstring).
+FENCE_KEY = "claim_fence"
+_FENCED_TABLES = frozenset({"missions", "code_agent_sessions"})
+
+
+@dataclass(frozen=True)
+class ClaimFence:
+    """The claim a write depends on: the mission, its claim epoch and the holding workstation."""
+
+    mission_id: str
+    epoch: int
+    workstation_id: str
+
+    @classmethod
+    def of(
+        cls, mission_id: str, epoch: int | None, workstation_id: str | None
+    ) -> ClaimFence | None:
+        """The fence of a claim, or None when there is no claim to fence by."""
+        if not epoch or not workstation_id:
+            return None
+        return cls(mission_id, int(epoch), workstation_id)
+
+    def token(self) -> dict[str, Any]:
+        return {
+            "mission_id": self.mission_id,
+            "epoch": self.epoch,
+            "workstation_id": self.workstation_id,
+        }
 
 
 class Writer(Protocol):
@@ -62,9 +97,10 @@ def with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
 
 
 class RowWriter:
-    def __init__(self, db: Writer, conn: Connection) -> None:
+    def __init__(self, db: Writer, conn: Connection, *, fence: ClaimFence | None = None) -> None:
         self.db = db
         self.conn = conn
+        self.fence = fence
 
     def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a new row (``id`` is minted when absent); return the values written."""
@@ -129,6 +165,9 @@ class RowWriter:
     def _outbox(
         self, table: Table, row_id: str, org_id: str, stamp: str, values: dict[str, Any]
     ) -> None:
+        encoded = encode_row(values)
+        if self.fence is not None and table.name in _FENCED_TABLES:
+            encoded[FENCE_KEY] = self.fence.token()
         self.conn.execute(
             tables.sync_outbox.insert().values(
                 table_name=table.name,
@@ -136,7 +175,7 @@ class RowWriter:
                 organization_id=org_id,
                 op="upsert",
                 hlc=stamp,
-                values=encode_row(values),
+                values=encoded,
             )
         )
         self.conn.info[OUTBOX_WRITTEN] = True

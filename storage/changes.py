@@ -11,33 +11,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.change_rows import FENCE_KEY as FENCE_KEY
 from storage.change_rows import UNCLOCKED as UNCLOCKED
+from storage.change_rows import ClaimFence as ClaimFence
 from storage.change_rows import RowWriter
 from storage.change_rows import with_defaults as _with_defaults
 from storage.database import Database
 
-__all__ = ["UNCLOCKED", "ChangeWriter", "_with_defaults"]
+__all__ = ["FENCE_KEY", "UNCLOCKED", "ChangeWriter", "ClaimFence", "_with_defaults"]
 
 
 class ChangeWriter:
-    def __init__(self, db: Database, conn: AsyncConnection) -> None:
+    def __init__(
+        self, db: Database, conn: AsyncConnection, *, fence: ClaimFence | None = None
+    ) -> None:
         self.db = db
         self.conn = conn
+        self.fence = fence
+
+    def _rows(self, conn: Connection) -> RowWriter:
+        return RowWriter(self.db, conn, fence=self.fence)
 
     async def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a new row (``id`` is minted when absent); return the values written."""
-        return await self.conn.run_sync(lambda c: RowWriter(self.db, c).insert(table, values))
+        return await self.conn.run_sync(lambda c: self._rows(c).insert(table, values))
 
     async def update(
         self, table: str | Table, row_id: str, values: dict[str, Any]
     ) -> dict[str, Any]:
         """Set ``values`` on an existing row; return the changed columns (empty when none)."""
-        return await self.conn.run_sync(
-            lambda c: RowWriter(self.db, c).update(table, row_id, values)
-        )
+        return await self.conn.run_sync(lambda c: self._rows(c).update(table, row_id, values))
 
     async def tombstone(self, table: str | Table, row_id: str) -> None:
         """Replicated delete: the row stays, marked deleted, so the delete can merge."""
@@ -54,7 +60,5 @@ class ChangeWriter:
     ) -> dict[str, Any]:
         """Append to a mission's timeline (append-only: events are never updated)."""
         return await self.conn.run_sync(
-            lambda c: RowWriter(self.db, c).event(
-                mission, kind, summary, origin=origin, payload=payload
-            )
+            lambda c: self._rows(c).event(mission, kind, summary, origin=origin, payload=payload)
         )

@@ -26,7 +26,12 @@ from :func:`check_clock_skew` (or its SQL twin :func:`clock_skew_reason_sql`), r
 other refused change, so one skewed or crafted peer cannot freeze a column for everyone with a
 clock from the future. A workstation whose clock runs ahead sees that reason until its clock is
 set right. Clamping was not chosen because a clamped clock differs from the one the writer's
-replica stored, and the two would then disagree about which write wins.
+replica stored, and the two would then disagree about which write wins. Instead the writer
+recovers by itself: after such a refusal it adopts the server's time
+(:meth:`HybridLogicalClock.adopt`: its clock then runs at the server's time, offset from the
+workstation's) and re-stamps the refused columns (``sync.replica.restamp_ahead``), which are
+then pushed again within the bound, so a workstation whose clock runs a day ahead does not stay
+refused for a day.
 """
 
 from __future__ import annotations
@@ -167,6 +172,7 @@ class HybridLogicalClock:
     ) -> None:
         self.site_id = site_id
         self._wall = wall
+        self._offset_ms = 0
         self._lock = threading.Lock()
         if last:
             ts = Timestamp.decode(last)
@@ -177,7 +183,7 @@ class HybridLogicalClock:
     def now(self) -> str:
         """A new timestamp for a local write, later than any seen so far."""
         with self._lock:
-            physical = self._wall()
+            physical = self._wall() + self._offset_ms
             if physical > self._wall_ms:
                 self._wall_ms, self._counter = physical, 0
             elif self._counter < COUNTER_MAX:
@@ -192,6 +198,17 @@ class HybridLogicalClock:
         with self._lock:
             if (ts.wall_ms, ts.counter) > (self._wall_ms, self._counter):
                 self._wall_ms, self._counter = ts.wall_ms, ts.counter
+
+    def adopt(self, server_now_ms: int) -> None:
+        """Run at the server's time from now on, and go back to it if this clock ran ahead.
+
+        Deliberately breaks "never goes backwards" for this replica: its clocks beyond the
+        server's bound were refused and are re-stamped (``sync.replica.restamp_ahead``).
+        """
+        with self._lock:
+            self._offset_ms = server_now_ms - self._wall()
+            if self._wall_ms > server_now_ms:
+                self._wall_ms, self._counter = server_now_ms, 0
 
     @property
     def last(self) -> str:

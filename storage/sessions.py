@@ -7,8 +7,11 @@ the outcome and moves the mission on in one transaction (where to is
 returns it to Todo with the error and ``recovery_attempts`` + 1, and gives it up (not ready)
 after the limit.
 
-Writes that depend on the claim carry its epoch: a session whose epoch is no longer the mission's
-(the claim was lost to someone else meanwhile) is recorded but does not move the mission.
+Writes that depend on the claim carry its fence (epoch and holder, :class:`ClaimFence`): the
+session's rows and the mission moves its end causes. Locally, a session whose epoch is no longer
+the mission's (the claim was lost to someone else meanwhile) is recorded but does not move the
+mission; on the server, a stale holder's fenced writes are refused (migration 0012) and its replica
+takes the server's version back.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.changes import ChangeWriter
+from storage.changes import ChangeWriter, ClaimFence
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.missions import apply_update, end_of_list
@@ -83,6 +86,19 @@ async def _session(conn: AsyncConnection, session_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+def session_fence(session: dict[str, Any]) -> ClaimFence | None:
+    """The claim a session ran under: its writes (and the mission moves they cause) carry it."""
+    return ClaimFence.of(session["mission_id"], session["claim_epoch"], session["workstation_id"])
+
+
+def own_claim_fence(db: Database, mission: dict[str, Any]) -> ClaimFence | None:
+    """The fence of this workstation's claim on ``mission`` (None when it holds none)."""
+    holder = mission["claimed_by_workstation_id"]
+    if holder is None or holder != db.workstation_id:
+        return None
+    return ClaimFence.of(mission["id"], mission["claim_epoch"], holder)
+
+
 def claim_is_live(mission: dict[str, Any] | Mission, now: datetime | None = None) -> bool:
     get = mission.get if isinstance(mission, dict) else lambda k: getattr(mission, k)
     expires = get("claim_expires_at")
@@ -136,7 +152,9 @@ async def claim_mission(
         if code_agent_name:
             fields["code_agent_name"] = code_agent_name
         await apply_update(
-            ChangeWriter(db, conn),
+            ChangeWriter(
+                db, conn, fence=ClaimFence.of(mission_id, fields["claim_epoch"], workstation_id)
+            ),
             current,
             fields,
             kind="claimed",
@@ -161,8 +179,9 @@ async def create_session(
     session_id: str | None = None,
 ) -> CodeAgentSession:
     """Record a session about to start (status ``starting``) under the mission's current claim."""
+    fence = ClaimFence.of(mission.id, mission.claim_epoch, mission.claimed_by_workstation_id)
     async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
+        writer = ChangeWriter(db, conn, fence=fence)
         values: dict[str, Any] = {
             "organization_id": mission.organization_id,
             "mission_id": mission.id,
@@ -189,8 +208,8 @@ async def mark_session_running(
     db: Database, session_id: str, pid: int, started_at: datetime | None = None
 ) -> None:
     async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
         row = await _session(conn, session_id)
+        writer = ChangeWriter(db, conn, fence=session_fence(row))
         await writer.update(
             sessions,
             session_id,
@@ -286,8 +305,8 @@ async def finish_session(
     """Record how a session ended and move its mission on (see the module docstring)."""
     now = outcome.ended_at
     async with db.write() as conn:
-        writer = ChangeWriter(db, conn)
         row = await _session(conn, session_id)
+        writer = ChangeWriter(db, conn, fence=session_fence(row))
         await writer.update(
             sessions,
             session_id,
@@ -371,7 +390,7 @@ async def release_claim(db: Database, mission_id: str, *, reason: str) -> Missio
     async with db.write() as conn:
         current = await _mission(conn, mission_id)
         await apply_update(
-            ChangeWriter(db, conn),
+            ChangeWriter(db, conn, fence=own_claim_fence(db, current)),
             current,
             {"claimed_by_workstation_id": None, "claim_expires_at": None},
             kind="released",
@@ -388,7 +407,7 @@ async def fail_before_start(
     async with db.write() as conn:
         current = await _mission(conn, mission_id)
         await requeue_failed(
-            ChangeWriter(db, conn),
+            ChangeWriter(db, conn, fence=own_claim_fence(db, current)),
             current,
             error=error,
             status="failed",

@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 
 from storage import missions as ops
 from storage import sessions as session_ops
-from storage.changes import ChangeWriter
+from storage.changes import ChangeWriter, ClaimFence
 from storage.database import Database, get_meta, set_meta
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Mission, ReplicaMeta
@@ -253,7 +253,8 @@ class ClaimClient:
                 await server.release(conn, mission_id, epoch, self.workstation_id)
             except RELEASE_ERRORS:
                 await self.close()
-        await self._set_mission_claim(mission_id, None, None, None)
+        fence = ClaimFence.of(mission_id, epoch, self.workstation_id)
+        await self._set_mission_claim(mission_id, None, None, None, fence=fence)
 
     async def _offline_record(self, mission_id: str) -> dict[str, Any] | None:
         async with self.db.read() as conn:
@@ -291,7 +292,13 @@ class ClaimClient:
         await self._set_mission_claim(mission_id, self.workstation_id, epoch, expires)
 
     async def _set_mission_claim(
-        self, mission_id: str, holder: str | None, epoch: int | None, expires: datetime | None
+        self,
+        mission_id: str,
+        holder: str | None,
+        epoch: int | None,
+        expires: datetime | None,
+        *,
+        fence: ClaimFence | None = None,
     ) -> None:
         values: dict[str, object] = {
             "claimed_by_workstation_id": holder,
@@ -300,7 +307,8 @@ class ClaimClient:
         if epoch is not None:
             values["claim_epoch"] = epoch
         async with self.db.write() as conn:
-            await ChangeWriter(self.db, conn).update(Mission.__table__, mission_id, values)
+            writer = ChangeWriter(self.db, conn, fence=fence)
+            await writer.update(Mission.__table__, mission_id, values)
 
     async def reconcile(self) -> list[ClaimConflict]:
         """After reconnecting: settle every offline claim; return the ones that lost (each

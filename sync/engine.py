@@ -44,6 +44,8 @@ class SyncReport:
     cursor: int = 0
     joined: str | None = None
     rejections: list[Rejection] = field(default_factory=list)
+    restamped: int = 0
+    """Rows re-stamped at the server's time after a clock-skew refusal (pushed again)."""
     folded: dict[str, Any] = field(default_factory=dict)
     """What :func:`storage.merge_invariants.enforce` fixed after the pull (pushed next round)."""
 
@@ -187,7 +189,15 @@ async def confirm(db: Database, conn: asyncpg.Connection) -> None:
     await replica.drop_outbox(db, await server.site_last_change(conn, db.site_id))
 
 
+def _refused_for_skew(rejection: Rejection) -> bool:
+    return "ahead of the server's time" in rejection.reason
+
+
 async def push(db: Database, conn: asyncpg.Connection, report: SyncReport) -> None:
+    """Push the outbox in batches. Changes refused for a clock beyond the server's skew bound
+    (recorded like every refusal) are re-stamped once at the server's time and pushed again
+    (:func:`sync.replica.restamp_ahead`); every other refused row takes the server's version."""
+    restamped = False
     while True:
         changes = await replica.read_outbox(db, PUSH_BATCH)
         if not changes:
@@ -218,7 +228,32 @@ async def push(db: Database, conn: asyncpg.Connection, report: SyncReport) -> No
                     replica.LAST_REJECTION_KEY,
                     f"{last.table_name} {last.row_id}: {last.reason}",
                 )
-            await take_back_rejected(db, conn, result.rejections)
+            others = {
+                (r.table_name, r.row_id) for r in result.rejections if not _refused_for_skew(r)
+            }
+            skewed = [
+                r
+                for r in result.rejections
+                if _refused_for_skew(r) and (r.table_name, r.row_id) not in others
+            ]
+            if skewed and not restamped:
+                restamped = True
+                by_id = {c.change_id: c for c in changes}
+                server_now = await server.now_ms(conn)
+                db.hlc.adopt(server_now)
+                refused = [by_id[r.change_id] for r in skewed if r.change_id in by_id]
+                report.restamped += await replica.restamp_ahead(db, refused, server_now)
+                log.warning(
+                    "this replica's clock ran ahead of the server's: adopted the server's time "
+                    "and re-stamped %d refused changes",
+                    len(refused),
+                )
+                skewed = []
+            await take_back_rejected(
+                db,
+                conn,
+                [r for r in result.rejections if (r.table_name, r.row_id) in others] + skewed,
+            )
 
 
 async def take_back_rejected(

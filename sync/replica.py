@@ -12,7 +12,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
 
+from storage.changes import FENCE_KEY, UNCLOCKED
+from storage.codec import encode_row
 from storage.database import Database, get_meta, set_meta
+from storage.hlc import MAX_CLOCK_AHEAD_MS, Timestamp
 from storage.models import REPLICATED_TABLES, OutboxEntry
 from sync.merge import merge_columns, row_stamp
 from sync.meta_keys import CURSOR_KEY as CURSOR_KEY
@@ -141,6 +144,56 @@ async def take_server_rows(
             if row["hlc"]:
                 db.hlc.observe(row["hlc"])
     return len(held)
+
+
+async def restamp_ahead(db: Database, refused: list[Change], server_now_ms: int) -> int:
+    """Re-stamp the columns of ``refused`` rows whose clocks ran past the server's skew bound.
+
+    Call after :meth:`storage.hlc.HybridLogicalClock.adopt`: each such row gets one fresh clock
+    for those columns and one new outbox entry with their current values (and the refused
+    change's claim fence, so re-stamping never escapes a fence). Returns the entries written.
+    """
+    limit = Timestamp(server_now_ms + MAX_CLOCK_AHEAD_MS, 0, "").encode()
+    by_row: dict[tuple[str, str], Change] = {}
+    for change in sorted(refused, key=lambda c: c.change_id):
+        by_row[(change.table_name, change.row_id)] = change
+    written = 0
+    async with db.write() as conn:
+        for (table_name, row_id), change in sorted(by_row.items()):
+            table = REPLICATED_TABLES.get(table_name)
+            if table is None:
+                continue
+            row = (await conn.execute(select(table).where(table.c.id == row_id))).mappings().first()
+            if row is None:
+                continue
+            clocks = dict(row["col_clocks"] or {})
+            ahead = sorted(k for k, v in clocks.items() if k not in UNCLOCKED and v > limit)
+            if not ahead:
+                continue
+            stamp = db.hlc.now()
+            clocks.update(dict.fromkeys(ahead, stamp))
+            await conn.execute(
+                table.update()
+                .where(table.c.id == row_id)
+                .values(col_clocks=clocks, hlc=max(clocks.values()), site_id=db.site_id)
+            )
+            values = encode_row({k: row[k] for k in ahead})
+            if "id" in change.values:
+                values["id"] = row_id
+            if FENCE_KEY in change.values:
+                values[FENCE_KEY] = change.values[FENCE_KEY]
+            await conn.execute(
+                OUTBOX.insert().values(
+                    table_name=table_name,
+                    row_id=row_id,
+                    organization_id=row["organization_id"],
+                    op="upsert",
+                    hlc=stamp,
+                    values=values,
+                )
+            )
+            written += 1
+    return written
 
 
 async def record_sync(db: Database, error: str | None = None) -> None:

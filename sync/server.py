@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from storage.hlc import SERVER_NOW_MS_SQL
 from storage.models import REPLICATED_TABLES
 from sync.errors import NotAMemberError, OrganizationMismatchError, SyncError
 from sync.protocol import Change, PullBatch, PushResult, Rejection
@@ -191,6 +192,11 @@ async def rows_by_id(
         conn, "fetch", f"SELECT * FROM {q(table_name)} WHERE id = ANY($1::text[])", list(row_ids)
     )
     return [dict(r) for r in records]
+
+
+async def now_ms(conn: asyncpg.Connection) -> int:
+    """The server's time in milliseconds since the epoch (what the clock-skew bound uses)."""
+    return int(await _call(conn, "fetchval", f"SELECT {SERVER_NOW_MS_SQL}"))
 
 
 async def remaining_changes(conn: asyncpg.Connection, cursor: int) -> int:

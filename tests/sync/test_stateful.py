@@ -1,9 +1,11 @@
 """Stateful property: three replicas on one real server, random edits, syncs, offline periods,
-claims and stage completions, one replica with a clock an hour behind. After a final full sync
-every replica and the server hold identical rows (fields, order, sessions, dependencies,
-repositories), and no stage ran twice.
+claims and stage completions through the product path (server claim, ``claim_mission``, a
+session started and finished, release), one replica with a clock an hour behind and one a day
+ahead (its edits are refused for skew and re-stamped). After a final full sync every replica and
+the server hold identical rows (fields, order, sessions, dependencies, repositories), and no
+stage ran twice.
 
-Bounded for CI: derandomized, a few examples of 25 steps (``SOLO_UNICORN_STATEFUL_EXAMPLES`` raises
+Bounded for CI: derandomized, a few examples of 20 steps (``SOLO_UNICORN_STATEFUL_EXAMPLES`` raises
 the number of examples for a longer local run).
 """
 
@@ -29,11 +31,13 @@ from hypothesis.stateful import (
 from storage import dependencies as deps
 from storage import missions as ops
 from storage import repositories as repos
+from storage import sessions as session_ops
 from storage.database import Database
 from storage.errors import ConflictError, NotFoundError
 from storage.hlc import wall_clock_ms
 from storage.identity import Identity
 from storage.missions import MissionDraft
+from storage.types import utcnow
 from sync import replica
 from sync.claims import ClaimClient
 from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
@@ -46,8 +50,8 @@ from tests.support.sync_env import (  # noqa: F401  (drop_test_roles: autouse)
 )
 
 STAGES = ("clarify", "plan", "code")
-SKEWED = 2
-SKEW_MS = -3_600_000
+#: Replica -> how far its wall clock is off: one an hour behind, one a day ahead.
+SKEWS = {1: 86_400_000, 2: -3_600_000}
 WHO = st.integers(0, 2)
 PICK = st.integers(0, 30)
 LISTS = st.sampled_from(["todo", "doing", "review", "done"])
@@ -78,7 +82,8 @@ class Team(RuleBasedStateMachine):
                 await sync(db, self.url, join=self.ids[0].organization_id)
             self.dbs.append(db)
             self.ids.append(ident)
-        self.dbs[SKEWED].hlc._wall = lambda: wall_clock_ms() + SKEW_MS  # type: ignore[method-assign]
+        for who, skew in SKEWS.items():
+            self.dbs[who].hlc._wall = lambda skew=skew: wall_clock_ms() + skew  # type: ignore[method-assign]
 
     @property
     def project(self) -> str:
@@ -152,6 +157,11 @@ class Team(RuleBasedStateMachine):
             self.run(sync(self.dbs[who], self.url))
 
     @rule(who=WHO, n=PICK)
+    def run_stage_again(self, who: int, n: int) -> None:
+        """Stages are the point: run them often."""
+        self.run_stage(who, n)
+
+    @rule(who=WHO, n=PICK)
     def run_stage(self, who: int, n: int) -> None:
         """Claim the mission's current stage on the server, complete it, release. Offline, a
         team replica starts nothing (offline runs are off by default)."""
@@ -163,18 +173,44 @@ class Team(RuleBasedStateMachine):
         target = await self._pick(who, n)
         if target is None:
             return
-        url = await member_url(self.url, ident.organization_id)
-        claims = ClaimClient(db, url, None, ident.organization_id, ident.workstation_id)
+        org = self.ids[0].organization_id  # the team's (the others joined it)
+        url = await member_url(self.url, org)
+        claims = ClaimClient(db, url, None, org, ident.workstation_id)
         try:
             before = await ops.get_mission(db, target)
-            if before.stage not in STAGES[:-1] or before.list == "done":
+            if (
+                before.stage not in STAGES[:-1]
+                or before.list not in ("todo", "doing")
+                or before.review_status == "pending"
+            ):
                 return
             epoch = await claims.claim(target)
-            stage = (await ops.get_mission(db, target)).stage
-            self.ran.append((target, stage))
-            following = STAGES[STAGES.index(stage) + 1] if stage in STAGES[:-1] else stage
-            await ops.update_mission(db, target, stage=following, origin="agent")
-            await claims.release(target, epoch)
+            mission = await session_ops.claim_mission(
+                db, target, ident.workstation_id, lease_seconds=60, server_epoch=epoch
+            )
+            self.ran.append((target, mission.stage))
+            session = await session_ops.create_session(
+                db,
+                mission,
+                code_agent_type="command",
+                code_agent_name="script",
+                stage=mission.stage,
+                worktree_id=None,
+                working_directory=None,
+                log_path="/dev/null",
+                prompt_path=None,
+                start_reason="stateful",
+            )
+            await session_ops.mark_session_running(db, session.id, 4242)
+            outcome = session_ops.SessionOutcome(
+                status=session_ops.SUCCESS,
+                exit_code=0,
+                ended_at=utcnow(),
+                duration_seconds=0.1,
+                end_reason="exited 0",
+            )
+            await session_ops.finish_session(db, session.id, outcome, max_recovery_attempts=3)
+            await claims.release(target, epoch, push=True)
             await sync(db, self.url)
         except (ConflictError, NotFoundError):
             pass  # held elsewhere, or the stage already ran on the server
@@ -216,7 +252,7 @@ def test_three_replicas_converge_and_no_stage_runs_twice(pg_database: str) -> No
         Team,
         settings=settings(
             max_examples=int(os.environ.get("SOLO_UNICORN_STATEFUL_EXAMPLES", "3")),
-            stateful_step_count=25,
+            stateful_step_count=20,
             deadline=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
