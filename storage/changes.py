@@ -32,18 +32,19 @@ class ChangeWriter:
         self.conn = conn
         self.fence = fence
 
-    def _rows(self, conn: Connection) -> RowWriter:
+    def rows(self, conn: Connection) -> RowWriter:
+        """The row writer on ``conn`` (this writer's sync connection), with the same fence."""
         return RowWriter(self.db, conn, fence=self.fence)
 
     async def insert(self, table: str | Table, values: dict[str, Any]) -> dict[str, Any]:
         """Insert a new row (``id`` is minted when absent); return the values written."""
-        return await self.conn.run_sync(lambda c: self._rows(c).insert(table, values))
+        return await self.conn.run_sync(lambda c: self.rows(c).insert(table, values))
 
     async def update(
         self, table: str | Table, row_id: str, values: dict[str, Any]
     ) -> dict[str, Any]:
         """Set ``values`` on an existing row; return the changed columns (empty when none)."""
-        return await self.conn.run_sync(lambda c: self._rows(c).update(table, row_id, values))
+        return await self.conn.run_sync(lambda c: self.rows(c).update(table, row_id, values))
 
     async def tombstone(self, table: str | Table, row_id: str) -> None:
         """Replicated delete: the row stays, marked deleted, so the delete can merge."""
@@ -60,5 +61,5 @@ class ChangeWriter:
     ) -> dict[str, Any]:
         """Append to a mission's timeline (append-only: events are never updated)."""
         return await self.conn.run_sync(
-            lambda c: self._rows(c).event(mission, kind, summary, origin=origin, payload=payload)
+            lambda c: self.rows(c).event(mission, kind, summary, origin=origin, payload=payload)
         )

@@ -126,7 +126,7 @@ async def apply_update(
     """Update a mission inside an open write transaction and log one event for it."""
     return await writer.conn.run_sync(
         lambda c: apply_update_row(
-            RowWriter(writer.db, c), current, fields, kind=kind, summary=summary, origin=origin
+            writer.rows(c), current, fields, kind=kind, summary=summary, origin=origin
         )
     )
 
@@ -297,7 +297,7 @@ async def insert_mission(
     """
     return await writer.conn.run_sync(
         lambda c: insert_mission_row(
-            RowWriter(writer.db, c),
+            writer.rows(c),
             project,
             draft,
             origin=origin,
