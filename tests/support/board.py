@@ -51,8 +51,8 @@ def freeze_ids_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return f"{PREFIXES[table]}_{next(counter):026d}"
 
-    monkeypatch.setattr("storage.changes.new_id_for", fixed_id)
-    for module in ("storage.changes", "storage.missions", "storage.review"):
+    monkeypatch.setattr("storage.change_rows.new_id_for", fixed_id)
+    for module in ("storage.change_rows", "storage.mission_rows", "storage.review"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: FIXED_NOW)
 
 
