@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 RETRY_BASE_SECONDS = 15.0
 RETRY_MAX_SECONDS = 600.0
+#: Listings in one dispatch round: each claim that finds this replica stale pulls, then lists again.
+MAX_RELISTS = 8
 
 
 class Dispatcher:
@@ -57,14 +59,29 @@ class Dispatcher:
 
         With ``backoff``, a mission that failed recently waits out its retry delay.
         """
+        started: list[SessionHandle] = []
+        self.idle_reason = None
+        for _ in range(MAX_RELISTS):
+            if not await self._start_listed(started, skip or set(), backoff=backoff):
+                break
+        return started
+
+    async def _start_listed(
+        self, started: list[SessionHandle], skip: set[str], *, backoff: bool
+    ) -> bool:
+        """One pass over the dispatchable missions, appending what started to ``started``.
+
+        True when a claim found this replica stale: the claim pulled the server's version, so
+        the rest of this listing (read before the pull) may hold missions that already ran
+        elsewhere; the caller lists again instead of claiming them on that old view.
+        """
+        from sync.claims import StaleClaimError  # asyncpg is loaded only when claims are made
+
         runtime = self.runtime
-        skip = skip or set()
         now = time.monotonic()
         links = await list_repositories(runtime.db, runtime.project_id, runtime.workstation_id)
         repos = {link.id: link for link in links}
         default = links[0] if links else None
-        started: list[SessionHandle] = []
-        self.idle_reason = None
         limited = await limited_profiles(runtime.db, runtime.workstation_id)
         for mission in await session_ops.dispatchable_missions(runtime.db, runtime.project_id):
             if mission.id in skip or (backoff and self.not_before.get(mission.id, 0.0) > now):
@@ -101,11 +118,13 @@ class Dispatcher:
             except OfflineRunRefusedError as error:
                 self.idle_reason = str(error)
                 self._say(str(error))
-                return started  # no other mission may start offline either
+                return False  # no other mission may start offline either
+            except StaleClaimError:
+                return True
             except ConflictError:
                 continue
             self.said = None
-        return started
+        return False
 
     def _say(self, reason: str) -> None:
         if reason == self.said:
