@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
 from solo_unicorn_tui.runtime.events import DispatcherWaiting, RuntimeEvent, SessionEnded
+from storage import missions as mission_ops
 from storage import sessions as session_ops
-from storage.errors import ConflictError
+from storage.errors import ConflictError, NotFoundError
 from storage.repositories import list_repositories
 from sync.errors import OfflineRunRefusedError
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.core import Runtime
     from solo_unicorn_tui.runtime.session_runner import SessionHandle
+    from storage.models import Mission
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,8 @@ class Dispatcher:
                 continue
             if runtime.running_count(profile.name) >= profile.max_concurrency:
                 continue
+            if await self._moved_since_listed(mission):
+                return True
             try:
                 started.append(await runtime.start(mission, repo, profile, reason="dispatched"))
             except OfflineRunRefusedError as error:
@@ -125,6 +129,21 @@ class Dispatcher:
                 continue
             self.said = None
         return False
+
+    async def _moved_since_listed(self, mission: Mission) -> bool:
+        """Whether the mission changed since it was listed (an earlier claim in this pass
+        pulled the server's version): claiming it on the new view would re-run a stage that
+        already ran elsewhere, so the caller lists again."""
+        try:
+            now = await mission_ops.get_mission(self.runtime.db, mission.id)
+        except NotFoundError:
+            return True
+        return (now.list, now.stage, now.ready, now.claimed_by_workstation_id) != (
+            mission.list,
+            mission.stage,
+            mission.ready,
+            mission.claimed_by_workstation_id,
+        )
 
     def _say(self, reason: str) -> None:
         if reason == self.said:

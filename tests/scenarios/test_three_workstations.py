@@ -238,6 +238,8 @@ def test_stale_offline_skewed_and_flaky_workstations_run_each_stage_once_and_agr
         ran_b, took_b = _timed(cli, "work", "--once", env=b)  # stale: not pulled since A began
         _, sync_b = _timed(cli, "sync", env=b)
         time.sleep(max(0.0, FREEZE_S - (time.monotonic() - frozen_at)))
+        # The partition ends as long ones do: the connections it held are reset, new ones flow.
+        proxied.do(proxied.proxy.cut_all)
         proxied.do(proxied.proxy.heal)
         out_a, err_a = worker_a.communicate(timeout=90)
         assert worker_a.returncode == 0, out_a + err_a
