@@ -1,7 +1,9 @@
 """Issue 13's "done when": three workstations on one real PostgreSQL, each in its own processes.
 
 - **A** reaches the server through the fault proxy (``tests/support/tcp_proxy.py``): every chunk
-  is delayed, and its network freezes for a while in the middle of its ``work --once``;
+  is delayed, and its network freezes in the middle of its ``work --once`` (right after its
+  first stage ran, so the stage's push and release are caught); the partition ends with the
+  connections it held reset, as a long one does;
 - **B** is stale: it last pulled before A started, and runs ``work --once`` while A is frozen;
 - **C** is offline (its server unreachable, offline runs allowed) with its clock an hour ahead
   (every ``time.time`` of its processes, through a ``sitecustomize`` on its ``PYTHONPATH``): it
@@ -10,6 +12,11 @@
 Afterwards every (mission, stage) ran exactly once across the three (each home's agent appends
 what it ran to a log file), every replica's ``mission list --json`` is the same, in the same
 order, and no ``work`` or ``sync`` call waited on the frozen workstation beyond the bound.
+
+It found two double runs and a stall: a dispatcher pass claimed missions from a listing read
+before an earlier claim in the same pass pulled the server's version (a mission B had already
+taken to review was claimed again, its last stage re-run), and a release cut off by the lost
+connection held A's own next stage until the lease ended.
 """
 
 from __future__ import annotations
