@@ -90,6 +90,8 @@ class ClaimClient:
         self.allow_offline = allow_offline
         self._conn: asyncpg.Connection | None = None
         self._offline: set[str] = set()
+        #: Releases that failed (connection lost): (mission, epoch), retried on reconnect.
+        self._unreleased: set[tuple[str, int]] = set()
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -113,7 +115,24 @@ class ClaimClient:
                     f"server role is a member of organization {bound}: run 'solo-unicorn sync'"
                 )
             self._conn = conn
+            await self._retry_releases(conn)
         return self._conn
+
+    async def _retry_releases(self, conn: asyncpg.Connection) -> None:
+        """Free the server claims whose release was cut off, their writes pushed first; else
+        they hold the mission (this workstation's own next stage too) until the lease ends."""
+        if not self._unreleased:
+            return
+        try:
+            await engine.confirm(self.db, conn)
+            await engine.push(self.db, conn, engine.SyncReport())
+            for mission_id, epoch in sorted(self._unreleased):
+                await server.release(conn, mission_id, epoch, self.workstation_id)
+                self._unreleased.discard((mission_id, epoch))
+        except CONNECTION_ERRORS as error:
+            conn.terminate()
+            self._conn = None
+            raise ServerUnreachableError(f"release failed: {error}") from None
 
     async def _local_view(self, mission_id: str) -> dict[str, str | None]:
         """What this replica saw of the mission: the server refuses the claim if it moved on.
@@ -253,6 +272,7 @@ class ClaimClient:
                 await server.release(conn, mission_id, epoch, self.workstation_id)
             except RELEASE_ERRORS:
                 await self.close()
+                self._unreleased.add((mission_id, epoch))
         fence = ClaimFence.of(mission_id, epoch, self.workstation_id)
         await self._set_mission_claim(mission_id, None, None, None, fence=fence)
 

@@ -22,19 +22,23 @@ from typing import TYPE_CHECKING
 from solo_unicorn_tui.errors import UserError
 from solo_unicorn_tui.runtime.agents.rate_limits import limited_profiles
 from solo_unicorn_tui.runtime.events import DispatcherWaiting, RuntimeEvent, SessionEnded
+from storage import missions as mission_ops
 from storage import sessions as session_ops
-from storage.errors import ConflictError
+from storage.errors import ConflictError, NotFoundError
 from storage.repositories import list_repositories
 from sync.errors import OfflineRunRefusedError
 
 if TYPE_CHECKING:
     from solo_unicorn_tui.runtime.core import Runtime
     from solo_unicorn_tui.runtime.session_runner import SessionHandle
+    from storage.models import Mission
 
 log = logging.getLogger(__name__)
 
 RETRY_BASE_SECONDS = 15.0
 RETRY_MAX_SECONDS = 600.0
+#: Listings in one dispatch round: each claim that finds this replica stale pulls, then lists again.
+MAX_RELISTS = 8
 
 
 class Dispatcher:
@@ -57,14 +61,29 @@ class Dispatcher:
 
         With ``backoff``, a mission that failed recently waits out its retry delay.
         """
+        started: list[SessionHandle] = []
+        self.idle_reason = None
+        for _ in range(MAX_RELISTS):
+            if not await self._start_listed(started, skip or set(), backoff=backoff):
+                break
+        return started
+
+    async def _start_listed(
+        self, started: list[SessionHandle], skip: set[str], *, backoff: bool
+    ) -> bool:
+        """One pass over the dispatchable missions, appending what started to ``started``.
+
+        True when a claim found this replica stale: the claim pulled the server's version, so
+        the rest of this listing (read before the pull) may hold missions that already ran
+        elsewhere; the caller lists again instead of claiming them on that old view.
+        """
+        from sync.claims import StaleClaimError  # asyncpg is loaded only when claims are made
+
         runtime = self.runtime
-        skip = skip or set()
         now = time.monotonic()
         links = await list_repositories(runtime.db, runtime.project_id, runtime.workstation_id)
         repos = {link.id: link for link in links}
         default = links[0] if links else None
-        started: list[SessionHandle] = []
-        self.idle_reason = None
         limited = await limited_profiles(runtime.db, runtime.workstation_id)
         for mission in await session_ops.dispatchable_missions(runtime.db, runtime.project_id):
             if mission.id in skip or (backoff and self.not_before.get(mission.id, 0.0) > now):
@@ -96,16 +115,35 @@ class Dispatcher:
                 continue
             if runtime.running_count(profile.name) >= profile.max_concurrency:
                 continue
+            if await self._moved_since_listed(mission):
+                return True
             try:
                 started.append(await runtime.start(mission, repo, profile, reason="dispatched"))
             except OfflineRunRefusedError as error:
                 self.idle_reason = str(error)
                 self._say(str(error))
-                return started  # no other mission may start offline either
+                return False  # no other mission may start offline either
+            except StaleClaimError:
+                return True
             except ConflictError:
                 continue
             self.said = None
-        return started
+        return False
+
+    async def _moved_since_listed(self, mission: Mission) -> bool:
+        """Whether the mission changed since it was listed (an earlier claim in this pass
+        pulled the server's version): claiming it on the new view would re-run a stage that
+        already ran elsewhere, so the caller lists again."""
+        try:
+            now = await mission_ops.get_mission(self.runtime.db, mission.id)
+        except NotFoundError:
+            return True
+        return (now.list, now.stage, now.ready, now.claimed_by_workstation_id) != (
+            mission.list,
+            mission.stage,
+            mission.ready,
+            mission.claimed_by_workstation_id,
+        )
 
     def _say(self, reason: str) -> None:
         if reason == self.said:

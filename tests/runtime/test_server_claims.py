@@ -130,6 +130,34 @@ async def _pair(pg_database: str, tmp_path: Path) -> tuple[Database, Database, s
     return a, b, mission.id
 
 
+@pytest.mark.postgres
+async def test_a_stale_dispatcher_does_not_claim_what_its_listing_no_longer_shows(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """B ran two missions to review; A, not synced since, runs ``run_once``. A's first claim is
+    refused as stale and pulls; the second mission, listed before that pull, must not be
+    claimed on the caught-up view (before: it was, moved from review back to doing, and its
+    last stage ran a second time)."""
+    a, b, first = await _pair(pg_database, tmp_path)
+    project = await _meta(a, "project_id")
+    second = await ops.create_mission(a, project, ops.MissionDraft(title="Second", ready=True))
+    await sync(a, pg_database)
+    await sync(b, pg_database)
+    runtime_b = await _runtime(b, tmp_path / "b", pg_database, mode="commit")
+    assert [e.status for e in await runtime_b.run_once()] == ["completed"] * 4
+
+    runtime_a = await _runtime(a, tmp_path / "a", pg_database, mode="commit")
+    events: list[object] = []
+    runtime_a.subscribe(events.append)
+    assert await runtime_a.run_once() == []
+    assert not [e for e in events if isinstance(e, SessionStarted)]
+    for mission_id in (first, second.id):
+        mission = await ops.get_mission(a, mission_id)
+        assert (mission.list, mission.stage) == ("review", "plan")
+    for db in (a, b):
+        await db.close()
+
+
 def _claims(runtime: Runtime) -> ClaimClient:
     claims = runtime.runner.claims
     assert isinstance(claims, ClaimClient)

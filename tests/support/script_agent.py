@@ -1,6 +1,7 @@
 """A tiny code agent for tests: ``script_agent.py MODE PROMPT_FILE MISSION_ID [ARG]``.
 
 Modes: commit (edit a file and commit it), dirty (edit without committing), fail (exit 3),
+record LOG (like commit, then appends ``MISSION STAGE`` to the file LOG: which stages ran where),
 stubborn (ignores SIGTERM), sleep (a grandchild in the same process group, its pid written to ARG),
 flood BYTES (no newline), binary (control bytes and ANSI colours; binary-fail: the same, then
 exit 3), env (print the environment), claude-json (a recorded Claude Code JSON result with usage
@@ -45,6 +46,17 @@ def main() -> int:
                 ["git", "commit", "-q", "-m", f"agent: {stage} for {mission_id}"], check=True
             )
         print("agent: done", flush=True)
+        return 0
+    if mode == "record":
+        session = os.environ.get("SOLO_UNICORN_SESSION_ID", "")
+        Path("agent-output.txt").write_text(f"{mission_id} {stage} {session}\n", encoding="utf-8")
+        subprocess.run(["git", "add", "agent-output.txt"], check=True)
+        subprocess.run(
+            ["git", "commit", "-q", "-m", f"agent: {stage} for {mission_id}"], check=True
+        )
+        with open(extra, "a", encoding="utf-8") as log:  # one short O_APPEND write per line
+            log.write(f"{mission_id} {stage}\n")
+        print("agent: recorded", flush=True)
         return 0
     if mode == "fail":
         print("agent: something went wrong", file=sys.stderr, flush=True)
