@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, func, select
 
 from storage import tables, validation
-from storage.change_rows import RowWriter, get_meta
+from storage.change_rows import ClaimFence, RowWriter, get_meta
 from storage.codec import encode_row, encode_value
 from storage.errors import NotFoundError, ValidationError
 from storage.flow_rows import stage_names_row
@@ -262,7 +262,18 @@ def apply_update_row(
     summary: str | None = None,
     origin: Origin = "user",
 ) -> dict[str, Any]:
-    """Update a mission inside an open write transaction and log one event for it."""
+    """Update a mission inside an open write transaction and log one event for it.
+
+    An agent's write (origin ``agent``: its documents, questions and reports, by MCP or the
+    CLI) on a mission this workstation holds carries the claim's fence, so a run whose claim
+    was taken over cannot change the mission on the server after the fact.
+    """
+    if origin == "agent" and writer.fence is None:
+        fence = ClaimFence.of(
+            current["id"], current.get("claim_epoch"), current.get("claimed_by_workstation_id")
+        )
+        if fence is not None and fence.workstation_id == writer.db.workstation_id:
+            writer = RowWriter(writer.db, writer.conn, fence=fence)
     changed = writer.update(tables.missions, current["id"], {**fields, "last_event_at": utcnow()})
     meaningful = {k: v for k, v in changed.items() if k not in ("last_event_at", "updated_at")}
     if meaningful:

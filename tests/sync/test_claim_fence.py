@@ -216,6 +216,8 @@ async def test_session_finishing_writes_carry_the_claim_fence(pair, pg_database:
     finally:
         await cb.close()
     assert taken == epoch + 1
+    # The agent of the run that lost its claim still reports (MCP or CLI, origin agent).
+    await ops.update_mission(a, mission.id, origin="agent", solution="late plan")
     await session_ops.finish_session(
         a,
         session.id,
@@ -230,6 +232,7 @@ async def test_session_finishing_writes_carry_the_claim_fence(pair, pg_database:
     )
     pending = await replica.read_outbox(a, 100)
     ending = [c for c in pending if c.table_name in ("missions", "code_agent_sessions")]
+    assert any("solution" in c.values for c in ending)
     assert ending and all(
         json.loads(json.dumps(c.values[FENCE_KEY]))
         == {"mission_id": mission.id, "epoch": epoch, "workstation_id": ida.workstation_id}
@@ -244,4 +247,5 @@ async def test_session_finishing_writes_carry_the_claim_fence(pair, pg_database:
     for db in (a, b):
         got = await ops.get_mission(db, mission.id)
         assert (got.stage, got.claimed_by_workstation_id) == ("clarify", idb.workstation_id)
+        assert got.solution is None
     await assert_converged(pg_database, org, a, b)
