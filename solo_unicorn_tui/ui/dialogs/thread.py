@@ -63,6 +63,9 @@ class ThreadScreen(ModalScreen[str | None]):
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
+        # Anchored, the thread stays scrolled to its newest message (the open question, to read
+        # first) through every layout: the messages arriving and the answer box appearing.
+        self.query_one("#thread-scroll", VerticalScroll).anchor()
         self._load()
 
     @work(exclusive=True, group="thread")
@@ -73,8 +76,6 @@ class ThreadScreen(ModalScreen[str | None]):
             self.dismiss(None)
             return
         self.query_one("#thread-messages", Static).update(render_thread(messages))
-        # The newest message (the open question) is the one to read first.
-        self.query_one("#thread-scroll", VerticalScroll).scroll_end(animate=False, immediate=False)
         self.waiting = bool(open_questions(messages))
         self.query_one("#thread-hint", Static).update(
             "Your answer goes into the agent's next prompt; the stage continues."
