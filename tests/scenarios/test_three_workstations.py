@@ -135,9 +135,21 @@ def _timed(cli: Any, *args: str, env: dict[str, str]) -> tuple[str, float]:
     return out, time.monotonic() - started
 
 
+def _skew_in_a_process(cli: Any, cli_process: Any) -> Any:
+    """The CLI in this process, but as its own process for C: a ``sitecustomize`` moves the
+    clock only of an interpreter that starts with it on its ``PYTHONPATH``."""
+
+    def run(*args: str, env: dict[str, str], **kwargs: Any) -> Any:
+        skewed = "clock-c" in env.get("PYTHONPATH", "")
+        return (cli_process if skewed else cli)(*args, env=env, **kwargs)
+
+    return run
+
+
 def test_stale_offline_skewed_and_flaky_workstations_run_each_stage_once_and_agree(
-    cli: Any, home: Home, pg_database: str, tmp_path: Path
+    cli: Any, cli_process: Any, home: Home, pg_database: str, tmp_path: Path
 ) -> None:
+    cli = _skew_in_a_process(cli, cli_process)
     track_server(pg_database)
     tag = role_tag(pg_database)
     admin = {"SOLO_UNICORN_SERVER_URL": pg_database}

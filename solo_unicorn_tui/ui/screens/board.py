@@ -282,6 +282,8 @@ class BoardScreen(Screen[None]):
                 stale.add(position[0])
         lists = [m for m in columns if m.list_name in stale]
         windows = await data.windows([m.window_request() for m in lists])
+        if not all(m.is_attached for m in columns):
+            return  # the board closed while the windows were read (the app is shutting down)
         if self.pending_writes:
             return  # a change shown meanwhile is not committed yet; its write reloads after
         self._stale -= stale
@@ -303,7 +305,8 @@ class BoardScreen(Screen[None]):
             for welcome in self.query(WelcomePanel):
                 if first_run != welcome.has_class("-shown"):
                     welcome.set_class(first_run, "-shown")
-                    self.query_one("#columns").display = not first_run
+                    for board_columns in self.query("#columns"):
+                        board_columns.display = not first_run
                 if first_run:
                     welcome.show(await data.welcome())
 
