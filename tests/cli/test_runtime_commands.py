@@ -207,12 +207,18 @@ def test_work_with_the_server_unreachable_runs_nothing_unless_offline_runs_are_a
         env={**os.environ, **offline},
     )
     try:
-        time.sleep(5)  # a few dispatch rounds (every 2 s)
+        assert worker.stdout is not None
+        read, deadline = [""], time.monotonic() + 60
+        while not read[-1].startswith("waiting:") and time.monotonic() < deadline:
+            read.append(worker.stdout.readline())
+            assert read[-1] or worker.poll() is None, worker.communicate()
+        time.sleep(4.5)  # two more dispatch rounds (every 2 s): none may say it again
         worker.send_signal(signal.SIGINT)
-        out, err = worker.communicate(timeout=30)
+        rest, err = worker.communicate(timeout=30)
     finally:
         if worker.poll() is None:
             worker.kill()
+    out = "".join(read) + rest
     waiting = [line for line in out.splitlines() if line.startswith("waiting:")]
     assert len(waiting) == 1, out + err  # said once, not every round
     assert "allow_offline_runs" in waiting[0] and "started" not in out
