@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from solo_unicorn_tui.app_log import DailyLogHandler
-
 from solo_unicorn_tui.cli.main import main
 
 
