@@ -79,9 +79,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
 
 @pytest.fixture
 def cli():
-    """``solo-unicorn ARGS`` through the console script's entry point, in this process (starting
-    a Python for each of a test's dozens of calls was most of the CPU the suite's child processes used). Tests of
-    start-up, signals, concurrency or real stdin bytes use ``cli_process``."""
+    """``solo-unicorn ARGS`` through the console script's entry point, in this process (a Python
+    started for each of a test's dozens of calls was most of the CPU of the suite's child
+    processes). Tests of start-up, signals, concurrency or real stdin bytes use ``cli_process``."""
     from tests.support.inprocess_cli import run_in_process
 
     return run_in_process
