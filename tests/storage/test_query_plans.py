@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import event
 
 from storage import board_queries as q
+from storage import merge_invariants, quick_reads
 from storage import missions as ops
-from storage import quick_reads
 from storage.agent_stats import agent_stats
 from storage.database import Database
 from storage.identity import Identity
@@ -190,5 +190,30 @@ async def test_kept_counts_follow_inserts_moves_tombstones_and_deletes(tmp_path:
 
             await conn.execute(text("DELETE FROM missions WHERE id = :id"), {"id": other})
         assert kept() == counted()
+    finally:
+        await db.close()
+
+
+async def test_the_merge_rules_after_a_pull_read_no_scan_of_missions(tmp_path: Path) -> None:
+    """Every pull ends with :func:`storage.merge_invariants.enforce`; it read every live mission
+    (a 3 s pull round at 100k missions, so one edit took 3.4 s to reach another board)."""
+    db, _identity, _ids, path = await _replica(tmp_path)
+    try:
+        statements = await _sqlalchemy_statements(db)
+        assert await merge_invariants.enforce(db) == {
+            "repositories": 0,
+            "dependencies": 0,
+            "cycles": [],
+        }
+        _stop(db)
+        connection = sqlite3.connect(path)
+        missions = [(sql, p) for sql, p in statements if "FROM missions" in sql]
+        assert missions, "the cycle check reads the missions its links name"
+        found = {
+            sql: bad
+            for sql, params in missions
+            if (bad := _bad(_plan(connection, sql, params), ("mission_dependencies",)))
+        }
+        assert found == {}
     finally:
         await db.close()
