@@ -241,21 +241,24 @@ def _process_env(home: Path, url: str, source: Path) -> dict[str, str]:
     return env
 
 
-def _pending(path: Path) -> int:
-    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return int(lite.execute("SELECT count(*) FROM sync_outbox").fetchone()[0])
-    finally:
-        lite.close()
+class _Probe:
+    """A read-only connection to a replica file, kept open for the whole run: a probe every
+    millisecond that opened the file each time (and so parsed its schema) kept a core busy,
+    and so slowed the very processes it timed."""
 
+    def __init__(self, path: Path) -> None:
+        self.lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
 
-def _title_of(path: Path, mission_id: str) -> str | None:
-    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        found = lite.execute("SELECT title FROM missions WHERE id = ?", (mission_id,)).fetchone()
-    finally:
-        lite.close()
-    return found[0] if found else None
+    def pending(self) -> int:
+        return int(self.lite.execute("SELECT count(*) FROM sync_outbox").fetchone()[0])
+
+    def title_of(self, mission_id: str) -> str | None:
+        found = self.lite.execute("SELECT title FROM missions WHERE id = ?", (mission_id,))
+        row = found.fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self.lite.close()
 
 
 async def latency_processes(
@@ -287,6 +290,7 @@ async def latency_processes(
             )
     results = []
     debug = bool(os.environ.get("SOLO_UNICORN_BENCH_DEBUG"))
+    probe_a, probe_b = _Probe(a_db), _Probe(b_db)
     try:
         for watcher, log in zip(watchers, logs, strict=True):
             deadline = time.monotonic() + 60
@@ -308,11 +312,11 @@ async def latency_processes(
             deadline = time.monotonic() + 30
             while True:
                 now = time.perf_counter()
-                if seen_a is None and _title_of(a_db, target) == title:
+                if seen_a is None and probe_a.title_of(target) == title:
                     seen_a = now
-                if debug and seen_a is not None and pushed_a is None and not _pending(a_db):
+                if debug and seen_a is not None and pushed_a is None and not probe_a.pending():
                     pushed_a = now
-                if seen_a is not None and _title_of(b_db, target) == title:
+                if seen_a is not None and probe_b.title_of(target) == title:
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"edit {i} did not reach B within 30 s")
@@ -329,6 +333,8 @@ async def latency_processes(
                 raise RuntimeError(f"mission update failed: {writer.stderr.read()[-300:]}")  # type: ignore[union-attr]
             await asyncio.sleep(0.2)  # typing cadence: one edit after another, not a burst
     finally:
+        probe_a.close()
+        probe_b.close()
         for watcher in watchers:
             watcher.send_signal(signal.SIGTERM)
         for watcher in watchers:
