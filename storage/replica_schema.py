@@ -80,6 +80,6 @@ STATEMENTS: tuple[str, ...] = (
     'CREATE TRIGGER missions_count_insert AFTER INSERT ON missions WHEN NEW.deleted = 0\n    BEGIN\n        INSERT INTO mission_list_counts (project_id, list, live) VALUES (NEW.project_id, NEW.list, 1)\n        ON CONFLICT (project_id, list) DO UPDATE SET live = live + 1;\n    END',
     'CREATE TRIGGER missions_count_delete AFTER DELETE ON missions WHEN OLD.deleted = 0\n    BEGIN\n        UPDATE mission_list_counts SET live = live - 1\n        WHERE project_id = OLD.project_id AND list = OLD.list;\n    END',
     'CREATE TRIGGER missions_count_update AFTER UPDATE OF project_id, list, deleted ON missions\n    WHEN OLD.project_id IS NOT NEW.project_id OR OLD.list IS NOT NEW.list\n        OR OLD.deleted IS NOT NEW.deleted\n    BEGIN\n        UPDATE mission_list_counts SET live = live - 1\n        WHERE OLD.deleted = 0 AND project_id = OLD.project_id AND list = OLD.list;\n        INSERT INTO mission_list_counts (project_id, list, live)\n        SELECT NEW.project_id, NEW.list, 1 WHERE NEW.deleted = 0\n        ON CONFLICT (project_id, list) DO UPDATE SET live = live + 1;\n    END',
-    'INSERT INTO "alembic_version" VALUES (\'0012\')',
+    'INSERT INTO "alembic_version" VALUES (\'0013\')',
 )
 # fmt: on
